@@ -1,0 +1,93 @@
+// rnnkit — the C++ API: recurrent sequence layers (RNN, LSTM, GRU) on plain float arrays.
+// Layout: time-major, row-major, PyTorch's parameter shapes and gate order. No Node headers here.
+#pragma once
+
+#include <cstddef>
+
+namespace rnnkit {
+
+enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
+
+// Gate blocks per cell: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+int gate_count(Cell cell);
+
+// Sizes of one sequence layer in one direction.
+struct SeqShape {
+  Cell cell = Cell::Lstm;
+  int steps = 0;       // T
+  int batch = 0;       // B
+  int input = 0;       // I
+  int hidden = 0;      // H
+  int proj = 0;        // P: LSTM projection size (PyTorch proj_size), 0 = none
+  bool reverse = false;        // process steps T-1 … 0 (second direction of a bidirectional layer)
+  const int* lengths = nullptr;  // [B] valid steps per batch item, each in [0, T]; nullptr = all T
+
+  int gates() const { return gate_count(cell); }
+  int state() const { return proj > 0 ? proj : hidden; }  // S: width of h and of the output
+};
+
+// PyTorch's parameters of one layer/direction, row-major, applied as x·Wᵀ.
+struct SeqWeights {
+  const float* w_ih = nullptr;  // [G·H, I]
+  const float* w_hh = nullptr;  // [G·H, S]
+  const float* b_ih = nullptr;  // [G·H], nullptr when bias=False
+  const float* b_hh = nullptr;  // [G·H], nullptr when bias=False
+  const float* w_hr = nullptr;  // [P, H], LSTM with projection only
+};
+
+// Gradients of SeqWeights; backward ADDS into them (so layers/steps can accumulate).
+struct SeqGrads {
+  float* w_ih = nullptr;
+  float* w_hh = nullptr;
+  float* b_ih = nullptr;  // nullptr when bias=False
+  float* b_hh = nullptr;
+  float* w_hr = nullptr;
+};
+
+// Floats of the training cache forward writes and backward reads (layout private to the core).
+size_t cache_size(const SeqShape& shape);
+
+// Sequence forward.
+//   y     [T, B, S]  outputs; zero at steps past an item's length
+//   h_n   [B, S]     final hidden state (each item's state at its own last step)
+//   c_n   [B, H]     final cell state (LSTM only, else ignored)
+//   x     [T, B, I]
+//   h0    [B, S]     initial hidden state, nullptr = zeros
+//   c0    [B, H]     initial cell state (LSTM), nullptr = zeros
+//   cache [cache_size(shape)] training mode; nullptr = inference (nothing cached)
+void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
+                      const float* x, const float* h0, const float* c0, float* cache);
+
+// Sequence backward (BPTT) from the cache of a training-mode forward with the same arguments.
+//   dx    [T, B, I]  written
+//   dh0   [B, S]     written
+//   dc0   [B, H]     written (LSTM only, else ignored)
+//   grads            accumulated (+=)
+//   dy    [T, B, S]  gradient of y, nullptr = zeros
+//   dh_n  [B, S]     gradient of h_n, nullptr = zeros
+//   dc_n  [B, H]     gradient of c_n (LSTM), nullptr = zeros
+void sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
+                       float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
+                       const float* x, const float* cache);
+
+// ---- Instruction-set dispatch -------------------------------------------------------------------
+// Names: "avx512", "avx2", "neon", "scalar". The best available is chosen at first use, unless the
+// environment variable RNNKIT_ISA names another available one.
+const char* active_isa();
+bool set_isa(const char* name);          // false if unknown or not supported by this CPU/build
+int available_isas(const char** names);  // fills up to 4 names, best first; returns the count
+
+// ---- Threads ------------------------------------------------------------------------------------
+// A persistent pool used by GEMM and the per-step work. Default: the cores this process may use.
+void set_num_threads(int n);  // n >= 1
+int num_threads();
+
+// ---- SGEMM --------------------------------------------------------------------------------------
+enum class Trans { No, Yes };
+
+// C[M,N] = op(A)[M,K] · op(B)[K,N]  (+ C when accumulate). Row-major; lda/ldb/ldc are the row
+// strides of A, B, C as stored. Parallel on the pool (serial when called from a pool task).
+void sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda,
+           const float* b, int ldb, float* c, int ldc, bool accumulate);
+
+}  // namespace rnnkit

@@ -1,0 +1,19 @@
+// The scalar reference: the same algorithms as the SIMD files, one lane at a time. Kept forever;
+// every other ISA is tested against it.
+#include "../src/kernels.h"
+
+namespace rnnkit {
+namespace scalar {
+
+#include "vec_scalar-inl.h"
+using Vec = ScalarVec;
+constexpr int kGemmMR = 4;
+constexpr int kGemmNV = 4;  // nr = kGemmNV * Vec::width
+
+#include "gemm-inl.h"
+#include "pointwise-inl.h"
+
+extern const Kernels table = RNNKIT_KERNEL_TABLE("scalar");
+
+}  // namespace scalar
+}  // namespace rnnkit

@@ -1,0 +1,74 @@
+// The per-ISA table of hot primitives. Each native/isa/<isa>.cpp defines one table in its own
+// namespace; dispatch.cpp picks the best one the CPU supports (best first: avx512, avx2, neon, scalar).
+// Pointwise kernels work on n consecutive hidden units of ONE batch row; gate block k of unit j is at
+// [k * gs + j] (gs = gate stride, normally H), so a thread can own a range of units.
+#pragma once
+
+namespace rnnkit {
+
+struct Kernels {
+  const char* name;
+
+  // ---- GEMM micro-kernel: C[m, n] (+)= A_panel · B_panel for one mr × nr tile ------------------
+  int gemm_mr;
+  int gemm_nr;
+  //   a_panel [k][mr]  (packed, zero-padded rows)
+  //   b_panel [k][nr]  (packed, zero-padded columns)
+  //   c       [m, n]   row stride ldc; only the m ≤ mr rows and n ≤ nr columns are written
+  void (*gemm_micro)(int k, const float* a_panel, const float* b_panel, float* c, int ldc, int m, int n,
+                     bool accumulate);
+
+  // ---- Activations over arrays (y may alias x): ≤ 1e-6 absolute error, NaN propagates ----------
+  void (*sigmoid)(float* y, const float* x, int n);
+  void (*tanh)(float* y, const float* x, int n);
+
+  // ---- LSTM ------------------------------------------------------------------------------------
+  // gates [4][gs] in: pre-activations (x·W_ihᵀ + h·W_hhᵀ + b_ih + b_hh); out: i, f, g, o activations
+  // c     [n]     out: c = f ⊙ c_prev + i ⊙ g
+  // h     [n]     out: o ⊙ tanh(c)   (before the projection, if any)
+  void (*lstm_forward)(float* gates, int gs, float* c, float* h, const float* c_prev, int n);
+  // dgates  [4][gs] out: gradient of the gate pre-activations
+  // dc_prev [n]     out: dc ⊙ f, where dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c))
+  // gates   [4][gs] activations from forward; c, c_prev [n]; dh, dc_next [n] incoming gradients
+  void (*lstm_backward)(float* dgates, int gs, float* dc_prev, const float* gates, const float* c,
+                        const float* c_prev, const float* dh, const float* dc_next, int n);
+
+  // ---- GRU -------------------------------------------------------------------------------------
+  // gates [3][gs] in: x·W_ihᵀ + b_ih; out: r, z, n activations
+  // hh    [3][gs] h_prev·W_hhᵀ (no bias);  b_hh [3][gs]
+  // hn    [n]     out: W_hn h_prev + b_hn (cached for backward), may be nullptr
+  // h     [n]     out: (1 − z) ⊙ n + z ⊙ h_prev, where n = tanh(x_n + r ⊙ hn)
+  void (*gru_forward)(float* gates, int gs, const float* hh, const float* b_hh, float* hn, float* h,
+                      const float* h_prev, int n);
+  // dgates_x [3][gs] out: (dr, dz, dn) gradients of the pre-activations (input side)
+  // dgates_h [3][gs] out: (dr, dz, dn ⊙ r) gradients of h_prev·W_hhᵀ + b_hh
+  // dh_prev  [n]     out: dh ⊙ z (the part not through W_hh)
+  void (*gru_backward)(float* dgates_x, float* dgates_h, int gs, float* dh_prev, const float* gates,
+                       const float* hn, const float* h_prev, const float* dh, int n);
+
+  // ---- Vanilla RNN -----------------------------------------------------------------------------
+  // h [n] = act(pre), act = relu ? max(0, ·) : tanh   (h may alias pre)
+  void (*rnn_forward)(float* h, const float* pre, int n, bool relu);
+  // dpre [n] = dh ⊙ act'(·), computed from the activation output h
+  void (*rnn_backward)(float* dpre, const float* h, const float* dh, int n, bool relu);
+};
+
+// The active table (chosen once; see rnnkit::set_isa).
+const Kernels& kernels();
+
+// One table per ISA compiled into this binary. nullptr-free: unavailable ISAs are not declared.
+namespace scalar { extern const Kernels table; }
+#if RNNKIT_HAVE_AVX2
+namespace avx2 { extern const Kernels table; }
+#endif
+#if RNNKIT_HAVE_AVX512
+namespace avx512 { extern const Kernels table; }
+#endif
+#if RNNKIT_HAVE_NEON
+namespace neon { extern const Kernels table; }
+#endif
+
+// Look up a compiled-in table by name (whether or not this CPU can run it); nullptr if unknown.
+const Kernels* kernels_by_name(const char* name);
+
+}  // namespace rnnkit
