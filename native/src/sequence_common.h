@@ -1,0 +1,52 @@
+// Pieces shared by sequence forward and backward: the training-cache layout, step order and
+// per-item activity, the split of hidden units across threads, and per-thread scratch memory.
+#pragma once
+
+#include <cstddef>
+
+#include "rnnkit/rnnkit.h"
+
+namespace rnnkit {
+
+// Offsets (in floats) of the arrays inside one training cache. Slot k of h_all/c_all is the state
+// after k processed steps in *time* order: step t reads slot t (forward) or t+1 (reverse) and writes
+// the other, so the initial state sits in slot 0 (forward) or slot T (reverse).
+struct CacheLayout {
+  size_t gates;  // [T, B, G·H]  gate activations (LSTM i,f,g,o; GRU r,z,n; RNN pre-activation)
+  size_t h_all;  // [T+1, B, S]  hidden states
+  size_t c_all;  // [T+1, B, H]  cell states (LSTM)
+  size_t hn;     // [T, B, H]    W_hn·h + b_hn (GRU)
+  size_t h_pre;  // [T, B, H]    o ⊙ tanh(c) before the projection (LSTM with proj)
+  size_t total;
+};
+CacheLayout cache_layout(const SeqShape& shape);
+
+// Time order of processing: step s (0-based) handles time index t.
+inline int time_at(const SeqShape& shape, int s) { return shape.reverse ? shape.steps - 1 - s : s; }
+// State slots read and written at time t (see CacheLayout).
+inline int slot_before(const SeqShape& shape, int t) { return shape.reverse ? t + 1 : t; }
+inline int slot_after(const SeqShape& shape, int t) { return shape.reverse ? t : t + 1; }
+// Whether batch item b has data at time t (packed-sequence semantics).
+inline bool is_active(const SeqShape& shape, int t, int b) {
+  return shape.lengths == nullptr || t < shape.lengths[b];
+}
+
+// Column ranges [begin, end) that split `count` columns into `parts` pieces whose starts are
+// multiples of `align` (the GEMM panel width).
+struct ColumnSplit {
+  int count;
+  int align;
+  int parts;
+  int begin(int part) const;
+  int end(int part) const { return part + 1 == parts ? count : begin(part + 1); }
+};
+ColumnSplit split_columns(int count, int align);
+
+// Per-calling-thread scratch memory, reused across calls (64-byte aligned, grows, never shrinks).
+// Valid until the next scratch() call on the same thread.
+float* scratch(size_t floats);
+
+// out[cols] += Σ_r m[r, cols] (row stride cols), summed in row order (deterministic).
+void add_column_sums(float* out, const float* m, int rows, int cols);
+
+}  // namespace rnnkit
