@@ -1,0 +1,65 @@
+// The SGEMM micro-kernel, written once over the Vec interface and included INSIDE each ISA's
+// namespace (each ISA gets a private copy). Needs in the enclosing namespace: Vec, kGemmMR (rows of
+// the tile) and kGemmNV (vectors per tile row; nr = kGemmNV · Vec::width).
+//
+// The tile's kGemmMR × kGemmNV accumulators live in registers for the whole k loop (the loops over
+// them are fully unrolled, so the compiler can scalarize the array): per k step, kGemmNV vectors of
+// B are loaded once and each of the kGemmMR values of A is broadcast once.
+
+// C [kGemmMR, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for one whole tile.
+static inline void gemm_full_tile(int k, const float* a_panel, const float* b_panel, float* c, int ldc,
+                                  bool accumulate) {
+  using T = typename Vec::T;
+  constexpr int kNR = kGemmNV * Vec::width;
+  T acc[kGemmMR][kGemmNV];
+#pragma GCC unroll 32
+  for (int i = 0; i < kGemmMR; ++i) {
+#pragma GCC unroll 8
+    for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::set1(0.0f);
+  }
+  for (int p = 0; p < k; ++p) {
+    T b[kGemmNV];
+#pragma GCC unroll 8
+    for (int v = 0; v < kGemmNV; ++v) b[v] = Vec::load(b_panel + v * Vec::width);
+#pragma GCC unroll 32
+    for (int i = 0; i < kGemmMR; ++i) {
+      const T a = Vec::set1(a_panel[i]);
+#pragma GCC unroll 8
+      for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::mul_add(a, b[v], acc[i][v]);
+    }
+    a_panel += kGemmMR;
+    b_panel += kNR;
+  }
+#pragma GCC unroll 32
+  for (int i = 0; i < kGemmMR; ++i) {
+#pragma GCC unroll 8
+    for (int v = 0; v < kGemmNV; ++v) {
+      float* dst = c + static_cast<long long>(i) * ldc + v * Vec::width;
+      Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[i][v]) : acc[i][v]);
+    }
+  }
+}
+
+// C [m, n] (+)= (a_panel · b_panel)[0:m, 0:n], m ≤ kGemmMR, n ≤ nr. The packed panels are zero
+// padded, so an edge tile is computed whole into a local tile and only its valid corner is copied;
+// the sums are the same operations in the same order as a full tile's (results do not depend on
+// where the tile boundaries fall). With accumulate == false, C is never read.
+static void gemm_micro(int k, const float* a_panel, const float* b_panel, float* c, int ldc, int m, int n,
+                       bool accumulate) {
+  constexpr int kNR = kGemmNV * Vec::width;
+  if (m == kGemmMR && n == kNR) {
+    gemm_full_tile(k, a_panel, b_panel, c, ldc, accumulate);
+    return;
+  }
+  alignas(64) float tile[kGemmMR * kNR];
+  gemm_full_tile(k, a_panel, b_panel, tile, kNR, false);
+  for (int i = 0; i < m; ++i) {
+    float* dst = c + static_cast<long long>(i) * ldc;
+    const float* src = tile + i * kNR;
+    if (accumulate) {
+      for (int j = 0; j < n; ++j) dst[j] += src[j];
+    } else {
+      for (int j = 0; j < n; ++j) dst[j] = src[j];
+    }
+  }
+}

@@ -1,0 +1,259 @@
+// The persistent thread pool behind parallel_for.
+//
+// One region runs at a time; its caller holds region_mutex_ and takes part in the work. A region is
+// published by bumping the generation in the high half of claim_word_ (low half: next task index);
+// workers spin briefly on that word, then sleep on a condition variable. Tasks are claimed with a
+// compare-exchange that also checks the generation, so a late worker can never take a task of a
+// newer region with an older region's function. The caller returns once every task has completed.
+// Because the caller claims tasks too, a region finishes even if no worker ever wakes up.
+#include "threads.h"
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
+
+#include "cpu.h"
+#include "rnnkit/rnnkit.h"
+
+namespace rnnkit {
+namespace {
+
+using TaskFn = void (*)(void* ctx, int task);
+
+// How long an idle worker (or a waiting caller) polls before it blocks. One step of a medium LSTM
+// takes tens of microseconds, so a worker that slept through the gap between two steps' regions
+// would add a futex wake-up (several microseconds) to every step.
+constexpr auto kSpinTime = std::chrono::microseconds(20);
+
+thread_local bool t_in_task = false;
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
+  _mm_pause();
+#elif defined(__aarch64__)
+  __asm__ __volatile__("yield");
+#endif
+}
+
+inline uint32_t generation_of(uint64_t claim_word) { return static_cast<uint32_t>(claim_word >> 32); }
+inline uint32_t task_of(uint64_t claim_word) { return static_cast<uint32_t>(claim_word); }
+
+// Polls ready() with a pause instruction for kSpinTime; true once it holds, false on timeout.
+template <class Ready>
+bool spin_until(Ready&& ready) {
+  const auto deadline = std::chrono::steady_clock::now() + kSpinTime;
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (ready()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return ready();
+  }
+}
+
+// Marks the current thread as running pool tasks for its lifetime (restores the previous value).
+class TaskScope {
+ public:
+  TaskScope() : previous_(t_in_task) { t_in_task = true; }
+  ~TaskScope() { t_in_task = previous_; }
+  TaskScope(const TaskScope&) = delete;
+  TaskScope& operator=(const TaskScope&) = delete;
+
+ private:
+  bool previous_;
+};
+
+void run_serially(int tasks, TaskFn fn, void* ctx) {
+  TaskScope scope;
+  for (int t = 0; t < tasks; ++t) fn(ctx, t);
+}
+
+class Pool {
+ public:
+  explicit Pool(int threads) { start_workers(threads - 1); }
+
+  int size() const { return worker_count_.load(std::memory_order_relaxed) + 1; }
+
+  void run(int tasks, TaskFn fn, void* ctx) {
+    std::unique_lock<std::mutex> region(region_mutex_, std::try_to_lock);
+    if (!region.owns_lock() || worker_count_.load(std::memory_order_relaxed) == 0) {
+      run_serially(tasks, fn, ctx);
+      return;
+    }
+    fn_.store(fn, std::memory_order_relaxed);
+    ctx_.store(ctx, std::memory_order_relaxed);
+    tasks_.store(tasks, std::memory_order_relaxed);
+    done_.store(0, std::memory_order_relaxed);
+    const uint32_t generation = generation_of(claim_word_.load(std::memory_order_relaxed)) + 1;
+    claim_word_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_seq_cst);
+    if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      wake_workers_.notify_all();
+    }
+    {
+      TaskScope scope;
+      work_on(generation);
+    }
+    wait_until_done(tasks);
+  }
+
+  // Replaces the workers with threads - 1 new ones; waits for a running region to finish.
+  void resize(int threads) {
+    std::lock_guard<std::mutex> region(region_mutex_);
+    if (closed_) return;
+    stop_workers();
+    start_workers(threads - 1);
+  }
+
+  // At process exit (static destruction): join the workers so none outlives the code it runs. If a
+  // region is still running on another thread, leave them alone (the OS ends them with the process).
+  // region_mutex_ stays locked, so any later region runs serially in its caller.
+  void close() {
+    if (!region_mutex_.try_lock()) return;
+    closed_ = true;
+    stop_workers();
+  }
+
+ private:
+  // Claims and runs tasks of region `generation` until none are left or a newer region started.
+  // The region's fields are read before the claim; a successful claim proves they were this
+  // region's (a newer region is only published after all of this one's tasks were claimed and done).
+  void work_on(uint32_t generation) {
+    const TaskFn fn = fn_.load(std::memory_order_relaxed);
+    void* const ctx = ctx_.load(std::memory_order_relaxed);
+    const uint32_t tasks = static_cast<uint32_t>(tasks_.load(std::memory_order_relaxed));
+    uint64_t word = claim_word_.load(std::memory_order_acquire);
+    for (;;) {
+      if (generation_of(word) != generation || task_of(word) >= tasks) return;
+      if (!claim_word_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+        continue;
+      }
+      fn(ctx, static_cast<int>(task_of(word)));
+      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == static_cast<int>(tasks) &&
+          caller_sleeping_.load(std::memory_order_seq_cst)) {
+        std::lock_guard<std::mutex> lock(sleep_mutex_);
+        region_done_.notify_all();
+      }
+      word = claim_word_.load(std::memory_order_acquire);
+    }
+  }
+
+  void wait_until_done(int tasks) {
+    const auto all_done = [&] { return done_.load(std::memory_order_acquire) == tasks; };
+    if (spin_until(all_done)) return;
+    std::unique_lock<std::mutex> lock(sleep_mutex_);
+    caller_sleeping_.store(true, std::memory_order_seq_cst);
+    region_done_.wait(lock, all_done);
+    caller_sleeping_.store(false, std::memory_order_relaxed);
+  }
+
+  void worker_loop(uint32_t seen_generation) {
+    t_in_task = true;
+    for (;;) {
+      const uint32_t generation = wait_for_region(seen_generation);
+      if (stop_.load(std::memory_order_acquire)) return;
+      work_on(generation);
+      seen_generation = generation;
+    }
+  }
+
+  // Returns the generation of a region newer than `seen` (or anything once stop_ is set).
+  uint32_t wait_for_region(uint32_t seen) {
+    const auto current = [&] { return generation_of(claim_word_.load(std::memory_order_seq_cst)); };
+    const auto woken = [&] { return current() != seen || stop_.load(std::memory_order_acquire); };
+    if (!spin_until(woken)) {
+      std::unique_lock<std::mutex> lock(sleep_mutex_);
+      sleeping_workers_.fetch_add(1, std::memory_order_seq_cst);
+      wake_workers_.wait(lock, woken);
+      sleeping_workers_.fetch_sub(1, std::memory_order_relaxed);
+    }
+    return current();
+  }
+
+  void start_workers(int count) {
+    const uint32_t generation = generation_of(claim_word_.load(std::memory_order_relaxed));
+    for (int i = 0; i < count; ++i) workers_.emplace_back([this, generation] { worker_loop(generation); });
+    worker_count_.store(count > 0 ? count : 0, std::memory_order_relaxed);
+  }
+
+  void stop_workers() {
+    {
+      std::lock_guard<std::mutex> lock(sleep_mutex_);
+      stop_.store(true, std::memory_order_release);
+      wake_workers_.notify_all();
+    }
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
+    worker_count_.store(0, std::memory_order_relaxed);
+    stop_.store(false, std::memory_order_relaxed);
+  }
+
+  std::mutex region_mutex_;  // held by the caller of the running region, and by resize/close
+  bool closed_ = false;
+  std::vector<std::thread> workers_;
+  std::atomic<int> worker_count_{0};
+
+  // The running region: fields are written before its generation is published in claim_word_.
+  std::atomic<TaskFn> fn_{nullptr};
+  std::atomic<void*> ctx_{nullptr};
+  std::atomic<int> tasks_{0};
+  std::atomic<uint64_t> claim_word_{0};  // generation << 32 | next unclaimed task
+  std::atomic<int> done_{0};             // tasks completed
+
+  std::atomic<bool> stop_{false};
+  std::mutex sleep_mutex_;
+  std::condition_variable wake_workers_;
+  std::condition_variable region_done_;
+  std::atomic<int> sleeping_workers_{0};
+  std::atomic<bool> caller_sleeping_{false};
+};
+
+// Closes the pool when static objects are destroyed (exit(), return from main, library unload).
+struct PoolCloser {
+  Pool* pool;
+  ~PoolCloser() { pool->close(); }
+};
+
+Pool& pool() {
+  // Never deleted: a thread still inside a region at exit may touch it until the OS ends it.
+  static Pool* const instance = new Pool(available_cores());
+  static PoolCloser closer{instance};
+  return *instance;
+}
+
+}  // namespace
+
+void parallel_for(int tasks, void (*fn)(void* ctx, int task), void* ctx) {
+  if (tasks <= 0) return;
+  if (tasks == 1) {
+    fn(ctx, 0);  // not a region: nested work inside may still use the pool
+    return;
+  }
+  if (t_in_task) {
+    run_serially(tasks, fn, ctx);
+    return;
+  }
+  pool().run(tasks, fn, ctx);
+}
+
+bool in_parallel_region() { return t_in_task; }
+
+void set_num_threads(int n) {
+  if (n < 1) n = 1;
+  if (t_in_task) return;  // resizing waits for the running region: from inside one it would deadlock
+  if (n == pool().size()) return;
+  pool().resize(n);
+}
+
+int num_threads() { return pool().size(); }
+
+}  // namespace rnnkit
