@@ -1,0 +1,163 @@
+// rnnkit side of `npm run bench:kernels`: one config, one mode, one process.
+//
+// Spawned by bench/kernels.js; speaks the same line protocol as bench/torch_kernels.py:
+//   stdout, once:  {"event":"ready","info":{...}}        after building weights and data
+//   stdin:         run <timed> <warm>                     <warm> untimed, then <timed> timed iterations
+//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}
+//   stdin:         quit
+// On a failed import or call it prints {"event":"error","message":...} and exits 1.
+//
+// Modes (same work as the PyTorch side):
+//   train  forward (training: true) + MSE loss and its gradient dOutput = 2(output − target)/N in JS
+//          + backward (dhN zero), weight gradients zeroed every iteration
+//   infer  forward (training: false)
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+
+const GATES = { lstm: 4, gru: 3, rnn: 1 };
+
+function fail(message) {
+  process.stdout.write(JSON.stringify({ event: 'error', message }) + '\n');
+  process.exit(1);
+}
+
+function readArgs() {
+  const { values } = parseArgs({
+    options: {
+      cell: { type: 'string' },
+      input: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string' },
+      steps: { type: 'string' },
+      mode: { type: 'string' },
+      seed: { type: 'string', default: '1234' },
+      threads: { type: 'string', default: 'default' },
+    },
+  });
+  const size = (name) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
+    return n;
+  };
+  if (!(values.cell in GATES)) fail(`--cell must be one of ${Object.keys(GATES).join(', ')}`);
+  if (values.mode !== 'train' && values.mode !== 'infer') fail('--mode must be train or infer');
+  return {
+    cell: values.cell, mode: values.mode, seed: Number(values.seed), threads: values.threads,
+    input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'),
+  };
+}
+
+// mulberry32: a tiny seeded generator, so every run builds the same weights and data.
+function uniformFiller(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return (length, bound) => {
+    const out = new Float32Array(length);
+    for (let i = 0; i < length; i++) out[i] = (next() * 2 - 1) * bound;
+    return out;
+  };
+}
+
+// PyTorch's parameter shapes and init: every parameter ~ U(−1/√H, 1/√H).
+function buildProblem(args) {
+  const uniform = uniformFiller(args.seed);
+  const { input: I, hidden: H, batch: B, steps: T } = args;
+  const G = GATES[args.cell];
+  const bound = 1 / Math.sqrt(H);
+  const weights = {
+    weightIh: uniform(G * H * I, bound), // [G·H, I]
+    weightHh: uniform(G * H * H, bound), // [G·H, H]
+    biasIh: uniform(G * H, bound), // [G·H]
+    biasHh: uniform(G * H, bound), // [G·H]
+  };
+  const grads = Object.fromEntries(Object.entries(weights).map(([k, v]) => [k, new Float32Array(v.length)]));
+  const x = uniform(T * B * I, 1); // [T, B, I]
+  const target = uniform(T * B * H, 1); // [T, B, H]
+  const opts = { steps: T, batch: B, inputSize: I, hiddenSize: H };
+  if (args.cell === 'rnn') opts.nonlinearity = 'tanh';
+  return { opts, weights, grads, x, target };
+}
+
+// dOutput = ∂ mean((output − target)²) / ∂ output, with the loss itself (as F.mse_loss computes it).
+function mseGradient(output, target) {
+  const dOutput = new Float32Array(output.length);
+  const scale = 2 / output.length;
+  let sum = 0;
+  for (let i = 0; i < output.length; i++) {
+    const diff = output[i] - target[i];
+    sum += diff * diff;
+    dOutput[i] = scale * diff;
+  }
+  return { loss: sum / output.length, dOutput };
+}
+
+function makeStep(rnnkit, args, problem) {
+  const forward = rnnkit[`${args.cell}Forward`];
+  const backward = rnnkit[`${args.cell}Backward`];
+  if (typeof forward !== 'function' || typeof backward !== 'function') {
+    fail(`dist/index.js does not export ${args.cell}Forward/${args.cell}Backward yet`);
+  }
+  const { opts, weights, grads, x, target } = problem;
+  if (args.mode === 'infer') return () => forward(opts, weights, x, { training: false });
+  return () => {
+    for (const g of Object.values(grads)) g.fill(0);
+    const result = forward(opts, weights, x, { training: true });
+    const { dOutput } = mseGradient(result.output, target);
+    backward(opts, weights, x, result.cache, grads, { dOutput });
+  };
+}
+
+function timedMs(step) {
+  const start = performance.now();
+  step();
+  return performance.now() - start;
+}
+
+async function serve(step) {
+  for await (const line of createInterface({ input: process.stdin })) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === '') continue;
+    if (words[0] === 'quit') return;
+    if (words[0] !== 'run') fail(`unknown command ${JSON.stringify(line)}`);
+    const [timed, warm] = [Number(words[1]), Number(words[2])];
+    const warmMs = Array.from({ length: warm }, () => timedMs(step));
+    const ms = Array.from({ length: timed }, () => timedMs(step));
+    process.stdout.write(JSON.stringify({ event: 'times', ms, warmMs }) + '\n');
+  }
+}
+
+async function main() {
+  const args = readArgs();
+  let rnnkit;
+  try {
+    rnnkit = await import('../dist/index.js');
+  } catch (err) {
+    fail(`cannot load ../dist/index.js (run \`npm run build\`): ${err.message.split('\n')[0]}`);
+  }
+  if (args.threads !== 'default') rnnkit.setNumThreads(Number(args.threads));
+  const step = makeStep(rnnkit, args, buildProblem(args));
+  try {
+    step(); // one call before "ready" so a broken API fails here with a clear message
+  } catch (err) {
+    fail(`${args.cell} ${args.mode} step failed: ${err.message}`);
+  }
+  const info = {
+    framework: 'rnnkit',
+    version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    threads: rnnkit.getNumThreads?.() ?? null,
+    isa: rnnkit.isa?.() ?? null,
+    node: process.version,
+  };
+  process.stdout.write(JSON.stringify({ event: 'ready', info }) + '\n');
+  await serve(step);
+}
+
+main();

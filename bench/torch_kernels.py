@@ -1,0 +1,128 @@
+"""PyTorch side of `npm run bench:kernels`: one config, one mode, one process.
+
+Spawned by bench/kernels.js (run with /usr/bin/python3, which has torch 1.13). Speaks the same
+line protocol as bench/ours.js so the driver can interleave the two peers burst by burst:
+
+  stdout, once:  {"event": "ready", "info": {...}}       after building the module and the data
+  stdin:         run <timed> <warm>                       <warm> untimed then <timed> timed iterations
+  stdout:        {"event": "times", "ms": [...], "warmMs": [...]}   wall time of each iteration
+  stdin:         quit
+
+Modes (same work as bench/ours.js):
+  train  out, _ = m(x); loss = mse(out, target); loss.backward()   (grads zeroed every iteration)
+  infer  with torch.no_grad(): out, _ = m(x)
+"""
+
+import argparse
+import ctypes
+import json
+import re
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+CELLS = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cell", choices=sorted(CELLS), required=True)
+    p.add_argument("--input", type=int, required=True)   # I
+    p.add_argument("--hidden", type=int, required=True)  # H
+    p.add_argument("--batch", type=int, required=True)   # B
+    p.add_argument("--steps", type=int, required=True)   # T
+    p.add_argument("--mode", choices=["train", "infer"], required=True)
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--threads", default="default",
+                   help="torch.set_num_threads(n), or 'default' to leave torch's own choice")
+    return p.parse_args()
+
+
+def openblas_threads():
+    """Threads of the OpenBLAS behind Debian's torch (libblas.so.3 -> openblas-pthread), or None.
+
+    Debian's torch is built with BLAS=generic, so torch.set_num_threads() does not reach OpenBLAS:
+    its GEMMs use OpenBLAS's own default (all cores) whatever torch.get_num_threads() says.
+    """
+    try:
+        return ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
+    except (OSError, AttributeError):
+        return None
+
+
+def cpu_capability():
+    """The SIMD level ATen's own kernels dispatch to (1.13 has no public getter; parse the config)."""
+    match = re.search(r"CPU capability usage: (\S+)", torch.__config__.show())
+    return match.group(1) if match else None
+
+
+def build(args):
+    torch.manual_seed(args.seed)
+    # Default nn init = U(-1/sqrt(H), 1/sqrt(H)) for every parameter, as on our side.
+    module = CELLS[args.cell](args.input, args.hidden)  # time-major: x [T, B, I]
+    x = torch.rand(args.steps, args.batch, args.input) * 2 - 1         # U(-1, 1)
+    target = torch.rand(args.steps, args.batch, args.hidden) * 2 - 1   # U(-1, 1)
+    return module, x, target
+
+
+def make_step(args, module, x, target):
+    if args.mode == "train":
+        module.train()
+
+        def step():
+            module.zero_grad()  # set_to_none=False in 1.13: zero-fill, like ours
+            out, _ = module(x)
+            loss = F.mse_loss(out, target)
+            loss.backward()
+    else:
+        module.eval()
+
+        def step():
+            with torch.no_grad():
+                module(x)
+    return step
+
+
+def serve(step):
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            return
+        if words[0] != "run":
+            raise SystemExit(f"torch_kernels.py: unknown command {line!r}")
+        timed, warm = int(words[1]), int(words[2])
+        warm_times = [timed_ms(step) for _ in range(warm)]
+        times = [timed_ms(step) for _ in range(timed)]
+        print(json.dumps({"event": "times", "ms": times, "warmMs": warm_times}), flush=True)
+
+
+def timed_ms(step):
+    start = time.perf_counter()
+    step()
+    return (time.perf_counter() - start) * 1e3
+
+
+def main():
+    args = parse_args()
+    default_threads = torch.get_num_threads()
+    if args.threads != "default":
+        torch.set_num_threads(int(args.threads))
+    module, x, target = build(args)
+    info = {
+        "framework": "pytorch",
+        "version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        "defaultThreads": default_threads,
+        "openblasThreads": openblas_threads(),
+        "cpuCapability": cpu_capability(),
+    }
+    print(json.dumps({"event": "ready", "info": info}), flush=True)
+    serve(make_step(args, module, x, target))
+
+
+if __name__ == "__main__":
+    main()
