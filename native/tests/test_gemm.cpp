@@ -1,0 +1,257 @@
+// SGEMM of the ISA under test against a float64 reference: every transpose combination, awkward
+// sizes (SIMD tails, edge tiles), padded leading dimensions, accumulate on and off, cache-block
+// boundaries; the pre-packed variant; bitwise reproducibility across thread counts and runs.
+//
+// Tolerance, per element: |C − C_ref| ≤ (k + 2) · 2⁻²³ · (Σ_p |a_ip · b_pj| + |C0_ij|).
+// A float32 dot product of length k (with or without FMA) plus one accumulation into C0 has a
+// rigorous error bound of γ_{k+1} · (Σ|a·b| + |C0|) with γ_n ≈ n · 2⁻²⁴ (Higham, §3.1); we allow twice
+// that. Any indexing or packing bug shows up as an O(1) error, orders of magnitude above it.
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "gemm_packed.h"
+#include "harness.h"
+#include "threads.h"
+
+using namespace rnnkit;
+using namespace rnnkit_test;
+
+namespace {
+
+const int kSizes[] = {1, 3, 7, 8, 15, 16, 17, 33, 100};
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// One problem C[M,N] (+)= op(A) · op(B) with padded, row-major storage.
+struct Problem {
+  Trans ta, tb;
+  int m, n, k;
+  int lda, ldb, ldc;
+  std::vector<float> a, b, c0;
+
+  Problem(Trans ta_, Trans tb_, int m_, int n_, int k_, uint32_t seed)
+      : ta(ta_), tb(tb_), m(m_), n(n_), k(k_) {
+    const int a_rows = ta == Trans::No ? m : k, a_cols = ta == Trans::No ? k : m;
+    const int b_rows = tb == Trans::No ? k : n, b_cols = tb == Trans::No ? n : k;
+    lda = a_cols + 3;  // leading dimensions wider than the matrices
+    ldb = b_cols + 5;
+    ldc = n + 2;
+    a = random_vector(static_cast<size_t>(a_rows) * lda, seed);
+    b = random_vector(static_cast<size_t>(b_rows) * ldb, seed + 1000);
+    c0 = random_vector(static_cast<size_t>(m) * ldc, seed + 2000);
+  }
+  double a_at(int i, int p) const { return ta == Trans::No ? a[static_cast<size_t>(i) * lda + p] : a[static_cast<size_t>(p) * lda + i]; }
+  double b_at(int p, int j) const { return tb == Trans::No ? b[static_cast<size_t>(p) * ldb + j] : b[static_cast<size_t>(j) * ldb + p]; }
+
+  // Runs sgemm; C starts as c0 (accumulate) or NaN (must not be read).
+  std::vector<float> run(bool accumulate) const {
+    std::vector<float> c = accumulate ? c0 : std::vector<float>(c0.size(), kNaN);
+    sgemm(ta, tb, m, n, k, a.data(), lda, b.data(), ldb, c.data(), ldc, accumulate);
+    return c;
+  }
+
+  // Checks columns [col_begin, col_end) of c against the float64 reference; the padding columns
+  // of each row must hold what they held before (c0, or NaN when accumulate is off).
+  bool check(const std::vector<float>& c, bool accumulate, int col_begin, int col_end) const {
+    for (int i = 0; i < m; ++i) {
+      for (int j = 0; j < ldc; ++j) {
+        const size_t at = static_cast<size_t>(i) * ldc + j;
+        const double before = accumulate ? c0[at] : 0.0;
+        if (j < col_begin || j >= col_end) {
+          const bool untouched = accumulate ? c[at] == c0[at] : std::isnan(c[at]);
+          if (!untouched) return report(i, j, c[at], before, 0.0);
+          continue;
+        }
+        double sum = before, magnitude = std::fabs(before);
+        for (int p = 0; p < k; ++p) {
+          sum += a_at(i, p) * b_at(p, j);
+          magnitude += std::fabs(a_at(i, p) * b_at(p, j));
+        }
+        const double tolerance = (k + 2) * std::ldexp(1.0, -23) * magnitude;
+        if (!(std::fabs(c[at] - sum) <= tolerance)) return report(i, j, c[at], sum, tolerance);
+      }
+    }
+    return true;
+  }
+
+  bool report(int i, int j, double got, double want, double tolerance) const {
+    std::printf("  m=%d n=%d k=%d ta=%d tb=%d: C[%d,%d] = %.9g, want %.9g (tolerance %.3g)\n", m, n, k,
+                ta == Trans::Yes, tb == Trans::Yes, i, j, got, want, tolerance);
+    return false;
+  }
+};
+
+const Trans kTrans[] = {Trans::No, Trans::Yes};
+
+bool bitwise_equal(const std::vector<float>& x, const std::vector<float>& y) {
+  return x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(float)) == 0;
+}
+
+// Restores the pool size at the end of a test.
+class ThreadCountScope {
+ public:
+  explicit ThreadCountScope(int n) : previous_(num_threads()) { set_num_threads(n); }
+  ~ThreadCountScope() { set_num_threads(previous_); }
+
+ private:
+  int previous_;
+};
+
+}  // namespace
+
+TEST(micro_kernel_writes_only_the_valid_corner) {
+  const Kernels& kern = isa();
+  const int mr = kern.gemm_mr, nr = kern.gemm_nr, k = 5, ldc = nr + 4;
+  const auto a = random_vector(static_cast<size_t>(k) * mr, 1), b = random_vector(static_cast<size_t>(k) * nr, 2);
+  for (int m : {1, mr - 1, mr}) {
+    for (int n : {1, nr - 1, nr}) {
+      std::vector<float> c((mr + 1) * ldc, 7.0f);
+      kern.gemm_micro(k, a.data(), b.data(), c.data(), ldc, m, n, true);
+      for (int i = 0; i <= mr; ++i) {
+        for (int j = 0; j < ldc; ++j) {
+          double want = 7.0;
+          if (i < m && j < n) {
+            for (int p = 0; p < k; ++p) want += static_cast<double>(a[p * mr + i]) * b[p * nr + j];
+          }
+          CHECK(std::fabs(c[i * ldc + j] - want) <= 1e-5);
+        }
+      }
+    }
+  }
+}
+
+TEST(sgemm_matches_float64_on_awkward_sizes_all_transposes) {
+  uint32_t seed = 1;
+  int failures = 0;
+  for (Trans ta : kTrans) {
+    for (Trans tb : kTrans) {
+      for (int m : kSizes) {
+        for (int n : kSizes) {
+          for (int k : kSizes) {
+            const Problem p(ta, tb, m, n, k, seed++);
+            for (bool accumulate : {false, true}) {
+              if (!p.check(p.run(accumulate), accumulate, 0, n) && ++failures > 5) {
+                CHECK(!"too many failures");
+                return;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  CHECK(failures == 0);
+}
+
+// Larger than one cache block in each direction (kc = 256, mc ≥ 1000, nc = 4096), and large
+// enough to be split across the pool by rows and by columns.
+TEST(sgemm_crosses_cache_blocks_and_thread_splits) {
+  struct Shape { int m, n, k; };
+  const Shape shapes[] = {{1100, 40, 300}, {5, 4200, 20}, {130, 250, 600}, {64, 1024, 256}, {300, 33, 513}};
+  uint32_t seed = 500;
+  for (const Shape& s : shapes) {
+    for (Trans ta : kTrans) {
+      for (Trans tb : kTrans) {
+        const Problem p(ta, tb, s.m, s.n, s.k, seed++);
+        CHECK(p.check(p.run(false), false, 0, s.n));
+        CHECK(p.check(p.run(true), true, 0, s.n));
+      }
+    }
+  }
+}
+
+TEST(sgemm_handles_empty_dimensions) {
+  std::vector<float> c(12, kNaN);
+  const float one = 1.0f;
+  sgemm(Trans::No, Trans::No, 3, 4, 0, &one, 1, &one, 4, c.data(), 4, false);  // k = 0: C = 0
+  for (float v : c) CHECK(v == 0.0f);
+  std::vector<float> d(12, 2.5f);
+  sgemm(Trans::No, Trans::No, 3, 4, 0, &one, 1, &one, 4, d.data(), 4, true);  // unchanged
+  for (float v : d) CHECK(v == 2.5f);
+  sgemm(Trans::No, Trans::No, 0, 4, 5, nullptr, 5, nullptr, 4, nullptr, 4, false);
+  sgemm(Trans::No, Trans::No, 3, 0, 5, nullptr, 5, nullptr, 1, nullptr, 1, false);
+}
+
+TEST(sgemm_is_bitwise_reproducible_across_thread_counts_and_runs) {
+  const Problem by_columns(Trans::No, Trans::Yes, 130, 250, 600, 77);  // N > M: split columns
+  const Problem by_rows(Trans::Yes, Trans::No, 700, 40, 300, 78);      // M > N: split rows
+  for (const Problem* p : {&by_columns, &by_rows}) {
+    for (bool accumulate : {false, true}) {
+      std::vector<float> one_thread, two_threads, again;
+      {
+        ThreadCountScope threads(1);
+        one_thread = p->run(accumulate);
+      }
+      {
+        ThreadCountScope threads(2);
+        two_threads = p->run(accumulate);
+        again = p->run(accumulate);
+      }
+      CHECK(bitwise_equal(one_thread, two_threads));
+      CHECK(bitwise_equal(two_threads, again));
+    }
+  }
+}
+
+TEST(sgemm_agrees_with_scalar_reference_isa) {
+  const Problem p(Trans::No, Trans::No, 100, 100, 300, 99);
+  const std::vector<float> ours = p.run(true);
+  std::vector<float> scalar;
+  {
+    IsaScope reference_isa("scalar");
+    scalar = p.run(true);
+  }
+  CHECK(p.check(scalar, true, 0, p.n));
+  // Both are within the bound of the exact result, so within twice of each other.
+  CHECK_CLOSE(ours.data(), scalar.data(), ours.size(), 2.0 * 302 * std::ldexp(1.0, -23) * 301, 0.0);
+}
+
+TEST(sgemm_packed_matches_float64_over_column_ranges) {
+  uint32_t seed = 3000;
+  for (Trans tb : kTrans) {
+    for (int m : {1, 7, 17, 64}) {
+      for (int n : {1, 17, 33, 100}) {
+        for (int k : {1, 16, 33, 300}) {
+          const Problem p(Trans::No, tb, m, n, k, seed++);
+          PackedMatrix packed;
+          packed.pack(tb, k, n, p.b.data(), p.ldb);
+          CHECK(packed.rows() == k && packed.cols() == n);
+          const int nr = packed.kernels().gemm_nr;
+          // The whole width, then a split at the first nr boundary (as two threads would).
+          const int split = std::min(n, nr);
+          for (bool accumulate : {false, true}) {
+            std::vector<float> whole = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
+            sgemm_packed(m, 0, n, p.a.data(), p.lda, packed, whole.data(), p.ldc, accumulate);
+            CHECK(p.check(whole, accumulate, 0, n));
+            std::vector<float> right = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
+            sgemm_packed(m, split, n, p.a.data(), p.lda, packed, right.data(), p.ldc, accumulate);
+            CHECK(p.check(right, accumulate, split, n));
+            std::vector<float> both = right;
+            sgemm_packed(m, 0, split, p.a.data(), p.lda, packed, both.data(), p.ldc, accumulate);
+            CHECK(bitwise_equal(both, whole));
+          }
+        }
+      }
+    }
+  }
+}
+
+TEST(sgemm_packed_equals_sgemm_bitwise_and_repacks) {
+  PackedMatrix packed;
+  for (int n : {300, 40}) {  // the second pack reuses the first one's storage
+    const Problem p(Trans::No, Trans::Yes, 64, n, 256, 4000 + n);
+    packed.pack(Trans::Yes, p.k, p.n, p.b.data(), p.ldb);
+    std::vector<float> c = p.c0;
+    sgemm_packed(p.m, 0, p.n, p.a.data(), p.lda, packed, c.data(), p.ldc, true);
+    CHECK(bitwise_equal(c, p.run(true)));
+  }
+}
+
+TEST(sgemm_runs_serially_inside_a_pool_task) {
+  const Problem p(Trans::No, Trans::No, 200, 200, 200, 5000);
+  const std::vector<float> want = p.run(false);
+  std::vector<std::vector<float>> got(2);
+  parallel_for(2, [&](int task) { got[task] = p.run(false); });
+  CHECK(bitwise_equal(got[0], want));
+  CHECK(bitwise_equal(got[1], want));
+}
