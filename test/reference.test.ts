@@ -2,7 +2,8 @@
 // fixture, and its backward against central finite differences of its own forward.
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  describeMismatch, loadAllFixtures, worstError, WorstTable, type Fixture,
+  caseFromFixture, compareResults, describeMismatch, fixtureGoldens, loadAllFixtures, randomArray, refCellOf,
+  runReference, worstError, WorstTable,
 } from './helpers/fixtures.js';
 import {
   referenceBackward, referenceForward, referenceLoss, stateSize,
@@ -16,61 +17,22 @@ const TORCH_F64_TOLERANCE = 1e-9;
 const FD_EPS = 1e-6;
 const FD_TOLERANCE = 1e-6;
 
-export function refCellOf(fx: Fixture): RefCell {
-  return fx.cell === 'rnn' ? (fx.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh') : fx.cell;
-}
-
 describe('reference vs PyTorch float64', () => {
   const table = new WorstTable(`reference vs torch float64, worst mixed error (tolerance ${TORCH_F64_TOLERANCE})`);
   afterAll(() => table.print());
   for (const fx of loadAllFixtures()) {
     it(fx.name, () => {
-      const opts: RefOptions = {
-        cell: refCellOf(fx), steps: fx.steps, batch: fx.batch, inputSize: fx.inputSize,
-        hiddenSize: fx.hiddenSize, projSize: fx.projSize, reverse: fx.reverse, lengths: fx.lengths,
-      };
-      const w: RefWeights = {
-        weightIh: fx.f64('weight_ih'), weightHh: fx.f64('weight_hh'), biasIh: fx.f64OrNull('bias_ih'),
-        biasHh: fx.f64OrNull('bias_hh'), weightHr: fx.f64OrNull('weight_hr'),
-      };
-      const x = fx.f64('x');
-      const fwd = referenceForward(opts, w, x, fx.f64OrNull('h0'), fx.f64OrNull('c0'));
-      const up: RefUpstream = { dOutput: fx.f64('dOutput'), dhN: fx.f64('dhN'), dcN: fx.f64OrNull('dcN') };
-      const bwd = referenceBackward(opts, w, x, fwd, up);
-      const results: Record<string, Float64Array | null> = {
-        output: fwd.output, hN: fwd.hN, cN: fwd.cN, dx: bwd.dx, dh0: bwd.dh0, dc0: bwd.dc0,
-        dweight_ih: bwd.grads.weightIh, dweight_hh: bwd.grads.weightHh, dbias_ih: bwd.grads.biasIh,
-        dbias_hh: bwd.grads.biasHh, dweight_hr: bwd.grads.weightHr,
-      };
-      let compared = 0;
-      for (const [name, actual] of Object.entries(results)) {
-        expect(actual !== null, `${name} present in reference iff in fixture`).toBe(fx.has(`${name}_f64`));
-        if (!actual) continue;
-        const m = worstError(actual, fx.f64(`${name}_f64`));
+      const compared = compareResults(runReference(caseFromFixture(fx)), fixtureGoldens(fx, '_f64'));
+      for (const [name, m] of compared) {
         table.add(refCellOf(fx), `${fx.name} ${name}`, m);
         expect(m.worst, describeMismatch(`${fx.name} ${name}`, m)).toBeLessThanOrEqual(TORCH_F64_TOLERANCE);
-        compared++;
       }
-      expect(compared).toBeGreaterThanOrEqual(6); // output, hN, dx, dh0, dW_ih, dW_hh at least
+      expect(compared.size).toBeGreaterThanOrEqual(6); // output, hN, dx, dh0, dW_ih, dW_hh at least
     });
   }
 });
 
 // ---- finite differences -------------------------------------------------------------------------
-
-// Deterministic uniform numbers in [-scale, scale) (mulberry32).
-function randomArray(length: number, seed: number, scale = 1): Float64Array {
-  let state = seed >>> 0;
-  const out = new Float64Array(length);
-  for (let k = 0; k < length; k++) {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    out[k] = (((t ^ (t >>> 14)) >>> 0) / 4294967296 * 2 - 1) * scale;
-  }
-  return out;
-}
 
 interface FdCase {
   name: string;
