@@ -1,0 +1,85 @@
+/**
+ * Process-wide controls of the native core: instruction set, thread count, version information,
+ * and a raw SGEMM for tests and benchmarks. The ISA choice and the thread pool are shared by the
+ * whole process (every worker_thread sees the same setting).
+ * @module
+ */
+import { binding } from './native.js';
+import { choice, float32Dims, intInRange, optionalBool, positiveInt, expectObject } from './validate.js';
+
+/** Names of the kernel sets, best first: 'avx512', 'avx2' (x86-64), 'neon' (arm64), 'scalar'. */
+export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
+
+/** The kernel set in use (chosen at first use, or forced by the `RNNKIT_ISA` environment variable). */
+export function isa(): string {
+  return binding().isa();
+}
+
+/** The kernel sets this CPU and build support, best first (always ends with 'scalar'). */
+export function availableIsas(): string[] {
+  return binding().availableIsas();
+}
+
+/**
+ * Forces a kernel set (tests, benchmarks).
+ * @throws RangeError `Expected one of avx512, avx2, scalar for isa but received neon of type string`.
+ */
+export function setIsa(name: IsaName | string): void {
+  binding().setIsa(choice(name, 'isa', availableIsas()));
+}
+
+/** Largest thread count {@link setNumThreads} accepts. */
+export const MAX_THREADS = 1024;
+
+/** Sets the size of the core's thread pool (the calling thread counts as one). */
+export function setNumThreads(threads: number): void {
+  binding().setNumThreads(intInRange(threads, 'threads', 1, MAX_THREADS));
+}
+
+/** Threads of the core's pool; by default the cores this process may use. */
+export function getNumThreads(): number {
+  return binding().getNumThreads();
+}
+
+/** Versions of the loaded addon. */
+export interface NativeVersions {
+  /** N-API version the addon was compiled against. */
+  napi: number;
+  /** Compiler that built it, e.g. `gcc 12.2.0`. */
+  compiler?: string;
+}
+
+/** Versions of the loaded addon (`napi`: the N-API version it was compiled against). */
+export function nativeVersions(): NativeVersions {
+  return { ...binding().versions };
+}
+
+/** Arguments of {@link sgemm}: contiguous row-major matrices. */
+export interface SgemmOptions {
+  m: number;
+  n: number;
+  k: number;
+  /** `[m, k]`, or `[k, m]` when `transA`. */
+  a: Float32Array;
+  /** `[k, n]`, or `[n, k]` when `transB`. */
+  b: Float32Array;
+  /** `[m, n]`, written (or added to when `accumulate`). */
+  c: Float32Array;
+  transA?: boolean;
+  transB?: boolean;
+  accumulate?: boolean;
+}
+
+/** `c = op(a)·op(b)` (`+ c` when accumulate) with the core's GEMM, on the thread pool. */
+export function sgemm(opts: SgemmOptions): void {
+  const o = expectObject(opts, 'opts');
+  const m = positiveInt(o.m, 'm'), n = positiveInt(o.n, 'n'), k = positiveInt(o.k, 'k');
+  const transA = optionalBool(o.transA, 'transA', false);
+  const transB = optionalBool(o.transB, 'transB', false);
+  const accumulate = optionalBool(o.accumulate, 'accumulate', false);
+  const M = ['m', m] as const, N = ['n', n] as const, K = ['k', k] as const;
+  const a = float32Dims(o.a, 'a', transA ? [K, M] : [M, K]);
+  const b = float32Dims(o.b, 'b', transB ? [N, K] : [K, N]);
+  const c = float32Dims(o.c, 'c', [M, N]);
+  binding().sgemm({ m, n, k, a, b, c, transA, transB, accumulate });
+}

@@ -1,0 +1,323 @@
+/**
+ * The low-level sequence API: one layer, one direction, of an RNN, LSTM or GRU over a whole
+ * sequence, forward and backward, on plain Float32Arrays in PyTorch's shapes and gate order.
+ *
+ * Layout is time-major and row-major: input `[T, B, I]` (T = steps, B = batch, I = inputSize),
+ * H = hiddenSize, S = projSize || hiddenSize (width of h and of the output), G = gates
+ * (4 LSTM: i, f, g, o; 3 GRU: r, z, n; 1 RNN). Inputs are read in place (zero copy); outputs are
+ * new arrays. The `…Async` twins run on the libuv thread pool and keep every array alive until they
+ * settle; do not write to (or transfer) those arrays before the promise settles.
+ * @module
+ */
+import { binding, type NativeBackwardResult, type NativeForwardResult } from './native.js';
+import {
+  choice, describe, expectAbsent, expectObject, float32, float32Dims, intList, isNullish, optionalBool,
+  optionalIntInRange, optionalObject, positiveInt, type Dims,
+} from './validate.js';
+
+/** The nonlinearity of a vanilla RNN (PyTorch `nonlinearity`). */
+export type Nonlinearity = 'tanh' | 'relu';
+
+/** The cell names of the native layer. */
+export type CellName = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+
+/** Sizes and options of one sequence layer in one direction. */
+export interface SequenceOptions {
+  /** T: time steps in `input`. */
+  steps: number;
+  /** B: sequences processed together. */
+  batch: number;
+  /** I: features per step of `input`. */
+  inputSize: number;
+  /** H: hidden units. */
+  hiddenSize: number;
+  /** P: LSTM projection size (PyTorch `proj_size`), 0 (default) = none; must be < hiddenSize. */
+  projSize?: number;
+  /** Process steps T−1 … 0 (the second direction of a bidirectional layer). Default false. */
+  reverse?: boolean;
+  /**
+   * Valid steps per batch item, each an integer in [0, steps]; null/undefined = all `steps`.
+   * Past an item's length its state stays unchanged and its output is zero (packed sequences);
+   * in reverse, each item starts at its own last step.
+   */
+  lengths?: ArrayLike<number> | null;
+}
+
+/** Options of a vanilla RNN layer. */
+export interface RnnOptions extends SequenceOptions {
+  /** Default 'tanh'. */
+  nonlinearity?: Nonlinearity;
+}
+
+/** PyTorch's parameters of one layer and direction, row-major, applied as `x·Wᵀ`. */
+export interface SequenceWeights {
+  /** `[G·H, I]` (`weight_ih_l{k}`). */
+  weightIh: Float32Array;
+  /** `[G·H, S]` (`weight_hh_l{k}`). */
+  weightHh: Float32Array;
+  /** `[G·H]`; `biasIh` and `biasHh` both or neither (PyTorch `bias=False`). */
+  biasIh?: Float32Array | null;
+  /** `[G·H]`. */
+  biasHh?: Float32Array | null;
+  /** `[P, H]` (`weight_hr_l{k}`), required iff projSize > 0. */
+  weightHr?: Float32Array | null;
+}
+
+/** Weight gradients, same shapes as {@link SequenceWeights}; backward ADDS into them (+=). Bias gradients are required iff the weights have biases. */
+export interface SequenceGrads {
+  weightIh: Float32Array;
+  weightHh: Float32Array;
+  biasIh?: Float32Array | null;
+  biasHh?: Float32Array | null;
+  weightHr?: Float32Array | null;
+}
+
+/** What a forward pass returns. */
+export interface ForwardResult {
+  /** `[T, B, S]`, zero at steps past an item's length. */
+  output: Float32Array;
+  /** `[B, S]` final hidden state (each item's state at its own last step). */
+  hN: Float32Array;
+  /** `[B, H]` final cell state (LSTM only). */
+  cN?: Float32Array;
+  /** Training cache for the backward pass: non-null iff `training` was true. */
+  cache: Float32Array | null;
+}
+
+/** What a backward pass returns (weight gradients are accumulated into `grads`). */
+export interface BackwardResult {
+  /** `[T, B, I]` gradient of the input. */
+  dInput: Float32Array;
+  /** `[B, S]` gradient of the initial hidden state. */
+  dh0: Float32Array;
+  /** `[B, H]` gradient of the initial cell state (LSTM only). */
+  dc0?: Float32Array;
+}
+
+/** Initial state and mode of an LSTM forward pass. */
+export interface LstmState {
+  /** `[B, S]`, default zeros. */
+  h0?: Float32Array | null;
+  /** `[B, H]`, default zeros. */
+  c0?: Float32Array | null;
+  /** Write the cache backward needs. Default false (inference). */
+  training?: boolean;
+}
+
+/** Initial state and mode of a GRU or RNN forward pass. */
+export interface HiddenState {
+  /** `[B, H]`, default zeros. */
+  h0?: Float32Array | null;
+  /** Write the cache backward needs. Default false (inference). */
+  training?: boolean;
+}
+
+/** Gradients flowing into an LSTM backward pass; missing ones are zeros. */
+export interface LstmUpstream {
+  /** `[T, B, S]` gradient of `output`. */
+  dOutput?: Float32Array | null;
+  /** `[B, S]` gradient of `hN`. */
+  dhN?: Float32Array | null;
+  /** `[B, H]` gradient of `cN`. */
+  dcN?: Float32Array | null;
+}
+
+/** Gradients flowing into a GRU or RNN backward pass; missing ones are zeros. */
+export interface HiddenUpstream {
+  /** `[T, B, H]` gradient of `output`. */
+  dOutput?: Float32Array | null;
+  /** `[B, H]` gradient of `hN`. */
+  dhN?: Float32Array | null;
+}
+
+const GATES: Record<CellName, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
+const CELLS = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
+
+// Validated sizes, in the order and words of native/binding/sequence.cpp.
+interface Shape {
+  cell: CellName;
+  steps: number; batch: number; inputSize: number; hiddenSize: number; projSize: number;
+  reverse: boolean; lengths: Int32Array | null;
+  gates: number; state: number; stateName: string;
+}
+
+function projSizeOf(cell: CellName, value: unknown, hiddenSize: number): number {
+  if (cell === 'lstm') return optionalIntInRange(value, 'projSize', 0, hiddenSize - 1, 0);
+  if (value === undefined || value === 0) return 0;
+  const message = `Expected 0 for projSize because cell is ${cell} but received ${describe(value)}`;
+  throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
+}
+
+function parseShape(cell: CellName, value: unknown): Shape {
+  const opts = expectObject(value, 'opts');
+  const steps = positiveInt(opts.steps, 'steps');
+  const batch = positiveInt(opts.batch, 'batch');
+  const inputSize = positiveInt(opts.inputSize, 'inputSize');
+  const hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize');
+  const projSize = projSizeOf(cell, opts.projSize, hiddenSize);
+  const reverse = optionalBool(opts.reverse, 'reverse', false);
+  const lengths = isNullish(opts.lengths) ? null : intList(opts.lengths, 'lengths', batch, 'batch', 0, steps);
+  const state = projSize > 0 ? projSize : hiddenSize;
+  const stateName = projSize > 0 ? 'projSize' : 'hiddenSize';
+  return { cell, steps, batch, inputSize, hiddenSize, projSize, reverse, lengths, gates: GATES[cell], state, stateName };
+}
+
+function optionalArray(value: unknown, name: string, dims: Dims, allowed: boolean, reason: string): Float32Array | null {
+  if (!allowed) {
+    expectAbsent(value, name, reason);
+    return null;
+  }
+  return isNullish(value) ? null : float32Dims(value, name, dims);
+}
+
+// Weights (prefix '') or their gradients (prefix 'grads.') share names and shapes.
+function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: boolean, s: Shape): SequenceGrads {
+  const G = s.gates, H = s.hiddenSize;
+  const biasDims: Dims = [['gates', G], ['hiddenSize', H]];
+  const noBias = 'the weights have no biases';
+  return {
+    weightIh: float32Dims(obj.weightIh, `${prefix}weightIh`, [['gates', G], ['hiddenSize', H], ['inputSize', s.inputSize]]),
+    weightHh: float32Dims(obj.weightHh, `${prefix}weightHh`, [['gates', G], ['hiddenSize', H], [s.stateName, s.state]]),
+    biasIh: optionalArray(obj.biasIh, `${prefix}biasIh`, biasDims, hasBias, noBias),
+    biasHh: optionalArray(obj.biasHh, `${prefix}biasHh`, biasDims, hasBias, noBias),
+    weightHr: s.projSize === 0
+      ? optionalArray(obj.weightHr, `${prefix}weightHr`, [], false, 'projSize is 0')
+      : float32Dims(obj.weightHr, `${prefix}weightHr`, [['projSize', s.projSize], ['hiddenSize', H]]),
+  };
+}
+
+function parseWeights(value: unknown, s: Shape): { weights: SequenceWeights; hasBias: boolean } {
+  const obj = expectObject(value, 'weights');
+  if (isNullish(obj.biasIh) !== isNullish(obj.biasHh)) {
+    throw new TypeError(`Expected biasIh and biasHh both or neither but received only ${isNullish(obj.biasIh) ? 'biasHh' : 'biasIh'}`);
+  }
+  const hasBias = !isNullish(obj.biasIh);
+  return { weights: parseWeightSet(obj, '', hasBias, s), hasBias };
+}
+
+// The arguments every sequence call starts with, validated and copied into plain objects.
+function parseCommon(cell: CellName, opts: unknown, w: unknown, input: unknown) {
+  const shape = parseShape(cell, opts);
+  const { weights, hasBias } = parseWeights(w, shape);
+  const x = float32Dims(input, 'input', [['steps', shape.steps], ['batch', shape.batch], ['inputSize', shape.inputSize]]);
+  const nativeOpts = {
+    steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize,
+    projSize: shape.projSize, reverse: shape.reverse, lengths: shape.lengths,
+  };
+  return { shape, weights, hasBias, x, nativeOpts };
+}
+
+type ForwardArgs = Parameters<ReturnType<typeof binding>['sequenceForward']>;
+type BackwardArgs = Parameters<ReturnType<typeof binding>['sequenceBackward']>;
+
+function forwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown, state: unknown): ForwardArgs {
+  const { shape: s, weights, x, nativeOpts } = parseCommon(cell, opts, w, input);
+  const st = optionalObject(state, 'state');
+  const notLstm = `cell is ${cell}`;
+  const h0 = optionalArray(st.h0, 'h0', [['batch', s.batch], [s.stateName, s.state]], true, '');
+  const c0 = optionalArray(st.c0, 'c0', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', notLstm);
+  const training = optionalBool(st.training, 'training', false);
+  return [cell, nativeOpts, weights, x, { h0, c0, training }];
+}
+
+function backwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown, cache: unknown, grads: unknown, upstream: unknown): BackwardArgs {
+  const { shape: s, weights, hasBias, x, nativeOpts } = parseCommon(cell, opts, w, input);
+  const c = float32(cache, 'cache', binding().cacheSize(cell, nativeOpts), 'cacheSize for these options');
+  const g = parseWeightSet(expectObject(grads, 'grads'), 'grads.', hasBias, s);
+  const up = optionalObject(upstream, 'upstream');
+  const dOutput = optionalArray(up.dOutput, 'dOutput', [['steps', s.steps], ['batch', s.batch], [s.stateName, s.state]], true, '');
+  const dhN = optionalArray(up.dhN, 'dhN', [['batch', s.batch], [s.stateName, s.state]], true, '');
+  const dcN = optionalArray(up.dcN, 'dcN', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', `cell is ${cell}`);
+  return [cell, nativeOpts, weights, x, c, g, { dOutput, dhN, dcN }];
+}
+
+// Keeps the contract's shape: cN/dc0 only for LSTM (the binding already omits them otherwise).
+const forward = (args: ForwardArgs): ForwardResult => binding().sequenceForward(...args) as NativeForwardResult;
+const forwardAsync = (args: ForwardArgs): Promise<ForwardResult> => binding().sequenceForwardAsync(...args);
+const backward = (args: BackwardArgs): BackwardResult => binding().sequenceBackward(...args) as NativeBackwardResult;
+const backwardAsync = (args: BackwardArgs): Promise<BackwardResult> => binding().sequenceBackwardAsync(...args);
+
+function rnnCell(opts: unknown): CellName {
+  const nonlinearity = (typeof opts === 'object' && opts !== null ? (opts as RnnOptions).nonlinearity : undefined) ?? 'tanh';
+  return choice(nonlinearity, 'nonlinearity', ['tanh', 'relu'] as const) === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+}
+
+/** Floats in the training cache of `cell` with these options (what `forward` returns as `cache`). */
+export function cacheSize(cell: CellName, opts: SequenceOptions): number {
+  const shape = parseShape(choice(cell, 'cell', CELLS), opts);
+  return binding().cacheSize(cell, { ...shape });
+}
+
+/**
+ * LSTM forward over a sequence (PyTorch `nn.LSTM`, one layer and direction; gates i, f, g, o).
+ * @param opts sizes; `projSize` > 0 adds the projection `h = (o ⊙ tanh c)·W_hrᵀ`.
+ * @param w weights; @param input `[T, B, I]`; @param state `h0 [B, S]`, `c0 [B, H]`, `training`.
+ * @throws TypeError / RangeError naming the argument and the expected value.
+ */
+export function lstmForward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state?: LstmState): ForwardResult {
+  return forward(forwardArgs('lstm', opts, w, input, state));
+}
+
+/**
+ * LSTM backward (BPTT) from the cache of a training-mode {@link lstmForward} with the same
+ * opts, weights and input. Adds weight gradients into `grads`.
+ */
+export function lstmBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: LstmUpstream): BackwardResult {
+  return backward(backwardArgs('lstm', opts, w, input, cache, grads, upstream));
+}
+
+/** GRU forward over a sequence (PyTorch `nn.GRU`; gates r, z, n; `b_hn` inside `r ⊙ (…)`). */
+export function gruForward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): ForwardResult {
+  return forward(forwardArgs('gru', opts, w, input, state));
+}
+
+/** GRU backward from the cache of a training-mode {@link gruForward}; adds into `grads`. */
+export function gruBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: HiddenUpstream): BackwardResult {
+  return backward(backwardArgs('gru', opts, w, input, cache, grads, upstream));
+}
+
+/** Vanilla RNN forward (PyTorch `nn.RNN`): `h' = act(W_ih x + b_ih + W_hh h + b_hh)`. */
+export function rnnForward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): ForwardResult {
+  return forward(forwardArgs(rnnCell(opts), opts, w, input, state));
+}
+
+/** Vanilla RNN backward from the cache of a training-mode {@link rnnForward}; adds into `grads`. */
+export function rnnBackward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: HiddenUpstream): BackwardResult {
+  return backward(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
+}
+
+/** {@link lstmForward} on the libuv thread pool. Rejects (never throws) on bad arguments. */
+export async function lstmForwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state?: LstmState): Promise<ForwardResult> {
+  return forwardAsync(forwardArgs('lstm', opts, w, input, state));
+}
+
+/** {@link lstmBackward} on the libuv thread pool; `grads` are written when the promise resolves. */
+export async function lstmBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: LstmUpstream): Promise<BackwardResult> {
+  return backwardAsync(backwardArgs('lstm', opts, w, input, cache, grads, upstream));
+}
+
+/** {@link gruForward} on the libuv thread pool. */
+export async function gruForwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): Promise<ForwardResult> {
+  return forwardAsync(forwardArgs('gru', opts, w, input, state));
+}
+
+/** {@link gruBackward} on the libuv thread pool. */
+export async function gruBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
+  return backwardAsync(backwardArgs('gru', opts, w, input, cache, grads, upstream));
+}
+
+/** {@link rnnForward} on the libuv thread pool. */
+export async function rnnForwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): Promise<ForwardResult> {
+  return forwardAsync(forwardArgs(rnnCell(opts), opts, w, input, state));
+}
+
+/** {@link rnnBackward} on the libuv thread pool. */
+export async function rnnBackwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
+  return backwardAsync(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
+}
