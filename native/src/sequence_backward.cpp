@@ -53,7 +53,7 @@ struct BackwardPass {
     float* mem = scratch(tb * GH * (gru ? 2 : 1) + 2 * size_t(B) * S + 2 * size_t(B) * H + tb * S);
     dgates = mem;
     dgates_h = gru ? dgates + tb * GH : dgates;
-    dh_state = dgates_h + (gru ? tb * GH : 0);
+    dh_state = mem + tb * GH * (gru ? 2 : 1);
     dh_t = dh_state + size_t(B) * S;
     dc_state = dh_t + size_t(B) * S;
     dh_pre = dc_state + size_t(B) * H;

@@ -58,7 +58,6 @@ Problem make_problem(const Case& c, uint32_t seed) {
   return p;
 }
 
-const float* data_or_null(const std::vector<float>& v) { return v.empty() ? nullptr : v.data(); }
 float* data_or_null(std::vector<float>& v) { return v.empty() ? nullptr : v.data(); }
 
 Result run(Problem& p) {
