@@ -47,7 +47,7 @@ export interface NativeBinding {
 
 /** The package root: the folder above `src/` (tests) or `dist/` (the published package). */
 export function packageRoot(): string {
-  return fileURLToPath(new URL('..', import.meta.url));
+  return path.resolve(fileURLToPath(new URL('..', import.meta.url)));
 }
 
 const ADDON_FILE = 'rnnkit.node';
@@ -113,8 +113,9 @@ function loadErrorMessage(root: string, failures: string[]): string {
     'Tried:',
     ...failures.map((line) => `  - ${line}`),
     'Remedies:',
-    `  - Prebuilt binaries ship for: ${shipped.length ? shipped.join(', ') : 'none in this copy'}. ` +
-      'Use one of those platforms with Node >= 20.17, or build from source:',
+    shipped.length
+      ? `  - Use a platform this copy has prebuilt binaries for (${shipped.join(', ')}) with Node >= 20.17, or:`
+      : '  - This copy has no prebuilt binaries (prebuilds/ is missing); reinstall rnnkit from the registry, or:',
     '  - Build from source (needs CMake >= 3.18 and a C++17 compiler: g++ >= 9, clang >= 10 or MSVC 2019):',
     '      npm rebuild rnnkit --foreground-scripts',
     '  - If npm skipped rnnkit\'s install script (npm 11 install-script policy: --ignore-scripts,',

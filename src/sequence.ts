@@ -170,6 +170,11 @@ function optionalArray(value: unknown, name: string, dims: Dims, allowed: boolea
   return isNullish(value) ? null : float32Dims(value, name, dims);
 }
 
+// Required when `wanted`, else must be null/undefined.
+function maybeArray(value: unknown, name: string, dims: Dims, wanted: boolean, reason: string): Float32Array | null {
+  return wanted ? float32Dims(value, name, dims) : optionalArray(value, name, dims, false, reason);
+}
+
 // Weights (prefix '') or their gradients (prefix 'grads.') share names and shapes.
 function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: boolean, s: Shape): SequenceGrads {
   const G = s.gates, H = s.hiddenSize;
@@ -178,11 +183,9 @@ function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: b
   return {
     weightIh: float32Dims(obj.weightIh, `${prefix}weightIh`, [['gates', G], ['hiddenSize', H], ['inputSize', s.inputSize]]),
     weightHh: float32Dims(obj.weightHh, `${prefix}weightHh`, [['gates', G], ['hiddenSize', H], [s.stateName, s.state]]),
-    biasIh: optionalArray(obj.biasIh, `${prefix}biasIh`, biasDims, hasBias, noBias),
-    biasHh: optionalArray(obj.biasHh, `${prefix}biasHh`, biasDims, hasBias, noBias),
-    weightHr: s.projSize === 0
-      ? optionalArray(obj.weightHr, `${prefix}weightHr`, [], false, 'projSize is 0')
-      : float32Dims(obj.weightHr, `${prefix}weightHr`, [['projSize', s.projSize], ['hiddenSize', H]]),
+    biasIh: maybeArray(obj.biasIh, `${prefix}biasIh`, biasDims, hasBias, noBias),
+    biasHh: maybeArray(obj.biasHh, `${prefix}biasHh`, biasDims, hasBias, noBias),
+    weightHr: maybeArray(obj.weightHr, `${prefix}weightHr`, [['projSize', s.projSize], ['hiddenSize', H]], s.projSize > 0, 'projSize is 0'),
   };
 }
 

@@ -100,6 +100,13 @@ bool GetOptionalArray(Napi::Object obj, const char* key, const std::string& name
   return GetArray(obj, key, name, dims, args, out);
 }
 
+// Required when `wanted`, else must be null/undefined (then *out = nullptr).
+bool GetMaybeArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
+                   bool wanted, const std::string& reason, SequenceArgs* args, const float** out) {
+  if (wanted) return GetArray(obj, key, name, dims, args, out);
+  return GetOptionalArray(obj, key, name, dims, false, reason, args, out);
+}
+
 // Weights (prefix "") or their gradients (prefix "grads.") share names and shapes.
 struct WeightPtrs {
   const float* w_ih = nullptr;
@@ -109,7 +116,7 @@ struct WeightPtrs {
   const float* w_hr = nullptr;
 };
 
-bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool bias_required,
+bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool has_bias,
                     SequenceArgs* args, WeightPtrs* w) {
   const rnnkit::SeqShape& s = args->shape;
   const long long G = s.gates(), H = s.hidden, I = s.input, P = s.proj, S = s.state();
@@ -121,12 +128,12 @@ bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool bias_requi
   }
   const Dims bias_dims = {{"gates", G}, {"hiddenSize", H}};
   const char* no_bias = "the weights have no biases";
-  if (!GetOptionalArray(obj, "biasIh", prefix + "biasIh", bias_dims, bias_required, no_bias, args, &w->b_ih) ||
-      !GetOptionalArray(obj, "biasHh", prefix + "biasHh", bias_dims, bias_required, no_bias, args, &w->b_hh)) {
+  if (!GetMaybeArray(obj, "biasIh", prefix + "biasIh", bias_dims, has_bias, no_bias, args, &w->b_ih) ||
+      !GetMaybeArray(obj, "biasHh", prefix + "biasHh", bias_dims, has_bias, no_bias, args, &w->b_hh)) {
     return false;
   }
-  if (P == 0) return GetOptionalArray(obj, "weightHr", prefix + "weightHr", {}, false, "projSize is 0", args, &w->w_hr);
-  return GetArray(obj, "weightHr", prefix + "weightHr", {{"projSize", P}, {"hiddenSize", H}}, args, &w->w_hr);
+  return GetMaybeArray(obj, "weightHr", prefix + "weightHr", {{"projSize", P}, {"hiddenSize", H}}, P > 0,
+                       "projSize is 0", args, &w->w_hr);
 }
 
 // weights: {weightIh, weightHh, biasIh?, biasHh? (both or neither), weightHr? (iff projSize > 0)}

@@ -1,0 +1,324 @@
+// Every bad input, through the TypeScript API (src/validate.ts checks it) AND straight into the
+// binding (native/binding/args.cpp checks it): same error class, same message, word for word.
+import { describe, expect, it } from 'vitest';
+import * as rnnkit from '../src/index.js';
+import { loadBinding } from '../src/native.js';
+
+const native = loadBinding();
+
+type Kind = 'forward' | 'backward';
+type TestCell = 'lstm' | 'gru' | 'rnn_tanh';
+// Deliberately loose: the cases put wrong types everywhere.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+interface Args { opts: Loose; w: Loose; input: Loose; state: Loose; cache: Loose; grads: Loose; upstream: Loose }
+
+// T=5, B=4, I=6, H=4 (P=3 with projSize): every length below is spelled out in the messages.
+const T = 5, B = 4, I = 6, H = 4;
+const GATES: Record<TestCell, number> = { lstm: 4, gru: 3, rnn_tanh: 1 };
+
+function filled(n: number, seed: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * 0.3);
+}
+
+function validArgs(cell: TestCell, { projSize = 0, bias = true } = {}): Args {
+  const G = GATES[cell], S = projSize || H;
+  const opts: Loose = { steps: T, batch: B, inputSize: I, hiddenSize: H };
+  if (projSize) opts.projSize = projSize;
+  const w: Loose = { weightIh: filled(G * H * I, 1), weightHh: filled(G * H * S, 2) };
+  if (bias) Object.assign(w, { biasIh: filled(G * H, 3), biasHh: filled(G * H, 4) });
+  if (projSize) w.weightHr = filled(projSize * H, 5);
+  const input = filled(T * B * I, 6);
+  const grads: Loose = { weightIh: new Float32Array(G * H * I), weightHh: new Float32Array(G * H * S) };
+  if (bias) Object.assign(grads, { biasIh: new Float32Array(G * H), biasHh: new Float32Array(G * H) });
+  if (projSize) grads.weightHr = new Float32Array(projSize * H);
+  const cache = native.sequenceForward(cell, opts, w, input, { training: true }).cache;
+  return { opts, w, input, state: {}, cache, grads, upstream: { dOutput: filled(T * B * S, 7) } };
+}
+
+const TS_API = {
+  lstm: [rnnkit.lstmForward, rnnkit.lstmBackward],
+  gru: [rnnkit.gruForward, rnnkit.gruBackward],
+  rnn_tanh: [rnnkit.rnnForward, rnnkit.rnnBackward],
+} as const;
+
+function callTs(kind: Kind, cell: TestCell, a: Args): unknown {
+  const [forward, backward] = TS_API[cell] as unknown as [Loose, Loose];
+  return kind === 'forward' ? forward(a.opts, a.w, a.input, a.state) : backward(a.opts, a.w, a.input, a.cache, a.grads, a.upstream);
+}
+
+function callNative(kind: Kind, cell: TestCell, a: Args): unknown {
+  return kind === 'forward'
+    ? native.sequenceForward(cell, a.opts, a.w, a.input, a.state)
+    : native.sequenceBackward(cell, a.opts, a.w, a.input, a.cache, a.grads, a.upstream);
+}
+
+function thrown(fn: () => unknown): Error {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected a throw, but the call returned');
+}
+
+function expectError(error: Error, type: typeof TypeError | typeof RangeError, message: string): void {
+  expect(error.message).toBe(message);
+  expect(error.constructor).toBe(type);
+}
+
+interface Case {
+  title: string;
+  cell: TestCell;
+  kind?: Kind;
+  projSize?: number;
+  bias?: boolean;
+  mutate: (a: Args) => void;
+  type: typeof TypeError | typeof RangeError;
+  message: string;
+}
+
+const cases: Case[] = [
+  // sizes
+  { title: 'non-integer hiddenSize', cell: 'lstm', mutate: (a) => { a.opts.hiddenSize = 1.5; }, type: RangeError,
+    message: 'Expected positive integer for hiddenSize but received 1.5 of type number' },
+  { title: 'zero steps', cell: 'gru', mutate: (a) => { a.opts.steps = 0; }, type: RangeError,
+    message: 'Expected positive integer for steps but received 0 of type number' },
+  { title: 'negative batch', cell: 'rnn_tanh', mutate: (a) => { a.opts.batch = -3; }, type: RangeError,
+    message: 'Expected positive integer for batch but received -3 of type number' },
+  { title: 'NaN inputSize', cell: 'lstm', mutate: (a) => { a.opts.inputSize = NaN; }, type: RangeError,
+    message: 'Expected positive integer for inputSize but received NaN of type number' },
+  { title: 'steps beyond int32', cell: 'lstm', mutate: (a) => { a.opts.steps = 2 ** 31; }, type: RangeError,
+    message: 'Expected positive integer for steps but received 2147483648 of type number' },
+  { title: 'string inputSize', cell: 'lstm', mutate: (a) => { a.opts.inputSize = '6'; }, type: TypeError,
+    message: 'Expected positive integer for inputSize but received 6 of type string' },
+  { title: 'missing steps', cell: 'gru', mutate: (a) => { delete a.opts.steps; }, type: TypeError,
+    message: 'Expected positive integer for steps but received undefined' },
+  { title: 'bigint batch', cell: 'gru', mutate: (a) => { a.opts.batch = 4n; }, type: TypeError,
+    message: 'Expected positive integer for batch but received 4 of type bigint' },
+  { title: 'symbol hiddenSize', cell: 'gru', mutate: (a) => { a.opts.hiddenSize = Symbol('h'); }, type: TypeError,
+    message: 'Expected positive integer for hiddenSize but received a value of type symbol' },
+  { title: 'opts null', cell: 'lstm', mutate: (a) => { a.opts = null; }, type: TypeError,
+    message: 'Expected object for opts but received null' },
+  // projSize
+  { title: 'projSize on gru', cell: 'gru', mutate: (a) => { a.opts.projSize = 2; }, type: RangeError,
+    message: 'Expected 0 for projSize because cell is gru but received 2 of type number' },
+  { title: 'projSize on rnn, wrong type', cell: 'rnn_tanh', mutate: (a) => { a.opts.projSize = '2'; }, type: TypeError,
+    message: 'Expected 0 for projSize because cell is rnn_tanh but received 2 of type string' },
+  { title: 'projSize = hiddenSize', cell: 'lstm', mutate: (a) => { a.opts.projSize = 4; }, type: RangeError,
+    message: 'Expected integer between 0 and 3 for projSize but received 4 of type number' },
+  { title: 'negative projSize', cell: 'lstm', mutate: (a) => { a.opts.projSize = -1; }, type: RangeError,
+    message: 'Expected integer between 0 and 3 for projSize but received -1 of type number' },
+  // reverse, lengths
+  { title: 'numeric reverse', cell: 'lstm', mutate: (a) => { a.opts.reverse = 1; }, type: TypeError,
+    message: 'Expected boolean for reverse but received 1 of type number' },
+  { title: 'length above steps', cell: 'lstm', mutate: (a) => { a.opts.lengths = [5, 5, 6, 1]; }, type: RangeError,
+    message: 'Expected integer between 0 and 5 for lengths[2] but received 6 of type number' },
+  { title: 'negative length', cell: 'gru', mutate: (a) => { a.opts.lengths = new Int32Array([5, -1, 2, 1]); }, type: RangeError,
+    message: 'Expected integer between 0 and 5 for lengths[1] but received -1 of type number' },
+  { title: 'fractional length', cell: 'rnn_tanh', mutate: (a) => { a.opts.lengths = new Float64Array([5, 2.5, 2, 1]); }, type: RangeError,
+    message: 'Expected integer between 0 and 5 for lengths[1] but received 2.5 of type number' },
+  { title: 'string length', cell: 'rnn_tanh', mutate: (a) => { a.opts.lengths = [5, '2', 2, 1]; }, type: TypeError,
+    message: 'Expected integer between 0 and 5 for lengths[1] but received 2 of type string' },
+  { title: 'one length too few', cell: 'lstm', mutate: (a) => { a.opts.lengths = [5, 5, 5]; }, type: RangeError,
+    message: 'Expected array of length 4 for lengths (batch = 4) but received length 3' },
+  { title: 'lengths not an array', cell: 'lstm', mutate: (a) => { a.opts.lengths = 5; }, type: TypeError,
+    message: 'Expected array of integers for lengths but received 5 of type number' },
+  // weights
+  { title: 'weights missing', cell: 'lstm', mutate: (a) => { a.w = undefined; }, type: TypeError,
+    message: 'Expected object for weights but received undefined' },
+  { title: 'weightIh one short', cell: 'lstm', mutate: (a) => { a.w.weightIh = a.w.weightIh.subarray(1); }, type: RangeError,
+    message: 'Expected Float32Array of length 96 for weightIh (gates·hiddenSize·inputSize = 4·4·6) but received length 95' },
+  { title: 'weightIh as Array', cell: 'gru', mutate: (a) => { a.w.weightIh = Array.from(a.w.weightIh); }, type: TypeError,
+    message: 'Expected Float32Array for weightIh but received an Array of length 72' },
+  { title: 'weightHh of projected lstm', cell: 'lstm', projSize: 3, mutate: (a) => { a.w.weightHh = new Float32Array(64); }, type: RangeError,
+    message: 'Expected Float32Array of length 48 for weightHh (gates·hiddenSize·projSize = 4·4·3) but received length 64' },
+  { title: 'bias on one side only', cell: 'lstm', mutate: (a) => { a.w.biasHh = null; }, type: TypeError,
+    message: 'Expected biasIh and biasHh both or neither but received only biasIh' },
+  { title: 'biasHh without biasIh', cell: 'gru', mutate: (a) => { delete a.w.biasIh; }, type: TypeError,
+    message: 'Expected biasIh and biasHh both or neither but received only biasHh' },
+  { title: 'biasHh wrong length', cell: 'gru', mutate: (a) => { a.w.biasHh = new Float32Array(13); }, type: RangeError,
+    message: 'Expected Float32Array of length 12 for biasHh (gates·hiddenSize = 3·4) but received length 13' },
+  { title: 'biasIh as Float64Array', cell: 'rnn_tanh', mutate: (a) => { a.w.biasIh = new Float64Array(4); }, type: TypeError,
+    message: 'Expected Float32Array for biasIh but received a Float64Array of length 4' },
+  { title: 'weightHr missing with projSize', cell: 'lstm', projSize: 3, mutate: (a) => { delete a.w.weightHr; }, type: TypeError,
+    message: 'Expected Float32Array for weightHr but received undefined' },
+  { title: 'weightHr without projSize', cell: 'lstm', mutate: (a) => { a.w.weightHr = new Float32Array(12); }, type: TypeError,
+    message: 'Expected no weightHr because projSize is 0 but received a Float32Array of length 12' },
+  { title: 'weightHr wrong length', cell: 'lstm', projSize: 3, mutate: (a) => { a.w.weightHr = new Float32Array(16); }, type: RangeError,
+    message: 'Expected Float32Array of length 12 for weightHr (projSize·hiddenSize = 3·4) but received length 16' },
+  // input and state
+  { title: 'input one short', cell: 'lstm', mutate: (a) => { a.input = a.input.subarray(0, 119); }, type: RangeError,
+    message: 'Expected Float32Array of length 120 for input (steps·batch·inputSize = 5·4·6) but received length 119' },
+  { title: 'input as Int32Array', cell: 'gru', mutate: (a) => { a.input = new Int32Array(120); }, type: TypeError,
+    message: 'Expected Float32Array for input but received an Int32Array of length 120' },
+  { title: 'input as ArrayBuffer', cell: 'gru', mutate: (a) => { a.input = new ArrayBuffer(480); }, type: TypeError,
+    message: 'Expected Float32Array for input but received an ArrayBuffer' },
+  { title: 'input as DataView', cell: 'gru', mutate: (a) => { a.input = new DataView(new ArrayBuffer(480)); }, type: TypeError,
+    message: 'Expected Float32Array for input but received a DataView' },
+  { title: 'input as plain object', cell: 'gru', mutate: (a) => { a.input = { length: 120 }; }, type: TypeError,
+    message: 'Expected Float32Array for input but received an object' },
+  { title: 'input as function', cell: 'gru', mutate: (a) => { a.input = () => 0; }, type: TypeError,
+    message: 'Expected Float32Array for input but received a function' },
+  { title: 'state not an object', cell: 'lstm', mutate: (a) => { a.state = 5; }, type: TypeError,
+    message: 'Expected object for state but received 5 of type number' },
+  { title: 'h0 wrong length', cell: 'lstm', mutate: (a) => { a.state = { h0: new Float32Array(15) }; }, type: RangeError,
+    message: 'Expected Float32Array of length 16 for h0 (batch·hiddenSize = 4·4) but received length 15' },
+  { title: 'h0 of projected lstm', cell: 'lstm', projSize: 3, mutate: (a) => { a.state = { h0: new Float32Array(16) }; }, type: RangeError,
+    message: 'Expected Float32Array of length 12 for h0 (batch·projSize = 4·3) but received length 16' },
+  { title: 'c0 wrong length', cell: 'lstm', projSize: 3, mutate: (a) => { a.state = { c0: new Float32Array(12) }; }, type: RangeError,
+    message: 'Expected Float32Array of length 16 for c0 (batch·hiddenSize = 4·4) but received length 12' },
+  { title: 'c0 on gru', cell: 'gru', mutate: (a) => { a.state = { c0: new Float32Array(16) }; }, type: TypeError,
+    message: 'Expected no c0 because cell is gru but received a Float32Array of length 16' },
+  { title: 'string training', cell: 'rnn_tanh', mutate: (a) => { a.state = { training: 'yes' }; }, type: TypeError,
+    message: 'Expected boolean for training but received yes of type string' },
+  // backward
+  { title: 'cache wrong length', cell: 'lstm', kind: 'backward', mutate: (a) => { a.cache = new Float32Array(10); }, type: RangeError,
+    message: `Expected Float32Array of length ${native.cacheSize('lstm', { steps: T, batch: B, inputSize: I, hiddenSize: H })} for cache (cacheSize for these options) but received length 10` },
+  { title: 'cache null (inference forward)', cell: 'gru', kind: 'backward', mutate: (a) => { a.cache = null; }, type: TypeError,
+    message: 'Expected Float32Array for cache but received null' },
+  { title: 'grads missing', cell: 'lstm', kind: 'backward', mutate: (a) => { a.grads = undefined; }, type: TypeError,
+    message: 'Expected object for grads but received undefined' },
+  { title: 'grads.weightIh missing', cell: 'gru', kind: 'backward', mutate: (a) => { delete a.grads.weightIh; }, type: TypeError,
+    message: 'Expected Float32Array for grads.weightIh but received undefined' },
+  { title: 'grads.weightHh wrong length', cell: 'rnn_tanh', kind: 'backward', mutate: (a) => { a.grads.weightHh = new Float32Array(15); }, type: RangeError,
+    message: 'Expected Float32Array of length 16 for grads.weightHh (gates·hiddenSize·hiddenSize = 1·4·4) but received length 15' },
+  { title: 'grads.biasIh missing although biases given', cell: 'lstm', kind: 'backward', mutate: (a) => { a.grads.biasIh = null; }, type: TypeError,
+    message: 'Expected Float32Array for grads.biasIh but received null' },
+  { title: 'grads.biasHh given without biases', cell: 'gru', kind: 'backward', bias: false, mutate: (a) => { a.grads.biasHh = new Float32Array(12); }, type: TypeError,
+    message: 'Expected no grads.biasHh because the weights have no biases but received a Float32Array of length 12' },
+  { title: 'grads.weightHr missing with projSize', cell: 'lstm', kind: 'backward', projSize: 3, mutate: (a) => { delete a.grads.weightHr; }, type: TypeError,
+    message: 'Expected Float32Array for grads.weightHr but received undefined' },
+  { title: 'upstream not an object', cell: 'lstm', kind: 'backward', mutate: (a) => { a.upstream = 'dy'; }, type: TypeError,
+    message: 'Expected object for upstream but received dy of type string' },
+  { title: 'dOutput wrong length', cell: 'lstm', kind: 'backward', projSize: 3, mutate: (a) => { a.upstream = { dOutput: new Float32Array(80) }; }, type: RangeError,
+    message: 'Expected Float32Array of length 60 for dOutput (steps·batch·projSize = 5·4·3) but received length 80' },
+  { title: 'dhN wrong length', cell: 'gru', kind: 'backward', mutate: (a) => { a.upstream = { dhN: new Float32Array(4) }; }, type: RangeError,
+    message: 'Expected Float32Array of length 16 for dhN (batch·hiddenSize = 4·4) but received length 4' },
+  { title: 'dcN on rnn', cell: 'rnn_tanh', kind: 'backward', mutate: (a) => { a.upstream = { dcN: new Float32Array(16) }; }, type: TypeError,
+    message: 'Expected no dcN because cell is rnn_tanh but received a Float32Array of length 16' },
+];
+
+describe('the same bad input gives the same error in TypeScript and in C++', () => {
+  describe.each(cases)('$cell $kind: $title', (c) => {
+    const kind = c.kind ?? 'forward';
+    const args = () => {
+      const a = validArgs(c.cell, { projSize: c.projSize, bias: c.bias });
+      c.mutate(a);
+      return a;
+    };
+    it('TypeScript API', () => expectError(thrown(() => callTs(kind, c.cell, args())), c.type, c.message));
+    it('binding', () => expectError(thrown(() => callNative(kind, c.cell, args())), c.type, c.message));
+  });
+
+  it('the valid arguments the cases start from are accepted by both', () => {
+    for (const cell of ['lstm', 'gru', 'rnn_tanh'] as const) {
+      for (const kind of ['forward', 'backward'] as const) {
+        for (const variant of [{}, { bias: false }, ...(cell === 'lstm' ? [{ projSize: 3 }] : [])]) {
+          expect(() => callTs(kind, cell, validArgs(cell, variant))).not.toThrow();
+          expect(() => callNative(kind, cell, validArgs(cell, variant))).not.toThrow();
+        }
+      }
+    }
+  });
+
+  it('a throwing getter propagates unchanged from both', () => {
+    const a = validArgs('lstm');
+    a.opts = { ...a.opts, get batch(): number { throw new Error('boom'); } };
+    expect(thrown(() => callTs('forward', 'lstm', a)).message).toBe('boom');
+    expect(thrown(() => callNative('forward', 'lstm', a)).message).toBe('boom');
+  });
+});
+
+describe('TypeScript-only and binding-only checks', () => {
+  it('rnn nonlinearity', () => {
+    const a = validArgs('rnn_tanh');
+    expectError(thrown(() => rnnkit.rnnForward({ ...a.opts, nonlinearity: 'sigmoid' as Loose }, a.w, a.input)), RangeError,
+      'Expected one of tanh, relu for nonlinearity but received sigmoid of type string');
+  });
+
+  it('cell name at the binding', () => {
+    const a = validArgs('lstm');
+    expectError(thrown(() => native.sequenceForward('lsmt', a.opts, a.w, a.input)), RangeError,
+      'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received lsmt of type string');
+    expectError(thrown(() => native.sequenceBackward(3 as Loose, a.opts, a.w, a.input, a.cache, a.grads)), TypeError,
+      'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received 3 of type number');
+    expectError(thrown(() => native.cacheSize('LSTM', a.opts)), RangeError,
+      'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received LSTM of type string');
+  });
+
+  it('argument count at the binding', () => {
+    const call = (fn: Loose, ...args: unknown[]) => thrown(() => fn(...args));
+    expectError(call(native.sequenceForward), TypeError, 'Expected 4 to 5 arguments for sequenceForward but received 0');
+    expectError(call(native.sequenceForwardAsync, 'gru', {}, {}), TypeError,
+      'Expected 4 to 5 arguments for sequenceForwardAsync but received 3');
+    expectError(call(native.sequenceBackward, 1, 2, 3, 4, 5, 6, 7, 8), TypeError,
+      'Expected 6 to 7 arguments for sequenceBackward but received 8');
+    expectError(call(native.setIsa), TypeError, 'Expected 1 arguments for setIsa but received 0');
+  });
+
+  it('async forms: TypeScript rejects, the binding throws synchronously', async () => {
+    const a = validArgs('gru');
+    a.opts.hiddenSize = 0;
+    const message = 'Expected positive integer for hiddenSize but received 0 of type number';
+    await expect(rnnkit.gruForwardAsync(a.opts, a.w, a.input)).rejects.toThrow(new RangeError(message));
+    await expect(rnnkit.gruBackwardAsync(a.opts, a.w, a.input, a.cache, a.grads, {})).rejects.toThrow(new RangeError(message));
+    expectError(thrown(() => native.sequenceForwardAsync('gru', a.opts, a.w, a.input)), RangeError, message);
+    expect(native.pendingJobs()).toBe(0);
+  });
+
+  it('setIsa lists the available kernel sets', () => {
+    const list = rnnkit.availableIsas().join(', ');
+    const unknown = rnnkit.availableIsas().includes('neon') ? 'avx2' : 'neon';
+    for (const setIsa of [rnnkit.setIsa, native.setIsa]) {
+      expectError(thrown(() => setIsa(unknown)), RangeError, `Expected one of ${list} for isa but received ${unknown} of type string`);
+      expectError(thrown(() => setIsa(3 as Loose)), TypeError, `Expected one of ${list} for isa but received 3 of type number`);
+    }
+  });
+
+  it('setNumThreads range', () => {
+    for (const setNumThreads of [rnnkit.setNumThreads, native.setNumThreads]) {
+      expectError(thrown(() => setNumThreads(0)), RangeError, 'Expected integer between 1 and 1024 for threads but received 0 of type number');
+      expectError(thrown(() => setNumThreads(2.5)), RangeError, 'Expected integer between 1 and 1024 for threads but received 2.5 of type number');
+      expectError(thrown(() => setNumThreads('2' as Loose)), TypeError, 'Expected integer between 1 and 1024 for threads but received 2 of type string');
+    }
+  });
+
+  it('sgemm shapes', () => {
+    const opts = { m: 3, n: 5, k: 4, a: new Float32Array(12), b: new Float32Array(20), c: new Float32Array(15) };
+    for (const sgemm of [rnnkit.sgemm, native.sgemm]) {
+      expectError(thrown(() => sgemm({ ...opts, a: new Float32Array(11) })), RangeError,
+        'Expected Float32Array of length 12 for a (m·k = 3·4) but received length 11');
+      expectError(thrown(() => sgemm({ ...opts, transB: true, b: new Float32Array(19) })), RangeError,
+        'Expected Float32Array of length 20 for b (n·k = 5·4) but received length 19');
+      expectError(thrown(() => sgemm({ ...opts, k: 0 })), RangeError, 'Expected positive integer for k but received 0 of type number');
+      expectError(thrown(() => sgemm({ ...opts, c: null as Loose })), TypeError, 'Expected Float32Array for c but received null');
+    }
+  });
+});
+
+describe('garbage never crashes the binding', () => {
+  const garbage: unknown[] = [undefined, null, 0, -1, 1.5, NaN, Infinity, 2 ** 40, '', 'lstm', true, {}, [], [1, 2],
+    new Float32Array(0), new Float32Array(7), new Float64Array(3), new ArrayBuffer(8), Symbol('s'), 10n, () => 1];
+  it('each argument position replaced by each garbage value throws TypeError or RangeError', () => {
+    const a = validArgs('lstm');
+    const forward = ['lstm', a.opts, a.w, a.input, a.state];
+    const backward = ['lstm', a.opts, a.w, a.input, a.cache, a.grads, a.upstream];
+    let throws = 0;
+    for (const [fn, base] of [[native.sequenceForward, forward], [native.sequenceBackward, backward]] as const) {
+      for (let position = 0; position < base.length; position++) {
+        for (const value of garbage) {
+          const args = [...base];
+          args[position] = value;
+          try {
+            (fn as Loose)(...args);
+          } catch (error) {
+            expect([TypeError, RangeError]).toContain((error as Error).constructor);
+            throws++;
+          }
+        }
+      }
+    }
+    expect(throws).toBeGreaterThan(200);
+  });
+});
