@@ -14,6 +14,8 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
   T acc[kGemmMR][kGemmNV];
 #pragma GCC unroll 32
   for (int i = 0; i < kGemmMR; ++i) {
+    __builtin_prefetch(c + static_cast<long long>(i) * ldc, 1, 3);
+    __builtin_prefetch(c + static_cast<long long>(i) * ldc + kNR - 1, 1, 3);
 #pragma GCC unroll 8
     for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::set1(0.0f);
   }

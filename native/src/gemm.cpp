@@ -161,27 +161,89 @@ struct GemmProblem {
   bool accumulate;
 };
 
-// The rows [row_begin, row_end) × columns [col_begin, col_end) of C, on the calling thread.
+// C[rows, jc : jc+nc] (+)= op(A)[rows, pc : pc+kc] · the packed B block, packing A by mc rows.
+void multiply_rows(const GemmProblem& g, const Blocking& blk, int row_begin, int row_end, int pc, int kc, int jc,
+                   int nc, const float* b_packed, float* a_packed) {
+  const Kernels& kern = *g.kern;
+  for (int ic = row_begin; ic < row_end; ic += blk.mc) {
+    const int mc = std::min(blk.mc, row_end - ic);
+    pack_a(g.a, ic, pc, mc, kc, kern.gemm_mr, a_packed);
+    macro_kernel(kern, mc, nc, kc, a_packed, b_packed, static_cast<size_t>(kc) * kern.gemm_nr,
+                 g.c + static_cast<size_t>(ic) * g.ldc + jc, g.ldc, g.accumulate || pc > 0);
+  }
+}
+
+float* reserve_a_block(AlignedBuffer& buffer, const Kernels& kern, const Blocking& blk, int rows, int k) {
+  return buffer.reserve(static_cast<size_t>(round_up(std::min(blk.mc, rows), kern.gemm_mr)) * std::min(blk.kc, k));
+}
+float* reserve_b_block(AlignedBuffer& buffer, const Kernels& kern, const Blocking& blk, int cols, int k) {
+  return buffer.reserve(static_cast<size_t>(round_up(std::min(blk.nc, cols), kern.gemm_nr)) * std::min(blk.kc, k));
+}
+
+// The rows [row_begin, row_end) × columns [col_begin, col_end) of C, on the calling thread alone.
 void gemm_block(const GemmProblem& g, int row_begin, int row_end, int col_begin, int col_end) {
   const Kernels& kern = *g.kern;
   const Blocking blk = blocking_for(kern);
   PackBuffers& buffers = thread_pack_buffers();
-  const int kc_max = std::min(blk.kc, g.k);
-  float* a_packed = buffers.a.reserve(static_cast<size_t>(round_up(std::min(blk.mc, row_end - row_begin),
-                                                                    kern.gemm_mr)) * kc_max);
-  float* b_packed = buffers.b.reserve(static_cast<size_t>(round_up(std::min(blk.nc, col_end - col_begin),
-                                                                   kern.gemm_nr)) * kc_max);
+  float* a_packed = reserve_a_block(buffers.a, kern, blk, row_end - row_begin, g.k);
+  float* b_packed = reserve_b_block(buffers.b, kern, blk, col_end - col_begin, g.k);
   for (int jc = col_begin; jc < col_end; jc += blk.nc) {
     const int nc = std::min(blk.nc, col_end - jc);
     for (int pc = 0; pc < g.k; pc += blk.kc) {
       const int kc = std::min(blk.kc, g.k - pc);
       pack_b(g.b, pc, jc, kc, nc, kern.gemm_nr, b_packed);
-      for (int ic = row_begin; ic < row_end; ic += blk.mc) {
-        const int mc = std::min(blk.mc, row_end - ic);
-        pack_a(g.a, ic, pc, mc, kc, kern.gemm_mr, a_packed);
-        macro_kernel(kern, mc, nc, kc, a_packed, b_packed, static_cast<size_t>(kc) * kern.gemm_nr,
-                     g.c + static_cast<size_t>(ic) * g.ldc + jc, g.ldc, g.accumulate || pc > 0);
-      }
+      multiply_rows(g, blk, row_begin, row_end, pc, kc, jc, nc, b_packed, a_packed);
+    }
+  }
+}
+
+// [begin, end) of `extent` for part `part` of `parts`, cut at multiples of `unit`.
+void split_range(int extent, int unit, int part, int parts, int* begin, int* end) {
+  const long long units = (extent + unit - 1) / unit;
+  *begin = std::min<long long>(extent, units * part / parts * unit);
+  *end = std::min<long long>(extent, units * (part + 1) / parts * unit);
+}
+
+// Few rows (M small next to the thread count): each task owns a range of whole nr-column panels
+// and packs its own B columns and all of (the small) op(A).
+void gemm_split_columns(const GemmProblem& g, int tasks) {
+  parallel_for(tasks, [&](int task) {
+    int begin, end;
+    split_range(g.n, g.kern->gemm_nr, task, tasks, &begin, &end);
+    if (begin < end) gemm_block(g, 0, g.m, begin, end);
+  });
+}
+
+// Many rows: for each [kc × nc] block of op(B), the pool packs it once into the caller's buffer
+// (tasks split its panels), then tasks take chunks of C's rows, each packing its own rows of op(A)
+// into its own buffer (nothing is packed twice). More chunks than threads, claimed dynamically, so
+// a thread slowed by another process does not hold everyone up.
+void gemm_shared_b(const GemmProblem& g, int threads) {
+  const Kernels& kern = *g.kern;
+  const Blocking blk = blocking_for(kern);
+  const int chunk_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, round_up((g.m + 4 * threads - 1) / (4 * threads), kern.gemm_mr)));
+  const int chunks = (g.m + chunk_rows - 1) / chunk_rows;
+  float* b_packed = reserve_b_block(thread_pack_buffers().b, kern, blk, g.n, g.k);
+  for (int jc = 0; jc < g.n; jc += blk.nc) {
+    const int nc = std::min(blk.nc, g.n - jc);
+    const int panels = (nc + kern.gemm_nr - 1) / kern.gemm_nr;
+    for (int pc = 0; pc < g.k; pc += blk.kc) {
+      const int kc = std::min(blk.kc, g.k - pc);
+      const int pack_tasks = std::min(threads, panels);
+      parallel_for(pack_tasks, [&](int task) {
+        int begin, end;
+        split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
+        if (begin < end) {
+          pack_b(g.b, pc, jc + begin, kc, end - begin, kern.gemm_nr,
+                 b_packed + static_cast<size_t>(begin / kern.gemm_nr) * kc * kern.gemm_nr);
+        }
+      });
+      parallel_for(chunks, [&](int chunk) {
+        const int row_begin = chunk * chunk_rows;
+        const int row_end = std::min(g.m, row_begin + chunk_rows);
+        float* a_packed = reserve_a_block(thread_pack_buffers().a, kern, blk, chunk_rows, g.k);
+        multiply_rows(g, blk, row_begin, row_end, pc, kc, jc, nc, b_packed, a_packed);
+      });
     }
   }
 }
@@ -193,33 +255,19 @@ void zero_rows(float* c, int ldc, int m, int n) {
 // Below this many multiply-adds per thread, waking the pool costs more than it saves.
 constexpr double kMinMultiplyAddsPerTask = 64.0 * 64.0 * 64.0;
 
-// Splits C over the pool: column ranges in whole nr panels (or row ranges in whole mr panels when
-// M > N, or when there are too few column panels to go round).
 void gemm_parallel(const GemmProblem& g) {
   const double work = static_cast<double>(g.m) * g.n * g.k;
-  int tasks = in_parallel_region() ? 1 : num_threads();
-  tasks = std::max(1, std::min<int>(tasks, static_cast<int>(work / kMinMultiplyAddsPerTask)));
-  const int col_units = (g.n + g.kern->gemm_nr - 1) / g.kern->gemm_nr;
-  const int row_units = (g.m + g.kern->gemm_mr - 1) / g.kern->gemm_mr;
-  const bool split_rows = (g.m > g.n && row_units >= tasks) || col_units < tasks;
-  tasks = std::min(tasks, std::max(split_rows ? row_units : col_units, 1));
-  if (tasks == 1) {
+  int threads = in_parallel_region() ? 1 : num_threads();
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerTask)));
+  const int row_panels = (g.m + g.kern->gemm_mr - 1) / g.kern->gemm_mr;
+  const int col_panels = (g.n + g.kern->gemm_nr - 1) / g.kern->gemm_nr;
+  if (threads > 1 && row_panels >= 4 * threads) {
+    gemm_shared_b(g, threads);
+  } else if (threads > 1 && col_panels >= threads) {
+    gemm_split_columns(g, threads);
+  } else {
     gemm_block(g, 0, g.m, 0, g.n);
-    return;
   }
-  const int units = split_rows ? row_units : col_units;
-  const int unit = split_rows ? g.kern->gemm_mr : g.kern->gemm_nr;
-  const int extent = split_rows ? g.m : g.n;
-  parallel_for(tasks, [&](int task) {
-    const int begin = std::min(extent, static_cast<int>(static_cast<long long>(units) * task / tasks) * unit);
-    const int end = std::min(extent, static_cast<int>(static_cast<long long>(units) * (task + 1) / tasks) * unit);
-    if (begin >= end) return;
-    if (split_rows) {
-      gemm_block(g, begin, end, 0, g.n);
-    } else {
-      gemm_block(g, 0, g.m, begin, end);
-    }
-  });
 }
 
 }  // namespace

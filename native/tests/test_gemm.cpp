@@ -29,6 +29,9 @@ struct Problem {
   int lda, ldb, ldc;
   std::vector<float> a, b, c0;
 
+  std::vector<double> product;    // [m, n] float64 op(A) · op(B)
+  std::vector<double> magnitude;  // [m, n] Σ_p |a_ip · b_pj|
+
   Problem(Trans ta_, Trans tb_, int m_, int n_, int k_, uint32_t seed)
       : ta(ta_), tb(tb_), m(m_), n(n_), k(k_) {
     const int a_rows = ta == Trans::No ? m : k, a_cols = ta == Trans::No ? k : m;
@@ -39,9 +42,38 @@ struct Problem {
     a = random_vector(static_cast<size_t>(a_rows) * lda, seed);
     b = random_vector(static_cast<size_t>(b_rows) * ldb, seed + 1000);
     c0 = random_vector(static_cast<size_t>(m) * ldc, seed + 2000);
+    compute_reference();
   }
-  double a_at(int i, int p) const { return ta == Trans::No ? a[static_cast<size_t>(i) * lda + p] : a[static_cast<size_t>(p) * lda + i]; }
-  double b_at(int p, int j) const { return tb == Trans::No ? b[static_cast<size_t>(p) * ldb + j] : b[static_cast<size_t>(j) * ldb + p]; }
+
+  void compute_reference() {
+    std::vector<double> op_a(static_cast<size_t>(m) * k), op_b(static_cast<size_t>(k) * n);  // dense
+    for (int i = 0; i < m; ++i) {
+      for (int p = 0; p < k; ++p) {
+        op_a[static_cast<size_t>(i) * k + p] =
+            ta == Trans::No ? a[static_cast<size_t>(i) * lda + p] : a[static_cast<size_t>(p) * lda + i];
+      }
+    }
+    for (int p = 0; p < k; ++p) {
+      for (int j = 0; j < n; ++j) {
+        op_b[static_cast<size_t>(p) * n + j] =
+            tb == Trans::No ? b[static_cast<size_t>(p) * ldb + j] : b[static_cast<size_t>(j) * ldb + p];
+      }
+    }
+    product.assign(static_cast<size_t>(m) * n, 0.0);
+    magnitude.assign(static_cast<size_t>(m) * n, 0.0);
+    for (int i = 0; i < m; ++i) {
+      for (int p = 0; p < k; ++p) {
+        const double a_ip = op_a[static_cast<size_t>(i) * k + p];
+        const double* b_row = &op_b[static_cast<size_t>(p) * n];
+        double* prod = &product[static_cast<size_t>(i) * n];
+        double* mag = &magnitude[static_cast<size_t>(i) * n];
+        for (int j = 0; j < n; ++j) {
+          prod[j] += a_ip * b_row[j];
+          mag[j] += std::fabs(a_ip * b_row[j]);
+        }
+      }
+    }
+  }
 
   // Runs sgemm; C starts as c0 (accumulate) or NaN (must not be read).
   std::vector<float> run(bool accumulate) const {
@@ -62,12 +94,9 @@ struct Problem {
           if (!untouched) return report(i, j, c[at], before, 0.0);
           continue;
         }
-        double sum = before, magnitude = std::fabs(before);
-        for (int p = 0; p < k; ++p) {
-          sum += a_at(i, p) * b_at(p, j);
-          magnitude += std::fabs(a_at(i, p) * b_at(p, j));
-        }
-        const double tolerance = (k + 2) * std::ldexp(1.0, -23) * magnitude;
+        const size_t ij = static_cast<size_t>(i) * n + j;
+        const double sum = before + product[ij];
+        const double tolerance = (k + 2) * std::ldexp(1.0, -23) * (magnitude[ij] + std::fabs(before));
         if (!(std::fabs(c[at] - sum) <= tolerance)) return report(i, j, c[at], sum, tolerance);
       }
     }
@@ -144,18 +173,20 @@ TEST(sgemm_matches_float64_on_awkward_sizes_all_transposes) {
 }
 
 // Larger than one cache block in each direction (kc = 256, mc ≥ 1000, nc = 4096), and large
-// enough to be split across the pool by rows and by columns.
+// enough to be split across the pool (by columns, and by row chunks with a shared packed B). The
+// transpose combinations rotate over the shapes (each shape's float64 reference is expensive
+// under emulation).
 TEST(sgemm_crosses_cache_blocks_and_thread_splits) {
   struct Shape { int m, n, k; };
-  const Shape shapes[] = {{1100, 40, 300}, {5, 4200, 20}, {130, 250, 600}, {64, 1024, 256}, {300, 33, 513}};
+  const Shape shapes[] = {{1100, 40, 300}, {5, 4200, 20}, {130, 250, 520}, {64, 1024, 256},
+                          {300, 33, 513}, {17, 100, 1000}, {200, 70, 40}, {33, 500, 300}};
   uint32_t seed = 500;
+  int combo = 0;
   for (const Shape& s : shapes) {
-    for (Trans ta : kTrans) {
-      for (Trans tb : kTrans) {
-        const Problem p(ta, tb, s.m, s.n, s.k, seed++);
-        CHECK(p.check(p.run(false), false, 0, s.n));
-        CHECK(p.check(p.run(true), true, 0, s.n));
-      }
+    for (int repeat = 0; repeat < 2; ++repeat, ++combo) {
+      const Problem p(kTrans[combo % 2], kTrans[combo / 2 % 2], s.m, s.n, s.k, seed++);
+      CHECK(p.check(p.run(false), false, 0, s.n));
+      CHECK(p.check(p.run(true), true, 0, s.n));
     }
   }
 }
@@ -173,9 +204,11 @@ TEST(sgemm_handles_empty_dimensions) {
 }
 
 TEST(sgemm_is_bitwise_reproducible_across_thread_counts_and_runs) {
-  const Problem by_columns(Trans::No, Trans::Yes, 130, 250, 600, 77);  // N > M: split columns
-  const Problem by_rows(Trans::Yes, Trans::No, 700, 40, 300, 78);      // M > N: split rows
-  for (const Problem* p : {&by_columns, &by_rows}) {
+  // Few rows: threads split the columns. Many rows: shared packed B, threads take row chunks.
+  const Problem by_columns(Trans::No, Trans::Yes, 40, 1000, 300, 77);
+  const Problem by_rows(Trans::Yes, Trans::No, 700, 40, 300, 78);
+  const Problem square(Trans::No, Trans::No, 333, 333, 333, 79);
+  for (const Problem* p : {&by_columns, &by_rows, &square}) {
     for (bool accumulate : {false, true}) {
       std::vector<float> one_thread, two_threads, again;
       {
