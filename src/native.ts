@@ -118,10 +118,11 @@ function loadErrorMessage(root: string, failures: string[]): string {
       : '  - This copy has no prebuilt binaries (prebuilds/ is missing); reinstall rnnkit from the registry, or:',
     '  - Build from source (needs CMake >= 3.18 and a C++17 compiler: g++ >= 9, clang >= 10 or MSVC 2019):',
     '      npm rebuild rnnkit --foreground-scripts',
-    '  - If npm skipped rnnkit\'s install script (npm 11 install-script policy: --ignore-scripts,',
-    '    --strict-allow-scripts, or "allowScripts": {"rnnkit": false} in package.json), approve it, then rebuild:',
+    '  - If npm skipped rnnkit\'s install script (npm 11 install-script policy, --ignore-scripts or',
+    '    --strict-allow-scripts), approve it, then rebuild:',
     '      npm install-scripts approve rnnkit && npm rebuild rnnkit --foreground-scripts',
-    '    (global installs and npx: npm install -g rnnkit --allow-scripts=rnnkit)',
+    '    An "allowScripts" entry denying rnnkit (false) in package.json wins: remove it first.',
+    '    Global installs and npx: npm install -g rnnkit --allow-scripts=rnnkit',
   ].join('\n');
 }
 
