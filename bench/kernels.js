@@ -14,8 +14,9 @@
 // Options: --only S,M-LSTM,…  --modes train,infer  --seconds 4 (timed budget per peer)
 //          --min-runs 5  --max-runs 200  --warmup 2  --threads N (ours)  --torch-threads N|default
 //          --python /usr/bin/python3  --no-gemm  --out file.json  --quick (1 s budget, 3 runs)
+//          --build (run `npm run build` first: the addon into build/Release and dist/ by tsc)
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -52,6 +53,7 @@ function readOptions() {
       'no-gemm': { type: 'boolean', default: false },
       out: { type: 'string' },
       quick: { type: 'boolean', default: false },
+      build: { type: 'boolean', default: false },
     },
   });
   const only = values.only ? values.only.split(',') : null;
@@ -71,6 +73,7 @@ function readOptions() {
     seed: values.seed,
     gemm: !values['no-gemm'],
     out: values.out,
+    build: values.build,
   };
 }
 
@@ -258,15 +261,66 @@ function buildGemmBench() {
   return binary ? { binary } : { skipped: 'build-bench has no bench_gemm binary after the build' };
 }
 
+// bench_gemm prints `# threads N, …` headers, then `shape ours_gflops openblas_gflops ratio` rows.
+function parseGemmLines(lines) {
+  const rows = [];
+  let threads = null;
+  for (const line of lines) {
+    const header = /^#\s*threads\s+(\d+)/.exec(line);
+    if (header) threads = Number(header[1]);
+    const cells = line.trim().split(/\s+/);
+    if (line.startsWith('#') || cells.length < 3 || !Number.isFinite(Number(cells[1]))) continue;
+    rows.push({ threads, shape: cells[0], ours: Number(cells[1]), openblas: Number(cells[2]),
+      ratio: cells[3] === undefined ? null : Number(cells[3]) });
+  }
+  return rows;
+}
+
 function runGemmBench(build) {
   if (!build.binary) return build;
   const run = spawnSync(build.binary, [], { encoding: 'utf8', timeout: 15 * 60_000 });
   const lines = `${run.stdout}`.split('\n').filter((l) => l.trim() !== '');
-  if (run.status !== 0) return { binary: relative(ROOT, build.binary), lines, error: `exit ${run.status} ${run.stderr}` };
-  return { binary: relative(ROOT, build.binary), lines };
+  const binary = relative(ROOT, build.binary);
+  if (run.status !== 0) return { binary, lines, error: `exit ${run.status}: ${`${run.stderr}`.trim()}` };
+  const rows = parseGemmLines(lines);
+  // "Peak" = our best GEMM rate in this run (any shape, any thread count): the yardstick for the
+  // sequence GFLOP/s. On a busy 2-core machine 2 threads can measure below 1, hence no filter.
+  const best = rows.reduce((a, r) => (a && a.ours >= r.ours ? a : r), null);
+  return { binary, lines, rows, peakGflops: best?.ours ?? null, peakThreads: best?.threads ?? null, peakShape: best?.shape ?? null };
 }
 
 // ---- Report ----------------------------------------------------------------------------------------
+
+// Newest modification time (ms) of the files under `dir` whose names match `pattern`.
+function newestMtime(dir, pattern) {
+  if (!existsSync(dir)) return 0;
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestMtime(file, pattern));
+    else if (pattern.test(entry.name)) newest = Math.max(newest, statSync(file).mtimeMs);
+  }
+  return newest;
+}
+
+// Our side loads dist/ and build/Release/rnnkit.node: say so when they are missing or older than
+// their sources, since a stale addon silently benchmarks old kernels.
+function checkBuild(options) {
+  if (options.build) {
+    const run = spawnSync('npm', ['run', 'build'], { cwd: ROOT, stdio: 'inherit' });
+    if (run.status !== 0) throw new Error('npm run build failed');
+  }
+  const warnings = [];
+  const addon = join(ROOT, 'build', 'Release', 'rnnkit.node');
+  const dist = join(ROOT, 'dist', 'index.js');
+  const nativeSources = Math.max(newestMtime(join(ROOT, 'native'), /\.(cpp|h)$/), statSync(join(ROOT, 'CMakeLists.txt')).mtimeMs);
+  if (!existsSync(addon)) warnings.push('build/Release/rnnkit.node is missing: run `npm run build` (or pass --build)');
+  else if (statSync(addon).mtimeMs < nativeSources) warnings.push('build/Release/rnnkit.node is older than native/ sources: run `npm run build` (or pass --build)');
+  if (!existsSync(dist)) warnings.push('dist/index.js is missing: run `npm run build` (or pass --build)');
+  else if (statSync(dist).mtimeMs < newestMtime(join(ROOT, 'src'), /\.ts$/)) warnings.push('dist/ is older than src/: run `npm run build` (or pass --build)');
+  for (const w of warnings) console.log(`warning: ${w}`);
+  return warnings;
+}
 
 function gitDescribe() {
   const run = spawnSync('git', ['describe', '--always', '--dirty', '--abbrev=12'], { cwd: ROOT, encoding: 'utf8' });
@@ -277,9 +331,9 @@ const fmtMs = (s) => (s?.medianMs === undefined ? 'n/a' : `${s.medianMs.toFixed(
 const fmtRate = (v) => (v === undefined ? 'n/a' : v >= 1e6 ? `${(v / 1e6).toFixed(2)}M` : `${(v / 1e3).toFixed(1)}k`);
 const fmtX = (v) => (v === null ? 'n/a' : `${v.toFixed(2)}×`);
 
-function printTable(rows, mode) {
+function printTable(rows, mode, peakGflops) {
   const header = ['config', 'shape I/H/B/T', 'rnnkit ms med (min)', 'torch ms med (min)', 'speedup',
-    'spd(min)', 'target', 'rnnkit tok/s', 'torch tok/s', 'rnnkit GF/s', 'torch GF/s'];
+    'spd(min)', 'target', 'rnnkit tok/s', 'torch tok/s', 'rnnkit GF/s', 'torch GF/s', 'rnnkit %peak'];
   const lines = rows.filter((r) => r.mode === mode).map((r) => [
     r.config.name === 'S' || r.config.name === 'L' ? `${r.config.name} ${r.config.cell}` : r.config.name,
     `${r.config.input}/${r.config.hidden}/${r.config.batch}/${r.config.steps}`,
@@ -287,6 +341,7 @@ function printTable(rows, mode) {
     r.target === null ? '' : `≥${r.target}× ${r.speedup === null ? '' : r.speedup >= r.target ? 'ok' : 'MISS'}`,
     fmtRate(r.rnnkit?.tokensPerSec), fmtRate(r.pytorch?.tokensPerSec),
     r.rnnkit?.gflops?.toFixed(1) ?? 'n/a', r.pytorch?.gflops?.toFixed(1) ?? 'n/a',
+    peakGflops && r.rnnkit?.gflops ? `${((100 * r.rnnkit.gflops) / peakGflops).toFixed(0)}%` : 'n/a',
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
   const row = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
@@ -316,6 +371,7 @@ async function main() {
   const commit = gitDescribe();
   console.log(`rnnkit bench:kernels at ${commit}, ${date.toISOString()}`);
   console.log(`${os.cpus()[0]?.model} × ${os.availableParallelism()}, node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+  const buildWarnings = checkBuild(options);
   const gemmBuild = options.gemm ? buildGemmBench() : { skipped: '--no-gemm' };
 
   const rows = [];
@@ -334,11 +390,14 @@ async function main() {
 
   console.log(`\nrnnkit: ${JSON.stringify(peerInfo.rnnkit ?? 'unavailable')}`);
   console.log(`pytorch: ${JSON.stringify(peerInfo.pytorch ?? 'unavailable')}`);
-  for (const mode of options.modes) printTable(rows, mode);
+  for (const mode of options.modes) printTable(rows, mode, gemm.peakGflops);
   printErrors(rows);
   console.log('\nGEMM (bench_gemm):');
   if (gemm.lines) for (const line of gemm.lines) console.log(`  ${line}`);
   if (gemm.skipped || gemm.error) console.log(`  skipped: ${gemm.skipped ?? gemm.error}`);
+  if (gemm.peakGflops) {
+    console.log(`  %peak above = rnnkit GF/s / ${gemm.peakGflops} GF/s (our best sgemm here: ${gemm.peakShape}, ${gemm.peakThreads} threads)`);
+  }
 
   const report = {
     commit, date: date.toISOString(),
@@ -347,6 +406,7 @@ async function main() {
     method: { seconds: options.seconds, minRuns: options.minRuns, maxRuns: options.maxRuns,
       warmup: options.warmup, seed: options.seed, flops: 'forward = 2·T·B·G·H·(I+H); train = 3× forward' },
     peers: peerInfo,
+    buildWarnings,
     results: rows.map(({ config, ...rest }) => ({ name: config.name, cell: config.cell, input: config.input,
       hidden: config.hidden, batch: config.batch, steps: config.steps, ...rest })),
     gemm,
