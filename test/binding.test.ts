@@ -77,9 +77,10 @@ describe('async forms', () => {
     await pending;
     const elapsed = performance.now() - started;
     clearInterval(timer);
-    // A blocked loop would tick at most once; allow heavy scheduling noise (a quarter of the ideal).
+    // A blocked loop ticks at most once (after the job). Timers fire late on a loaded machine, so
+    // ask for a few ticks, not elapsed/5 of them (measured here: ~45 ticks over ~250 ms).
     expect(elapsed).toBeGreaterThan(40);
-    expect(ticks).toBeGreaterThanOrEqual(Math.floor(elapsed / 5 / 4));
+    expect(ticks, `${ticks} ticks in ${elapsed.toFixed(0)} ms`).toBeGreaterThanOrEqual(3);
   });
 
   it('keeps its arrays alive when the caller drops them and the GC runs', async () => {

@@ -74,6 +74,15 @@ bool ParseShape(Napi::Value value, SequenceArgs* args) {
 }
 
 const char* StateName(const rnnkit::SeqShape& s) { return s.proj > 0 ? "projSize" : "hiddenSize"; }
+// Shapes of the state and sequence arrays, named as in the error messages.
+Dims HiddenDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {StateName(s), s.state()}}; }
+Dims CellDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {"hiddenSize", s.hidden}}; }
+Dims OutputDims(const rnnkit::SeqShape& s) {
+  return {{"steps", s.steps}, {"batch", s.batch}, {StateName(s), s.state()}};
+}
+Dims InputDims(const rnnkit::SeqShape& s) {
+  return {{"steps", s.steps}, {"batch", s.batch}, {"inputSize", s.input}};
+}
 
 // Reads obj[key] as a Float32Array of `dims` (required) into *out and pins it.
 bool GetArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
@@ -120,20 +129,23 @@ bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool has_bias,
                     SequenceArgs* args, WeightPtrs* w) {
   const rnnkit::SeqShape& s = args->shape;
   const long long G = s.gates(), H = s.hidden, I = s.input, P = s.proj, S = s.state();
-  if (!GetArray(obj, "weightIh", prefix + "weightIh", {{"gates", G}, {"hiddenSize", H}, {"inputSize", I}},
-                args, &w->w_ih) ||
-      !GetArray(obj, "weightHh", prefix + "weightHh", {{"gates", G}, {"hiddenSize", H}, {StateName(s), S}},
-                args, &w->w_hh)) {
+  const Dims ih_dims = {{"gates", G}, {"hiddenSize", H}, {"inputSize", I}};
+  const Dims hh_dims = {{"gates", G}, {"hiddenSize", H}, {StateName(s), S}};
+  if (!GetArray(obj, "weightIh", prefix + "weightIh", ih_dims, args, &w->w_ih) ||
+      !GetArray(obj, "weightHh", prefix + "weightHh", hh_dims, args, &w->w_hh)) {
     return false;
   }
   const Dims bias_dims = {{"gates", G}, {"hiddenSize", H}};
   const char* no_bias = "the weights have no biases";
-  if (!GetMaybeArray(obj, "biasIh", prefix + "biasIh", bias_dims, has_bias, no_bias, args, &w->b_ih) ||
-      !GetMaybeArray(obj, "biasHh", prefix + "biasHh", bias_dims, has_bias, no_bias, args, &w->b_hh)) {
+  if (!GetMaybeArray(obj, "biasIh", prefix + "biasIh", bias_dims, has_bias, no_bias, args,
+                     &w->b_ih) ||
+      !GetMaybeArray(obj, "biasHh", prefix + "biasHh", bias_dims, has_bias, no_bias, args,
+                     &w->b_hh)) {
     return false;
   }
-  return GetMaybeArray(obj, "weightHr", prefix + "weightHr", {{"projSize", P}, {"hiddenSize", H}}, P > 0,
-                       "projSize is 0", args, &w->w_hr);
+  const Dims hr_dims = {{"projSize", P}, {"hiddenSize", H}};
+  return GetMaybeArray(obj, "weightHr", prefix + "weightHr", hr_dims, P > 0, "projSize is 0", args,
+                       &w->w_hr);
 }
 
 // weights: {weightIh, weightHh, biasIh?, biasHh? (both or neither), weightHr? (iff projSize > 0)}
@@ -160,9 +172,8 @@ bool ParseWeights(Napi::Value value, SequenceArgs* args) {
 bool ParseCommon(const Napi::CallbackInfo& info, SequenceArgs* args) {
   const rnnkit::SeqShape& s = args->shape;
   if (!ParseCell(info[0], args) || !ParseShape(info[1], args) || !ParseWeights(info[2], args)) return false;
-  const Dims input_dims = {{"steps", s.steps}, {"batch", s.batch}, {"inputSize", s.input}};
   FloatView input;
-  if (!ToFloat32(info[3], "input", Count(input_dims), Formula(input_dims), &input)) return false;
+  if (!ToFloat32(info[3], "input", Count(InputDims(s)), Formula(InputDims(s)), &input)) return false;
   args->arrays.push_back(info[3]);
   args->input = input.data;
   return true;
@@ -199,15 +210,15 @@ bool PrepareForward(const Napi::CallbackInfo& info, const char* name, ForwardCal
   const rnnkit::SeqShape& s = a.shape;
   const bool lstm = s.cell == Cell::Lstm;
   const std::string not_lstm = "cell is " + a.cell_name;
-  if (!GetOptionalArray(state, "h0", "h0", {{"batch", s.batch}, {StateName(s), s.state()}}, true, "", &a, &call->h0) ||
-      !GetOptionalArray(state, "c0", "c0", {{"batch", s.batch}, {"hiddenSize", s.hidden}}, lstm, not_lstm, &a, &call->c0) ||
+  if (!GetOptionalArray(state, "h0", "h0", HiddenDims(s), true, "", &a, &call->h0) ||
+      !GetOptionalArray(state, "c0", "c0", CellDims(s), lstm, not_lstm, &a, &call->c0) ||
       !GetProperty(state, "training", &v) || !ToOptionalBool(v, "training", false, &training)) {
     return false;
   }
   *result = Napi::Object::New(env);
-  result->Set("output", NewArray(env, Count({{"T", s.steps}, {"B", s.batch}, {"S", s.state()}}), &call->y));
-  result->Set("hN", NewArray(env, Count({{"B", s.batch}, {"S", s.state()}}), &call->h_n));
-  if (lstm) result->Set("cN", NewArray(env, Count({{"B", s.batch}, {"H", s.hidden}}), &call->c_n));
+  result->Set("output", NewArray(env, Count(OutputDims(s)), &call->y));
+  result->Set("hN", NewArray(env, Count(HiddenDims(s)), &call->h_n));
+  if (lstm) result->Set("cN", NewArray(env, Count(CellDims(s)), &call->c_n));
   if (training) {
     result->Set("cache", NewArray(env, rnnkit::cache_size(s), &call->cache));
   } else {
@@ -256,16 +267,15 @@ bool PrepareBackward(const Napi::CallbackInfo& info, const char* name, BackwardC
   call->grads = Writable(g);
   const bool lstm = s.cell == Cell::Lstm;
   const std::string not_lstm = "cell is " + a.cell_name;
-  const Dims out_dims = {{"steps", s.steps}, {"batch", s.batch}, {StateName(s), s.state()}};
-  if (!GetOptionalArray(upstream, "dOutput", "dOutput", out_dims, true, "", &a, &call->dy) ||
-      !GetOptionalArray(upstream, "dhN", "dhN", {{"batch", s.batch}, {StateName(s), s.state()}}, true, "", &a, &call->dh_n) ||
-      !GetOptionalArray(upstream, "dcN", "dcN", {{"batch", s.batch}, {"hiddenSize", s.hidden}}, lstm, not_lstm, &a, &call->dc_n)) {
+  if (!GetOptionalArray(upstream, "dOutput", "dOutput", OutputDims(s), true, "", &a, &call->dy) ||
+      !GetOptionalArray(upstream, "dhN", "dhN", HiddenDims(s), true, "", &a, &call->dh_n) ||
+      !GetOptionalArray(upstream, "dcN", "dcN", CellDims(s), lstm, not_lstm, &a, &call->dc_n)) {
     return false;
   }
   *result = Napi::Object::New(env);
-  result->Set("dInput", NewArray(env, Count({{"T", s.steps}, {"B", s.batch}, {"I", s.input}}), &call->dx));
-  result->Set("dh0", NewArray(env, Count({{"B", s.batch}, {"S", s.state()}}), &call->dh0));
-  if (lstm) result->Set("dc0", NewArray(env, Count({{"B", s.batch}, {"H", s.hidden}}), &call->dc0));
+  result->Set("dInput", NewArray(env, Count(InputDims(s)), &call->dx));
+  result->Set("dh0", NewArray(env, Count(HiddenDims(s)), &call->dh0));
+  if (lstm) result->Set("dc0", NewArray(env, Count(CellDims(s)), &call->dc0));
   return !env.IsExceptionPending();
 }
 
