@@ -64,11 +64,10 @@ export function optionalObject(value: unknown, name: string): Record<string, unk
 
 /** An integer in [lo, hi]; `Expected positive integer …` when the range is [1, MAX_DIM]. */
 export function intInRange(value: unknown, name: string, lo: number, hi: number): number {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= lo && value <= hi) return value;
   const expected = lo === 1 && hi === MAX_DIM ? 'positive integer' : `integer between ${lo} and ${hi}`;
   const message = `Expected ${expected} for ${name} but received ${describe(value)}`;
-  if (typeof value !== 'number') throw new TypeError(message);
-  if (!(Number.isInteger(value) && value >= lo && value <= hi)) throw new RangeError(message);
-  return value;
+  throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
 }
 
 /** A positive integer dimension (1 … MAX_DIM). */
@@ -90,10 +89,9 @@ export function optionalBool(value: unknown, name: string, fallback: boolean): b
 
 /** One of `choices`: TypeError when not a string, RangeError listing the choices otherwise. */
 export function choice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
   const message = `Expected one of ${choices.join(', ')} for ${name} but received ${describe(value)}`;
-  if (typeof value !== 'string') throw new TypeError(message);
-  if (!(choices as readonly string[]).includes(value)) throw new RangeError(message);
-  return value as T;
+  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message);
 }
 
 /** Product of the factors. */
@@ -106,23 +104,34 @@ export function formula(dims: Dims): string {
   return `${dims.map(([name]) => name).join('·')} = ${dims.map(([, n]) => n).join('·')}`;
 }
 
-/**
- * A Float32Array of exactly `expected` floats, explained by `why` (a formula):
- * `Expected Float32Array of length 120 for input (steps·batch·inputSize = 5·4·6) but received length 119`.
- */
-export function float32(value: unknown, name: string, expected: number, why: string): Float32Array {
+/** A Float32Array of any length: `Expected Float32Array for input but received an Array of length 3`. */
+export function anyFloat32(value: unknown, name: string): Float32Array {
   if (!types.isFloat32Array(value)) {
     throw new TypeError(`Expected Float32Array for ${name} but received ${describe(value)}`);
-  }
-  if (value.length !== expected) {
-    throw new RangeError(`Expected Float32Array of length ${expected} for ${name} (${why}) but received length ${value.length}`);
   }
   return value;
 }
 
-/** {@link float32} with the expected length given as named factors. */
+function lengthError(name: string, expected: number, why: string, actual: number): RangeError {
+  return new RangeError(`Expected Float32Array of length ${expected} for ${name} (${why}) but received length ${actual}`);
+}
+
+/** A Float32Array of exactly `expected` floats, `why` explaining that length in words. */
+export function float32(value: unknown, name: string, expected: number, why: string): Float32Array {
+  const array = anyFloat32(value, name);
+  if (array.length !== expected) throw lengthError(name, expected, why, array.length);
+  return array;
+}
+
+/**
+ * A Float32Array of exactly count(dims) floats:
+ * `Expected Float32Array of length 120 for input (steps·batch·inputSize = 5·4·6) but received length 119`.
+ */
 export function float32Dims(value: unknown, name: string, dims: Dims): Float32Array {
-  return float32(value, name, count(dims), formula(dims));
+  const array = anyFloat32(value, name);
+  const expected = count(dims);
+  if (array.length !== expected) throw lengthError(name, expected, formula(dims), array.length);
+  return array;
 }
 
 /** `Expected no weightHr because projSize is 0 but received a Float32Array of length 12`. */

@@ -116,19 +116,20 @@ bool ToOptionalObject(Napi::Value value, const std::string& name, Napi::Object* 
 }
 
 bool ToIntInRange(Napi::Value value, const std::string& name, int lo, int hi, int* out) {
+  const bool is_number = value.IsNumber();
+  const double number = is_number ? value.As<Napi::Number>().DoubleValue() : 0;
+  if (is_number && std::floor(number) == number && number >= lo && number <= hi) {
+    *out = static_cast<int>(number);
+    return true;
+  }
+  // Messages are built only on failure: Describe() calls back into the engine.
   const std::string expected =
       lo == 1 && hi == INT_MAX
           ? "positive integer"
           : "integer between " + std::to_string(lo) + " and " + std::to_string(hi);
   const std::string message =
       "Expected " + expected + " for " + name + " but received " + Describe(value);
-  if (!value.IsNumber()) return ThrowTypeError(value.Env(), message);
-  const double number = value.As<Napi::Number>().DoubleValue();
-  if (!(std::floor(number) == number && number >= lo && number <= hi)) {
-    return ThrowRangeError(value.Env(), message);
-  }
-  *out = static_cast<int>(number);
-  return true;
+  return is_number ? ThrowRangeError(value.Env(), message) : ThrowTypeError(value.Env(), message);
 }
 
 bool ToOptionalIntInRange(Napi::Value value, const std::string& name, int lo, int hi, int fallback,
@@ -155,39 +156,60 @@ bool ToOptionalBool(Napi::Value value, const std::string& name, bool fallback, b
 
 bool ToChoice(Napi::Value value, const std::string& name, const std::vector<std::string>& choices,
               std::string* out) {
+  if (value.IsString()) {
+    const std::string text = value.As<Napi::String>().Utf8Value();
+    for (const std::string& choice : choices) {
+      if (text == choice) {
+        *out = text;
+        return true;
+      }
+    }
+  }
   std::string list;
   for (const std::string& choice : choices) list += (list.empty() ? "" : ", ") + choice;
   const std::string message =
       "Expected one of " + list + " for " + name + " but received " + Describe(value);
-  if (!value.IsString()) return ThrowTypeError(value.Env(), message);
-  const std::string text = value.As<Napi::String>().Utf8Value();
-  for (const std::string& choice : choices) {
-    if (text == choice) {
-      *out = text;
-      return true;
-    }
-  }
-  return ThrowRangeError(value.Env(), message);
+  return value.IsString() ? ThrowRangeError(value.Env(), message)
+                          : ThrowTypeError(value.Env(), message);
 }
 
-bool ToFloat32(Napi::Value value, const std::string& name, size_t expected,
-               const std::string& formula, FloatView* out) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+namespace {
+
+// Type check only; *out gets the actual length.
+bool ToAnyFloat32(Napi::Value value, const std::string& name, FloatView* out) {
+  if (!value.IsTypedArray() ||
+      value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
     return ThrowTypeError(value.Env(),
                           "Expected Float32Array for " + name + " but received " + Describe(value));
   }
   Napi::Float32Array array = value.As<Napi::Float32Array>();
-  if (array.ElementLength() != expected) {
-    return ThrowRangeError(value.Env(), "Expected Float32Array of length " +
-                                            std::to_string(expected) + " for " + name + " (" +
-                                            formula + ") but received length " +
-                                            std::to_string(array.ElementLength()));
-  }
   // Data() already includes byteOffset; a Float32Array's offset is a multiple of 4, so `float*` is
   // properly aligned (but not to 16/32/64 bytes: the core uses unaligned loads on user memory).
   out->data = array.Data();
-  out->length = expected;
+  out->length = array.ElementLength();
   return true;
+}
+
+bool ThrowLengthError(Napi::Value value, const std::string& name, size_t expected,
+                      const std::string& why, size_t actual) {
+  return ThrowRangeError(value.Env(), "Expected Float32Array of length " + std::to_string(expected) +
+                                          " for " + name + " (" + why + ") but received length " +
+                                          std::to_string(actual));
+}
+
+}  // namespace
+
+bool ToFloat32(Napi::Value value, const std::string& name, size_t expected, const char* why,
+               FloatView* out) {
+  if (!ToAnyFloat32(value, name, out)) return false;
+  return out->length == expected || ThrowLengthError(value, name, expected, why, out->length);
+}
+
+bool ToFloat32(Napi::Value value, const std::string& name, const Dims& dims, FloatView* out) {
+  if (!ToAnyFloat32(value, name, out)) return false;
+  const size_t expected = Count(dims);
+  return out->length == expected ||
+         ThrowLengthError(value, name, expected, Formula(dims), out->length);
 }
 
 bool ExpectAbsent(Napi::Value value, const std::string& name, const std::string& reason) {

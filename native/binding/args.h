@@ -48,8 +48,7 @@ bool ToOptionalBool(Napi::Value value, const std::string& name, bool fallback, b
 bool ToChoice(Napi::Value value, const std::string& name, const std::vector<std::string>& choices,
               std::string* out);
 
-// A zero-copy view of a Float32Array of exactly `expected` floats. `formula` explains the
-// expected length, e.g. "steps·batch·inputSize = 5·4·6".
+// A zero-copy view of a Float32Array.
 struct FloatView {
   float* data = nullptr;
   size_t length = 0;
@@ -59,8 +58,12 @@ using Dims = std::vector<std::pair<const char*, long long>>;
 size_t Count(const Dims& dims);          // saturates at SIZE_MAX (then no array can match)
 std::string Formula(const Dims& dims);  // "steps·batch·inputSize = 5·4·6"
 
-bool ToFloat32(Napi::Value value, const std::string& name, size_t expected,
-               const std::string& formula, FloatView* out);
+// A Float32Array of exactly Count(dims) floats: "Expected Float32Array of length 120 for input
+// (steps·batch·inputSize = 5·4·6) but received length 119".
+bool ToFloat32(Napi::Value value, const std::string& name, const Dims& dims, FloatView* out);
+// The same with the expected length explained in words (`why`).
+bool ToFloat32(Napi::Value value, const std::string& name, size_t expected, const char* why,
+               FloatView* out);
 
 // "Expected no weightHr because projSize is 0 but received a Float32Array of length 12".
 bool ExpectAbsent(Napi::Value value, const std::string& name, const std::string& reason);

@@ -58,7 +58,7 @@ bool GetMatrix(Napi::Object opts, const char* key, std::pair<const char*, int> r
                std::pair<const char*, int> cols, FloatView* view) {
   Napi::Value v;
   const Dims dims = {{rows.first, rows.second}, {cols.first, cols.second}};
-  return GetProperty(opts, key, &v) && ToFloat32(v, key, Count(dims), Formula(dims), view);
+  return GetProperty(opts, key, &v) && ToFloat32(v, key, dims, view);
 }
 
 // sgemm({m, n, k, a, b, c, transA?, transB?, accumulate?}): c[m,n] (+)= op(a)[m,k] · op(b)[k,n],

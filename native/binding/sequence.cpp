@@ -89,7 +89,7 @@ bool GetArray(Napi::Object obj, const char* key, const std::string& name, const 
               SequenceArgs* args, const float** out) {
   Napi::Value v;
   FloatView view;
-  if (!GetProperty(obj, key, &v) || !ToFloat32(v, name, Count(dims), Formula(dims), &view)) {
+  if (!GetProperty(obj, key, &v) || !ToFloat32(v, name, dims, &view)) {
     return false;
   }
   args->arrays.push_back(v);
@@ -173,7 +173,7 @@ bool ParseCommon(const Napi::CallbackInfo& info, SequenceArgs* args) {
   const rnnkit::SeqShape& s = args->shape;
   if (!ParseCell(info[0], args) || !ParseShape(info[1], args) || !ParseWeights(info[2], args)) return false;
   FloatView input;
-  if (!ToFloat32(info[3], "input", Count(InputDims(s)), Formula(InputDims(s)), &input)) return false;
+  if (!ToFloat32(info[3], "input", InputDims(s), &input)) return false;
   args->arrays.push_back(info[3]);
   args->input = input.data;
   return true;
