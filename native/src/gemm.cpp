@@ -1,22 +1,25 @@
-// SGEMM, BLIS style: op(B) is packed in [kc × nc] blocks and op(A) in [mc × kc] blocks into
-// contiguous, 64-byte aligned panels (transposes are absorbed by the packing), and the active ISA's
-// register-blocked micro-kernel multiplies one mr × nr tile at a time:
+// SGEMM, BLIS style. op(B) is packed into nr-column panels that run over the whole K ([K][nr]
+// each, the PackedMatrix layout), op(A) into mr-row panels one [mc × kc] block at a time, and the
+// active ISA's register-blocked micro-kernel multiplies one mr × nr tile at a time:
 //
-//   for jc in N step nc:            B block [kc, nc] lives in L3 / the far part of L2
-//     for pc in K step kc:          pack op(B)[pc:, jc:] → nr-column panels [kc][nr]
-//       for ic in M step mc:        pack op(A)[ic:, pc:] → mr-row panels [kc][mr]   (L2)
-//         for jr in nc step nr:     one B panel stays in L1 ...
-//           for ir in mc step mr:   ... while the A panels stream from L2
-//             micro-kernel
+//   for jc in N step nc:            pack op(B)[:, jc:jc+nc] → panels [K][nr]   (L3)
+//     for ic in M step mc:          (threads take chunks of rows here)
+//       for pc in K step kc:        pack op(A)[ic:, pc:] → panels [kc][mr]     (L2)
+//         for run in nc step nb:    B slice [kc][nb] stays in L2 ...
+//           for ir in mc step mr:   ... one A panel stays in L1 ...
+//             for jr in run step nr:  ... while the B panels of the run stream from L2
+//               micro-kernel
 //
-// Threads split the output into column ranges (rows when M > N, so the duplicated packing is of the
-// smaller operand); K is never split, so every element of C is summed in the same order whatever
-// the thread count (results are bitwise reproducible).
+// Threads: for tall problems the pool packs B once and then takes chunks of C's rows (each thread
+// packs only its own rows of A); for short ones (few row panels), each thread owns a range of
+// columns. K is never split, so every element of C is summed in the same order whatever the thread
+// count: results are bitwise reproducible.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
 #include <new>
 
+#include "gemm_pack.h"
 #include "gemm_packed.h"
 #include "kernels.h"
 #include "rnnkit/rnnkit.h"
@@ -65,92 +68,85 @@ PackBuffers& thread_pack_buffers() {
 }
 
 int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
+int ceil_div(int x, int d) { return (x + d - 1) / d; }
 
-// Cache blocking for one micro-kernel shape (sizes in floats). kc: one B panel [kc][nr] plus one
-// A panel [kc][mr] stay in the 48 KiB L1. mc: the packed A block [mc][kc] fills about half of a
-// 2 MiB L2. nc: the packed B block [kc][nc] (4 MiB at kc = 256) is read from L3 once per ic.
+// Cache blocking, sizes in floats, for a 48 KiB L1 / 2 MiB L2 core (measured on Sapphire Rapids;
+// the macro-kernel order follows BLIS: the panel of the broadcast operand is reused across a run
+// of vector-operand panels that stays in L2).
+//   kc: one A panel [kc][mr] (28 KiB for mr = 14) is reused from L1 across the B panels of a run,
+//       and C is loaded and stored once per kc (fewer passes over C than kc = 256; measured best).
+//   nb: columns in a run: a B slice [kc][nb] (512 KiB) stays in L2 while the A panels go by.
+//   mc: the packed A block [mc][kc] (1 MiB), re-read from L2 once per run.
+//   nc: the packed B [K][nc] stays under 8 MiB (L3); huge N is done in column blocks.
 struct Blocking {
   int mc;
   int kc;
+  int nb;
   int nc;
 };
-Blocking blocking_for(const Kernels& kern) {
-  constexpr int kKc = 256;
-  constexpr int kL2Floats = 256 * 1024;  // 1 MiB
-  constexpr int kNc = 4096;
-  return {std::max(kern.gemm_mr, kL2Floats / kKc / kern.gemm_mr * kern.gemm_mr), kKc,
-          round_up(kNc, kern.gemm_nr)};
-}
-
-// op(X) [rows, cols] of a row-major X with row stride ld: element (r, c).
-struct Operand {
-  const float* data;
-  int ld;
-  bool transposed;
-  const float* row_major_at(int r, int c) const {
-    return transposed ? data + static_cast<size_t>(c) * ld + r : data + static_cast<size_t>(r) * ld + c;
-  }
-};
-
-// op(A)[row0 : row0+mc, col0 : col0+kc] → ceil(mc / mr) panels [kc][mr]; rows past mc are zero.
-void pack_a(const Operand& a, int row0, int col0, int mc, int kc, int mr, float* dst) {
-  for (int i0 = 0; i0 < mc; i0 += mr, dst += static_cast<size_t>(kc) * mr) {
-    const int rows = std::min(mr, mc - i0);
-    if (!a.transposed) {
-      for (int i = 0; i < rows; ++i) {
-        const float* src = a.row_major_at(row0 + i0 + i, col0);  // contiguous along k
-        for (int p = 0; p < kc; ++p) dst[p * mr + i] = src[p];
-      }
-    } else {
-      for (int p = 0; p < kc; ++p) {
-        const float* src = a.row_major_at(row0 + i0, col0 + p);  // contiguous along rows
-        for (int i = 0; i < rows; ++i) dst[p * mr + i] = src[i];
-      }
-    }
-    for (int i = rows; i < mr; ++i) {
-      for (int p = 0; p < kc; ++p) dst[p * mr + i] = 0.0f;
-    }
-  }
-}
-
-// op(B)[row0 : row0+kc, col0 : col0+nc] → ceil(nc / nr) panels [kc][nr]; columns past nc are zero.
-void pack_b(const Operand& b, int row0, int col0, int kc, int nc, int nr, float* dst) {
-  for (int j0 = 0; j0 < nc; j0 += nr, dst += static_cast<size_t>(kc) * nr) {
-    const int cols = std::min(nr, nc - j0);
-    if (!b.transposed) {
-      for (int p = 0; p < kc; ++p) {
-        const float* src = b.row_major_at(row0 + p, col0 + j0);  // contiguous along columns
-        float* row = dst + static_cast<size_t>(p) * nr;
-        for (int j = 0; j < cols; ++j) row[j] = src[j];
-        for (int j = cols; j < nr; ++j) row[j] = 0.0f;
-      }
-    } else {
-      for (int j = 0; j < cols; ++j) {
-        const float* src = b.row_major_at(row0, col0 + j0 + j);  // contiguous along k
-        for (int p = 0; p < kc; ++p) dst[p * nr + j] = src[p];
-      }
-      for (int p = 0; p < kc; ++p) {
-        for (int j = cols; j < nr; ++j) dst[p * nr + j] = 0.0f;
-      }
-    }
-  }
-}
-
-// C [mc, nc] (+)= packed A block · packed B block (B panels start at b_panels, one per nr columns).
-void macro_kernel(const Kernels& kern, int mc, int nc, int kc, const float* a_panels, const float* b_panels,
-                  size_t b_panel_stride, float* c, int ldc, bool accumulate) {
+Blocking blocking_for(const Kernels& kern, int k) {
+  constexpr int kKc = 512;
+  constexpr int kABlockFloats = 256 * 1024;
+  constexpr int kBRunFloats = 128 * 1024;
+  constexpr int kBFloats = 2 * 1024 * 1024;
   const int mr = kern.gemm_mr, nr = kern.gemm_nr;
-  for (int j = 0; j < nc; j += nr) {
-    const float* b_panel = b_panels + static_cast<size_t>(j / nr) * b_panel_stride;
+  return {std::max(mr, kABlockFloats / kKc / mr * mr), kKc, std::max(nr, kBRunFloats / kKc / nr * nr),
+          std::max(nr, kBFloats / std::max(k, 1) / nr * nr)};
+}
+
+// C [mc, nc] (+)= packed A block [kc] · B panel slices (b_panels, one panel per nr columns, panel
+// stride b_panel_stride), in runs of nb columns.
+void macro_kernel(const Kernels& kern, const Blocking& blk, int mc, int nc, int kc, const float* a_panels,
+                  const float* b_panels, size_t b_panel_stride, float* c, int ldc, bool accumulate) {
+  const int mr = kern.gemm_mr, nr = kern.gemm_nr;
+  for (int run = 0; run < nc; run += blk.nb) {
+    const int run_end = std::min(nc, run + blk.nb);
     for (int i = 0; i < mc; i += mr) {
       const float* a_panel = a_panels + static_cast<size_t>(i / mr) * kc * mr;
-      kern.gemm_micro(kc, a_panel, b_panel, c + static_cast<size_t>(i) * ldc + j, ldc, std::min(mr, mc - i),
-                      std::min(nr, nc - j), accumulate);
+      for (int j = run; j < run_end; j += nr) {
+        const float* b_panel = b_panels + static_cast<size_t>(j / nr) * b_panel_stride;
+        kern.gemm_micro(kc, a_panel, b_panel, c + static_cast<size_t>(i) * ldc + j, ldc, std::min(mr, mc - i),
+                        std::min(nr, nc - j), accumulate);
+      }
     }
   }
 }
 
-// C[M, N] (+)= op(A) · op(B), with all operands at their origin.
+// B packed as panels [k][nr] (panel_stride = k·nr floats apart), covering `cols` columns of C.
+struct PanelsOfB {
+  const float* data;
+  int k;
+  int cols;
+  size_t panel_stride;
+};
+
+// C[rows, 0 : b.cols] (+)= op(A)[rows, :] · B, on the calling thread (c points at C's column 0 of
+// these panels). Packs A one [mc × kc] block at a time into a_buffer.
+void multiply_rows(const Kernels& kern, const Blocking& blk, const Operand& a, int row_begin, int row_end,
+                   const PanelsOfB& b, float* c, int ldc, bool accumulate, float* a_buffer) {
+  // Equal blocks of whole panels (no thin last block that would reload B for a few rows).
+  const int blocks = ceil_div(row_end - row_begin, blk.mc);
+  const int block_rows = round_up(ceil_div(row_end - row_begin, blocks), kern.gemm_mr);
+  for (int ic = row_begin; ic < row_end; ic += block_rows) {
+    const int mc = std::min(block_rows, row_end - ic);
+    for (int pc = 0; pc < b.k; pc += blk.kc) {
+      const int kc = std::min(blk.kc, b.k - pc);
+      pack_a(a, ic, pc, mc, kc, kern.gemm_mr, a_buffer);
+      macro_kernel(kern, blk, mc, b.cols, kc, a_buffer, b.data + static_cast<size_t>(pc) * kern.gemm_nr, b.panel_stride,
+                   c + static_cast<size_t>(ic) * ldc, ldc, accumulate || pc > 0);
+    }
+  }
+}
+
+float* reserve_a_block(const Kernels& kern, const Blocking& blk, int rows, int k) {
+  return thread_pack_buffers().a.reserve(static_cast<size_t>(round_up(std::min(blk.mc, rows), kern.gemm_mr)) *
+                                         std::min(blk.kc, k));
+}
+float* reserve_b_panels(const Kernels& kern, const Blocking& blk, int cols, int k) {
+  return thread_pack_buffers().b.reserve(static_cast<size_t>(round_up(std::min(blk.nc, cols), kern.gemm_nr)) * k);
+}
+
+// C[M, N] (+)= op(A) · op(B).
 struct GemmProblem {
   const Kernels* kern;
   Operand a;
@@ -161,90 +157,61 @@ struct GemmProblem {
   bool accumulate;
 };
 
-// C[rows, jc : jc+nc] (+)= op(A)[rows, pc : pc+kc] · the packed B block, packing A by mc rows.
-void multiply_rows(const GemmProblem& g, const Blocking& blk, int row_begin, int row_end, int pc, int kc, int jc,
-                   int nc, const float* b_packed, float* a_packed) {
+// The columns [col_begin, col_end) of C, on the calling thread alone.
+void gemm_columns(const GemmProblem& g, int col_begin, int col_end) {
   const Kernels& kern = *g.kern;
-  for (int ic = row_begin; ic < row_end; ic += blk.mc) {
-    const int mc = std::min(blk.mc, row_end - ic);
-    pack_a(g.a, ic, pc, mc, kc, kern.gemm_mr, a_packed);
-    macro_kernel(kern, mc, nc, kc, a_packed, b_packed, static_cast<size_t>(kc) * kern.gemm_nr,
-                 g.c + static_cast<size_t>(ic) * g.ldc + jc, g.ldc, g.accumulate || pc > 0);
-  }
-}
-
-float* reserve_a_block(AlignedBuffer& buffer, const Kernels& kern, const Blocking& blk, int rows, int k) {
-  return buffer.reserve(static_cast<size_t>(round_up(std::min(blk.mc, rows), kern.gemm_mr)) * std::min(blk.kc, k));
-}
-float* reserve_b_block(AlignedBuffer& buffer, const Kernels& kern, const Blocking& blk, int cols, int k) {
-  return buffer.reserve(static_cast<size_t>(round_up(std::min(blk.nc, cols), kern.gemm_nr)) * std::min(blk.kc, k));
-}
-
-// The rows [row_begin, row_end) × columns [col_begin, col_end) of C, on the calling thread alone.
-void gemm_block(const GemmProblem& g, int row_begin, int row_end, int col_begin, int col_end) {
-  const Kernels& kern = *g.kern;
-  const Blocking blk = blocking_for(kern);
-  PackBuffers& buffers = thread_pack_buffers();
-  float* a_packed = reserve_a_block(buffers.a, kern, blk, row_end - row_begin, g.k);
-  float* b_packed = reserve_b_block(buffers.b, kern, blk, col_end - col_begin, g.k);
+  const Blocking blk = blocking_for(kern, g.k);
+  float* a_buffer = reserve_a_block(kern, blk, g.m, g.k);
+  float* b_buffer = reserve_b_panels(kern, blk, col_end - col_begin, g.k);
   for (int jc = col_begin; jc < col_end; jc += blk.nc) {
     const int nc = std::min(blk.nc, col_end - jc);
-    for (int pc = 0; pc < g.k; pc += blk.kc) {
-      const int kc = std::min(blk.kc, g.k - pc);
-      pack_b(g.b, pc, jc, kc, nc, kern.gemm_nr, b_packed);
-      multiply_rows(g, blk, row_begin, row_end, pc, kc, jc, nc, b_packed, a_packed);
-    }
+    pack_b(g.b, 0, jc, g.k, nc, kern.gemm_nr, b_buffer);
+    const PanelsOfB b{b_buffer, g.k, nc, static_cast<size_t>(g.k) * kern.gemm_nr};
+    multiply_rows(kern, blk, g.a, 0, g.m, b, g.c + jc, g.ldc, g.accumulate, a_buffer);
   }
 }
 
 // [begin, end) of `extent` for part `part` of `parts`, cut at multiples of `unit`.
 void split_range(int extent, int unit, int part, int parts, int* begin, int* end) {
-  const long long units = (extent + unit - 1) / unit;
-  *begin = std::min<long long>(extent, units * part / parts * unit);
-  *end = std::min<long long>(extent, units * (part + 1) / parts * unit);
+  const long long units = ceil_div(extent, unit);
+  *begin = static_cast<int>(std::min<long long>(extent, units * part / parts * unit));
+  *end = static_cast<int>(std::min<long long>(extent, units * (part + 1) / parts * unit));
 }
 
-// Few rows (M small next to the thread count): each task owns a range of whole nr-column panels
-// and packs its own B columns and all of (the small) op(A).
+// Few row panels: each task owns a range of whole nr-column panels (packing all of the short A).
 void gemm_split_columns(const GemmProblem& g, int tasks) {
   parallel_for(tasks, [&](int task) {
     int begin, end;
     split_range(g.n, g.kern->gemm_nr, task, tasks, &begin, &end);
-    if (begin < end) gemm_block(g, 0, g.m, begin, end);
+    if (begin < end) gemm_columns(g, begin, end);
   });
 }
 
-// Many rows: for each [kc × nc] block of op(B), the pool packs it once into the caller's buffer
-// (tasks split its panels), then tasks take chunks of C's rows, each packing its own rows of op(A)
-// into its own buffer (nothing is packed twice). More chunks than threads, claimed dynamically, so
-// a thread slowed by another process does not hold everyone up.
-void gemm_shared_b(const GemmProblem& g, int threads) {
+// Many row panels: the pool packs each column block of op(B) once into the caller's buffer (tasks
+// split its panels), then tasks take chunks of C's rows, each packing only its own rows of op(A).
+// More chunks than threads, claimed dynamically, so a thread slowed by another process does not
+// hold the others up.
+void gemm_split_rows(const GemmProblem& g, int threads) {
   const Kernels& kern = *g.kern;
-  const Blocking blk = blocking_for(kern);
-  const int chunk_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, round_up((g.m + 4 * threads - 1) / (4 * threads), kern.gemm_mr)));
-  const int chunks = (g.m + chunk_rows - 1) / chunk_rows;
-  float* b_packed = reserve_b_block(thread_pack_buffers().b, kern, blk, g.n, g.k);
+  const Blocking blk = blocking_for(kern, g.k);
+  const int chunk_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, round_up(ceil_div(g.m, 4 * threads), kern.gemm_mr)));
+  const int chunks = ceil_div(g.m, chunk_rows);
+  float* b_buffer = reserve_b_panels(kern, blk, g.n, g.k);
   for (int jc = 0; jc < g.n; jc += blk.nc) {
     const int nc = std::min(blk.nc, g.n - jc);
-    const int panels = (nc + kern.gemm_nr - 1) / kern.gemm_nr;
-    for (int pc = 0; pc < g.k; pc += blk.kc) {
-      const int kc = std::min(blk.kc, g.k - pc);
-      const int pack_tasks = std::min(threads, panels);
-      parallel_for(pack_tasks, [&](int task) {
-        int begin, end;
-        split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
-        if (begin < end) {
-          pack_b(g.b, pc, jc + begin, kc, end - begin, kern.gemm_nr,
-                 b_packed + static_cast<size_t>(begin / kern.gemm_nr) * kc * kern.gemm_nr);
-        }
-      });
-      parallel_for(chunks, [&](int chunk) {
-        const int row_begin = chunk * chunk_rows;
-        const int row_end = std::min(g.m, row_begin + chunk_rows);
-        float* a_packed = reserve_a_block(thread_pack_buffers().a, kern, blk, chunk_rows, g.k);
-        multiply_rows(g, blk, row_begin, row_end, pc, kc, jc, nc, b_packed, a_packed);
-      });
-    }
+    const int pack_tasks = std::min(threads, ceil_div(nc, kern.gemm_nr));
+    parallel_for(pack_tasks, [&](int task) {
+      int begin, end;
+      split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
+      if (begin < end) pack_b(g.b, 0, jc + begin, g.k, end - begin, kern.gemm_nr, b_buffer + static_cast<size_t>(begin) * g.k);
+    });
+    const PanelsOfB b{b_buffer, g.k, nc, static_cast<size_t>(g.k) * kern.gemm_nr};
+    parallel_for(chunks, [&](int chunk) {
+      const int row_begin = chunk * chunk_rows;
+      const int row_end = std::min(g.m, row_begin + chunk_rows);
+      float* a_buffer = reserve_a_block(kern, blk, chunk_rows, g.k);
+      multiply_rows(kern, blk, g.a, row_begin, row_end, b, g.c + jc, g.ldc, g.accumulate, a_buffer);
+    });
   }
 }
 
@@ -253,20 +220,18 @@ void zero_rows(float* c, int ldc, int m, int n) {
 }
 
 // Below this many multiply-adds per thread, waking the pool costs more than it saves.
-constexpr double kMinMultiplyAddsPerTask = 64.0 * 64.0 * 64.0;
+constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 
-void gemm_parallel(const GemmProblem& g) {
+void gemm(const GemmProblem& g) {
   const double work = static_cast<double>(g.m) * g.n * g.k;
   int threads = in_parallel_region() ? 1 : num_threads();
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerTask)));
-  const int row_panels = (g.m + g.kern->gemm_mr - 1) / g.kern->gemm_mr;
-  const int col_panels = (g.n + g.kern->gemm_nr - 1) / g.kern->gemm_nr;
-  if (threads > 1 && row_panels >= 4 * threads) {
-    gemm_shared_b(g, threads);
-  } else if (threads > 1 && col_panels >= threads) {
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
+  if (threads > 1 && ceil_div(g.m, g.kern->gemm_mr) >= 4 * threads) {
+    gemm_split_rows(g, threads);
+  } else if (threads > 1 && ceil_div(g.n, g.kern->gemm_nr) >= threads) {
     gemm_split_columns(g, threads);
   } else {
-    gemm_block(g, 0, g.m, 0, g.n);
+    gemm_columns(g, 0, g.n);
   }
 }
 
@@ -279,14 +244,11 @@ void sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, in
     if (!accumulate) zero_rows(c, ldc, m, n);
     return;
   }
-  const GemmProblem problem{&kernels(), {a, lda, trans_a == Trans::Yes}, {b, ldb, trans_b == Trans::Yes},
-                            c, ldc, m, n, k, accumulate};
-  gemm_parallel(problem);
+  gemm({&kernels(), {a, lda, trans_a == Trans::Yes}, {b, ldb, trans_b == Trans::Yes}, c, ldc, m, n, k, accumulate});
 }
 
 // ---- PackedMatrix -------------------------------------------------------------------------------
-// Layout: ceil(N / nr) panels, each [K][nr] (columns past N zero). Rows pc.. of a panel are
-// contiguous, so the multiply can block K without repacking.
+// Layout: ceil(N / nr) panels, each [K][nr] (columns past N zero), the layout sgemm packs B into.
 
 void PackedMatrix::pack(Trans trans_b, int k, int n, const float* b, int ldb) {
   kernels_ = &rnnkit::kernels();
@@ -314,21 +276,10 @@ void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const 
     return;
   }
   const Kernels& kern = b.kernels();
-  const Blocking blk = blocking_for(kern);
-  const Operand a_op{a, lda, false};
-  const int kc_max = std::min(blk.kc, k);
-  float* a_packed = thread_pack_buffers().a.reserve(
-      static_cast<size_t>(round_up(std::min(blk.mc, m), kern.gemm_mr)) * kc_max);
-  const size_t panel_stride = static_cast<size_t>(k) * kern.gemm_nr;
-  for (int pc = 0; pc < k; pc += blk.kc) {
-    const int kc = std::min(blk.kc, k - pc);
-    for (int ic = 0; ic < m; ic += blk.mc) {
-      const int mc = std::min(blk.mc, m - ic);
-      pack_a(a_op, ic, pc, mc, kc, kern.gemm_mr, a_packed);
-      macro_kernel(kern, mc, n_end - n_begin, kc, a_packed, b.panel(n_begin) + static_cast<size_t>(pc) * kern.gemm_nr,
-                   panel_stride, c + static_cast<size_t>(ic) * ldc + n_begin, ldc, accumulate || pc > 0);
-    }
-  }
+  const Blocking blk = blocking_for(kern, k);
+  const PanelsOfB panels{b.panel(n_begin), k, n_end - n_begin, static_cast<size_t>(k) * kern.gemm_nr};
+  multiply_rows(kern, blk, Operand{a, lda, false}, 0, m, panels, c + n_begin, ldc, accumulate,
+                reserve_a_block(kern, blk, m, k));
 }
 
 }  // namespace rnnkit

@@ -172,14 +172,15 @@ TEST(sgemm_matches_float64_on_awkward_sizes_all_transposes) {
   CHECK(failures == 0);
 }
 
-// Larger than one cache block in each direction (kc = 256, mc ≥ 1000, nc = 4096), and large
+// Larger than one cache block in each direction (kc = 512, mc ≈ 500, runs of nb = 256 columns,
+// nc = 2M / K columns of packed B), and large
 // enough to be split across the pool (by columns, and by row chunks with a shared packed B). The
 // transpose combinations rotate over the shapes (each shape's float64 reference is expensive
 // under emulation).
 TEST(sgemm_crosses_cache_blocks_and_thread_splits) {
   struct Shape { int m, n, k; };
   const Shape shapes[] = {{1100, 40, 300}, {5, 4200, 20}, {130, 250, 520}, {64, 1024, 256},
-                          {300, 33, 513}, {17, 100, 1000}, {200, 70, 40}, {33, 500, 300}};
+                          {300, 33, 513}, {17, 100, 1000}, {200, 70, 40}, {33, 500, 300}, {9, 2200, 1000}};
   uint32_t seed = 500;
   int combo = 0;
   for (const Shape& s : shapes) {
