@@ -254,7 +254,8 @@ describe('TypeScript-only and binding-only checks', () => {
       'Expected 4 to 5 arguments for sequenceForwardAsync but received 3');
     expectError(call(native.sequenceBackward, 1, 2, 3, 4, 5, 6, 7, 8), TypeError,
       'Expected 6 to 7 arguments for sequenceBackward but received 8');
-    expectError(call(native.setIsa), TypeError, 'Expected 1 arguments for setIsa but received 0');
+    expectError(call(native.setIsa), TypeError, 'Expected 1 argument for setIsa but received 0');
+    expectError(call(native.isa, 'avx2'), TypeError, 'Expected 0 arguments for isa but received 1');
   });
 
   it('async forms: TypeScript rejects, the binding throws synchronously', async () => {

@@ -89,8 +89,9 @@ bool CheckArgCount(const Napi::CallbackInfo& info, size_t min, size_t max, const
   if (info.Length() >= min && info.Length() <= max) return true;
   const std::string expected =
       min == max ? std::to_string(min) : std::to_string(min) + " to " + std::to_string(max);
-  return ThrowTypeError(info.Env(), "Expected " + expected + " arguments for " + function +
-                                        " but received " + std::to_string(info.Length()));
+  const char* plural = max == 1 ? "" : "s";
+  return ThrowTypeError(info.Env(), "Expected " + expected + " argument" + plural + " for " +
+                                        function + " but received " + std::to_string(info.Length()));
 }
 
 bool GetProperty(Napi::Object obj, const char* key, Napi::Value* out) {

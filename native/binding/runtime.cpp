@@ -20,10 +20,12 @@ std::vector<std::string> AvailableIsaNames() {
 }
 
 Napi::Value Isa(const Napi::CallbackInfo& info) {
+  if (!CheckArgCount(info, 0, 0, "isa")) return info.Env().Undefined();
   return Napi::String::New(info.Env(), rnnkit::active_isa());
 }
 
 Napi::Value AvailableIsas(const Napi::CallbackInfo& info) {
+  if (!CheckArgCount(info, 0, 0, "availableIsas")) return info.Env().Undefined();
   const std::vector<std::string> names = AvailableIsaNames();
   Napi::Array array = Napi::Array::New(info.Env(), names.size());
   for (size_t i = 0; i < names.size(); i++) array.Set(static_cast<uint32_t>(i), names[i]);
@@ -50,6 +52,7 @@ Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  if (!CheckArgCount(info, 0, 0, "getNumThreads")) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), rnnkit::num_threads());
 }
 
@@ -91,6 +94,7 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value PendingJobs(const Napi::CallbackInfo& info) {
+  if (!CheckArgCount(info, 0, 0, "pendingJobs")) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), GetAddonData(info.Env()).jobs_in_flight);
 }
 
