@@ -6,6 +6,31 @@
 // them are fully unrolled, so the compiler can scalarize the array): per k step, kGemmNV vectors of
 // B are loaded once and each of the kGemmMR values of A is broadcast once.
 
+// Whether Vec can broadcast one lane of a register (NEON: FMLA by element). Then each k step loads
+// the kGemmMR values of A as whole vectors instead of kGemmMR scalars, which keeps the 8 × 12 NEON
+// tile (24 accumulators + 3 B + 2 A vectors) within the 32 registers; scalar A loads spilled.
+template <class V>
+static constexpr auto has_broadcast_lane(int) -> decltype(V::broadcast_lane(V::set1(0.0f), 0), true) {
+  return true;
+}
+template <class V>
+static constexpr bool has_broadcast_lane(...) {
+  return false;
+}
+static constexpr bool kGemmLaneBroadcast = has_broadcast_lane<Vec>(0) && kGemmMR % Vec::width == 0;
+
+// The value of A for row i at this k step, broadcast to a vector (a_vecs: the row's A values
+// loaded as vectors when kGemmLaneBroadcast).
+template <class V>
+static inline typename V::T broadcast_a(const float* a_k, const typename V::T* a_vecs, int i) {
+  if constexpr (kGemmLaneBroadcast) {
+    return V::broadcast_lane(a_vecs[i / V::width], i % V::width);
+  } else {
+    (void)a_vecs;
+    return V::set1(a_k[i]);
+  }
+}
+
 // C [kGemmMR, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for one whole tile.
 static inline void gemm_full_tile(int k, const float* a_panel, const float* b_panel, float* c, int ldc,
                                   bool accumulate) {
@@ -23,9 +48,15 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
     T b[kGemmNV];
 #pragma GCC unroll 8
     for (int v = 0; v < kGemmNV; ++v) b[v] = Vec::load(b_panel + v * Vec::width);
+    constexpr int kAVecs = kGemmLaneBroadcast ? kGemmMR / Vec::width : 1;
+    T a_vecs[kAVecs];
+    if constexpr (kGemmLaneBroadcast) {
+#pragma GCC unroll 8
+      for (int q = 0; q < kAVecs; ++q) a_vecs[q] = Vec::load(a_panel + q * Vec::width);
+    }
 #pragma GCC unroll 32
     for (int i = 0; i < kGemmMR; ++i) {
-      const T a = Vec::set1(a_panel[i]);
+      const T a = broadcast_a<Vec>(a_panel, a_vecs, i);
 #pragma GCC unroll 8
       for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::mul_add(a, b[v], acc[i][v]);
     }

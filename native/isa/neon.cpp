@@ -29,6 +29,8 @@ struct Vec {
   static T where_positive(T mask_src, T a) {
     return vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(mask_src, vdupq_n_f32(0.0f)), vreinterpretq_u32_f32(a)));
   }
+  // Lane `lane` of v in every lane; with a constant lane GCC fuses it into FMLA (by element).
+  static T broadcast_lane(T v, int lane) { return vdupq_n_f32(v[lane]); }
 };
 constexpr int kGemmMR = 8;
 constexpr int kGemmNV = 3;  // 8 × 12 tile: 24 accumulators + 3 B vectors + broadcasts
