@@ -5,4 +5,5 @@
  */
 export * from './sequence.js';
 export * from './runtime.js';
+export * from './tensor/index.js';
 export { loadBinding, packageRoot, REQUIRED_NAPI_VERSION } from './native.js';

@@ -4,6 +4,12 @@
  * @module
  */
 import { type BackwardFn, type GradNode, needsGrad, runBackward } from './autograd.js';
+// Op modules import this one back; the methods below only call them at run time, so the cycle is safe.
+import * as ew from './elementwise.js';
+import * as act from './activation.js';
+import * as red from './reduce.js';
+import * as shp from './shape.js';
+import * as lin from './linalg.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -126,6 +132,131 @@ export class Tensor {
     const g = this.grad.data;
     for (let i = 0; i < g.length; i++) g[i] += grad[i];
   }
+
+  // ---- ops as methods (implementations live in the op modules) ----
+
+  /** this + other (broadcasting). */
+  add(other: Tensor | number): Tensor { return ew.add(this, other); }
+  /** this − other (broadcasting). */
+  sub(other: Tensor | number): Tensor { return ew.sub(this, other); }
+  /** this · other elementwise (broadcasting). */
+  mul(other: Tensor | number): Tensor { return ew.mul(this, other); }
+  /** this / other (broadcasting). */
+  div(other: Tensor | number): Tensor { return ew.div(this, other); }
+  /** this ** exponent. */
+  pow(exponent: Tensor | number): Tensor { return ew.pow(this, exponent); }
+  /** Elementwise maximum. */
+  maximum(other: Tensor | number): Tensor { return ew.maximum(this, other); }
+  /** Elementwise minimum. */
+  minimum(other: Tensor | number): Tensor { return ew.minimum(this, other); }
+  /** 1 where equal, else 0. */
+  eq(other: Tensor | number): Tensor { return ew.eq(this, other); }
+  /** 1 where not equal, else 0. */
+  ne(other: Tensor | number): Tensor { return ew.ne(this, other); }
+  /** 1 where this < other. */
+  lt(other: Tensor | number): Tensor { return ew.lt(this, other); }
+  /** 1 where this <= other. */
+  le(other: Tensor | number): Tensor { return ew.le(this, other); }
+  /** 1 where this > other. */
+  gt(other: Tensor | number): Tensor { return ew.gt(this, other); }
+  /** 1 where this >= other. */
+  ge(other: Tensor | number): Tensor { return ew.ge(this, other); }
+  /** −this. */
+  neg(): Tensor { return ew.neg(this); }
+  /** eˣ. */
+  exp(): Tensor { return ew.exp(this); }
+  /** Natural log. */
+  log(): Tensor { return ew.log(this); }
+  /** Square root. */
+  sqrt(): Tensor { return ew.sqrt(this); }
+  /** Absolute value. */
+  abs(): Tensor { return ew.abs(this); }
+  /** Clamps into [min, max]. */
+  clamp(min?: number | null, max?: number | null): Tensor { return ew.clamp(this, min, max); }
+
+  /** tanh. */
+  tanh(): Tensor { return act.tanh(this); }
+  /** Logistic sigmoid. */
+  sigmoid(): Tensor { return act.sigmoid(this); }
+  /** max(x, 0). */
+  relu(): Tensor { return act.relu(this); }
+  /** Softmax along dim. */
+  softmax(dim: number): Tensor { return act.softmax(this, dim); }
+  /** log-softmax along dim. */
+  logSoftmax(dim: number): Tensor { return act.logSoftmax(this, dim); }
+
+  /** Matrix product (torch.matmul rules). */
+  matmul(other: Tensor): Tensor { return lin.matmul(this, other); }
+
+  /** Sum over dims (all when omitted). */
+  sum(dim?: red.Dims, keepdim = false): Tensor { return red.sum(this, dim, keepdim); }
+  /** Mean over dims (all when omitted). */
+  mean(dim?: red.Dims, keepdim = false): Tensor { return red.mean(this, dim, keepdim); }
+  /** log Σ exp over dims. */
+  logsumexp(dim: red.Dims, keepdim = false): Tensor { return red.logsumexp(this, dim, keepdim); }
+  /** Largest element, or [values, indices] along dim. */
+  max(): Tensor;
+  max(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  max(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    return dim === undefined ? red.max(this) : red.max(this, dim, keepdim);
+  }
+  /** Smallest element, or [values, indices] along dim. */
+  min(): Tensor;
+  min(dim: number, keepdim?: boolean): [Tensor, Tensor];
+  min(dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+    return dim === undefined ? red.min(this) : red.min(this, dim, keepdim);
+  }
+  /** Index of the largest element (flat, or along dim). */
+  argmax(dim?: number, keepdim = false): Tensor { return red.argmax(this, dim, keepdim); }
+  /** Index of the smallest element (flat, or along dim). */
+  argmin(dim?: number, keepdim = false): Tensor { return red.argmin(this, dim, keepdim); }
+
+  /** New shape, same data (one dim may be −1). */
+  reshape(...shape: shp.SizeArgs): Tensor { return shp.reshape(this, ...shape); }
+  /** Alias of reshape. */
+  view(...shape: shp.SizeArgs): Tensor { return shp.reshape(this, ...shape); }
+  /** view with other's shape. */
+  viewAs(other: Tensor): Tensor { return shp.reshape(this, [...other.shape]); }
+  /** Merges dims startDim..endDim. */
+  flatten(startDim = 0, endDim = -1): Tensor { return shp.flatten(this, startDim, endDim); }
+  /** Inserts a size-1 dim. */
+  unsqueeze(dim: number): Tensor { return shp.unsqueeze(this, dim); }
+  /** Removes size-1 dims. */
+  squeeze(dim?: number): Tensor { return shp.squeeze(this, dim); }
+  /** Reorders dims. */
+  permute(...dims: shp.SizeArgs): Tensor { return shp.permute(this, ...dims); }
+  /** Swaps two dims. */
+  transpose(dim0: number, dim1: number): Tensor { return shp.transpose(this, dim0, dim1); }
+  /** Transpose of a ≤2-D tensor. */
+  t(): Tensor { return shp.t(this); }
+  /** Broadcasts to sizes (−1 keeps a dim). */
+  expand(...sizes: shp.SizeArgs): Tensor { return shp.expand(this, ...sizes); }
+  /** Broadcasts to other's shape. */
+  expandAs(other: Tensor): Tensor { return shp.expandAs(this, other); }
+  /** Slice at index along dim (dim removed). */
+  select(dim: number, index: number): Tensor { return shp.select(this, dim, index); }
+  /** length entries along dim from start. */
+  narrow(dim: number, start: number, length: number): Tensor { return shp.narrow(this, dim, start, length); }
+  /** Python-style start:end:step along dim. */
+  slice(dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+    return shp.slice(this, dim, start, end, step);
+  }
+  /** Entries index[i] along dim. */
+  indexSelect(dim: number, index: shp.IndexLike): Tensor { return shp.indexSelect(this, dim, index); }
+  /** torch.gather. */
+  gather(dim: number, index: shp.IndexLike): Tensor { return shp.gather(this, dim, index); }
+  /** Pieces of splitSize (or the listed sizes) along dim. */
+  split(splitSize: number | readonly number[], dim = 0): Tensor[] { return shp.split(this, splitSize, dim); }
+  /** chunks near-equal pieces along dim. */
+  chunk(chunks: number, dim = 0): Tensor[] { return shp.chunk(this, chunks, dim); }
+  /** The slices along dim. */
+  unbind(dim = 0): Tensor[] { return shp.unbind(this, dim); }
+  /** A copy that stays on the tape. */
+  clone(): Tensor { return shp.clone(this); }
+  /** Returns this (tensors are always contiguous). */
+  contiguous(): Tensor { return this; }
+  /** Inverted dropout with probability p when training. */
+  dropout(p = 0.5, training = true): Tensor { return act.dropout(this, p, training); }
 }
 
 /** Resolves a possibly negative dim against ndim, with PyTorch's error. */
