@@ -21,6 +21,7 @@ struct Vec {
   static T mul_add(T a, T b, T c) { return _mm256_fmadd_ps(a, b, c); }
   static T max(T a, T b) { return _mm256_max_ps(a, b); }
   static T min(T a, T b) { return _mm256_min_ps(a, b); }
+  static T sqrt(T x) { return _mm256_sqrt_ps(x); }
   static T round(T x) { return _mm256_round_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static T pow2i(T n) {
     const __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
@@ -35,6 +36,7 @@ constexpr int kGemmNV = 2;  // 6 × 16 tile: 12 accumulators + 2 B vectors + 1 b
 
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
+#include "optim-inl.h"
 
 extern const Kernels table = RNNKIT_KERNEL_TABLE("avx2");
 

@@ -22,6 +22,7 @@ struct Vec {
   static T mul_add(T a, T b, T c) { return _mm512_fmadd_ps(a, b, c); }
   static T max(T a, T b) { return _mm512_max_ps(a, b); }
   static T min(T a, T b) { return _mm512_min_ps(a, b); }
+  static T sqrt(T x) { return _mm512_sqrt_ps(x); }
   static T round(T x) { return _mm512_roundscale_ps(x, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
   static T pow2i(T n) {
     const __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
@@ -36,6 +37,7 @@ constexpr int kGemmNV = 2;  // 14 × 32 tile: 28 accumulators + 2 B vectors + 1 
 
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
+#include "optim-inl.h"
 
 extern const Kernels table = RNNKIT_KERNEL_TABLE("avx512");
 

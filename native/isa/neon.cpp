@@ -21,6 +21,7 @@ struct Vec {
   static T mul_add(T a, T b, T c) { return vfmaq_f32(c, a, b); }
   static T max(T a, T b) { return vmaxq_f32(a, b); }
   static T min(T a, T b) { return vminq_f32(a, b); }
+  static T sqrt(T x) { return vsqrtq_f32(x); }
   static T round(T x) { return vrndnq_f32(x); }
   static T pow2i(T n) {
     const int32x4_t e = vaddq_s32(vcvtq_s32_f32(n), vdupq_n_s32(127));
@@ -37,6 +38,7 @@ constexpr int kGemmNV = 3;  // 8 × 12 tile: 24 accumulators + 3 B vectors + bro
 
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
+#include "optim-inl.h"
 
 extern const Kernels table = RNNKIT_KERNEL_TABLE("neon");
 

@@ -167,11 +167,3 @@ static void rnn_backward(float* dpre, const float* h, const float* dh, int n, bo
     V::store(dpre + j, relu ? V::where_positive(h_t, dh_t) : V::mul(dh_t, one_minus_square<V>(h_t)));
   });
 }
-
-#ifndef RNNKIT_KERNEL_TABLE
-#define RNNKIT_KERNEL_TABLE(NAME)                                                                   \
-  Kernels {                                                                                         \
-    NAME, kGemmMR, kGemmNV * Vec::width, gemm_micro, sigmoid_array, tanh_array, lstm_forward,        \
-        lstm_backward, gru_forward, gru_backward, rnn_forward, rnn_backward                         \
-  }
-#endif

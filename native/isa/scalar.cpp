@@ -12,6 +12,7 @@ constexpr int kGemmNV = 4;  // nr = kGemmNV * Vec::width
 
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
+#include "optim-inl.h"
 
 extern const Kernels table = RNNKIT_KERNEL_TABLE("scalar");
 

@@ -17,6 +17,7 @@ struct ScalarVec {
   static T mul_add(T a, T b, T c) { return a * b + c; }
   static T max(T a, T b) { return a > b ? a : b; }
   static T min(T a, T b) { return a < b ? a : b; }
+  static T sqrt(T x) { return __builtin_sqrtf(x); }  // correctly rounded, like the SIMD sqrt
   static T round(T x) { return __builtin_nearbyintf(x); }
   // 2^n for integral n in [-126, 127].
   static T pow2i(T n) {

@@ -4,6 +4,8 @@
 // [k * gs + j] (gs = gate stride, normally H), so a thread can own a range of units.
 #pragma once
 
+#include "optim_kernels.h"
+
 namespace rnnkit {
 
 struct Kernels {
@@ -51,7 +53,33 @@ struct Kernels {
   void (*rnn_forward)(float* h, const float* pre, int n, bool relu);
   // dpre [n] = dh ⊙ act'(·), computed from the activation output h
   void (*rnn_backward)(float* dpre, const float* h, const float* dh, int n, bool relu);
+
+  // ---- Optimizer updates (torch.optim 1.13 op order; coefficients in optim_kernels.h) ----------
+  // All arrays [n], updated in place; optional state (momentum buffer, amsgrad max, centered
+  // average) is nullptr when its option is off.
+  void (*sgd_step)(float* param, const float* grad, float* momentum_buffer, int n, const SgdCoefs& c);
+  void (*adam_step)(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq,
+                    int n, const AdamCoefs& c);
+  void (*rmsprop_step)(float* param, const float* grad, float* square_avg, float* grad_avg,
+                       float* momentum_buffer, int n, const RmspropCoefs& c);
+  void (*adagrad_step)(float* param, const float* grad, float* sum, int n, const AdagradCoefs& c);
+
+  // ---- Gradient clipping -----------------------------------------------------------------------
+  double (*sum_squares)(const float* x, int n);  // Σ x² (fp32 blocks summed in double)
+  double (*sum_abs)(const float* x, int n);      // Σ |x|
+  float (*abs_max)(const float* x, int n);       // max |x|, NaN if any x is NaN, 0 if n = 0
+  void (*scale)(float* x, float factor, int n);  // x *= factor
+  void (*clamp)(float* x, float lo, float hi, int n);  // x = min(max(x, lo), hi), NaN stays NaN
 };
+
+// Each native/isa/<isa>.cpp includes gemm-inl.h, pointwise-inl.h and optim-inl.h inside its
+// namespace, then defines `extern const Kernels table = RNNKIT_KERNEL_TABLE("<isa>");` (field order).
+#define RNNKIT_KERNEL_TABLE(NAME)                                                                    \
+  Kernels {                                                                                          \
+    NAME, kGemmMR, kGemmNV * Vec::width, gemm_micro, sigmoid_array, tanh_array, lstm_forward,         \
+        lstm_backward, gru_forward, gru_backward, rnn_forward, rnn_backward, sgd_step, adam_step,       \
+        rmsprop_step, adagrad_step, sum_squares, sum_abs, abs_max, scale_array, clamp_array           \
+  }
 
 // The active table (chosen once; see rnnkit::set_isa).
 const Kernels& kernels();
