@@ -13,6 +13,7 @@ static Napi::Object InitRnnkit(Napi::Env env, Napi::Object exports) {
   env.SetInstanceData(new AddonData());  // deleted by node-addon-api when the environment exits
   ExportSequence(env, exports);
   ExportRuntime(env, exports);
+  ExportOptim(env, exports);
   return exports;
 }
 
