@@ -102,7 +102,13 @@ export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
   const reduced = reductionDims(dim, x.ndim);
   const kept = keptShape(x.shape, reduced);
   const strides = broadcastStrides(kept, x.shape);
-  const maxima = extremeData(x, reduced, 1).values;
+  // Shift by the maxima (reduced one dim at a time) so exp never overflows.
+  let maxima = x.data, maxShape = [...x.shape];
+  for (const d of reduced) {
+    maxima = extremeData(new Tensor(maxima, maxShape), [d], 1).values;
+    maxShape[d] = 1;
+  }
+  if (reduced.length === 0) maxima = maxima.slice();
   for (let i = 0; i < maxima.length; i++) if (!Number.isFinite(maxima[i])) maxima[i] = 0;
   const shifted = new Float32Array(x.numel);
   const maxFull = gatherStrided(maxima, 0, x.shape, strides);
