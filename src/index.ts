@@ -6,4 +6,9 @@
 export * from './sequence.js';
 export * from './runtime.js';
 export * from './tensor/index.js';
+export {
+  loadSafetensors, readSafetensors, readSafetensorsHeader, saveSafetensors, serializeSafetensors,
+  MAX_SAFETENSORS_HEADER_SIZE, type SafetensorsContents, type SafetensorsDtype, type SafetensorsHeader,
+  type SafetensorsInput, type SafetensorsTensorInfo,
+} from './io/safetensors.js';
 export { loadBinding, packageRoot, REQUIRED_NAPI_VERSION } from './native.js';
