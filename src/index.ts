@@ -6,6 +6,7 @@
 export * from './sequence.js';
 export * from './runtime.js';
 export * from './tensor/index.js';
+export * as nn from './nn/index.js';
 export {
   loadSafetensors, readSafetensors, readSafetensorsHeader, saveSafetensors, serializeSafetensors,
   MAX_SAFETENSORS_HEADER_SIZE, type SafetensorsContents, type SafetensorsDtype, type SafetensorsHeader,

@@ -1,0 +1,21 @@
+/**
+ * `nn`: modules with PyTorch's names, shapes, parameter names and semantics.
+ * `import { nn } from 'rnnkit'; const lstm = new nn.LSTM(10, 20, { numLayers: 2 });`
+ * @module
+ */
+export { Module, Parameter, type IncompatibleKeys, type StateDict, type TensorLike } from './module.js';
+export { Linear, type LinearOptions } from './linear.js';
+export { Embedding, embedding, type EmbeddingOptions } from './embedding.js';
+export { Dropout } from './dropout.js';
+export { Sequential } from './sequential.js';
+export {
+  RNNBase, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
+  type RecurrentForwardOptions,
+} from './rnn.js';
+export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
+export {
+  PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, type Lengths,
+} from './packed.js';
+export * as init from './init.js';
+export * from './loss.js';
+export * from './loss-modules.js';

@@ -1,0 +1,126 @@
+/**
+ * One recurrent layer in one direction as ONE autograd node around the native sequence kernels
+ * (src/sequence.ts): forward in training mode keeps the kernel's cache, backward runs BPTT once
+ * for all three results (output, hN, cN) and returns every input's gradient.
+ *
+ * The tape has single-output nodes, so the node IS `hN`, and `output` / `cN` are small satellite
+ * nodes on top of it: their backward only stashes d(output) / d(cN) and passes a zero [B, S] array
+ * down to `hN`, whose backward (run after both, by topological order) feeds all three upstream
+ * gradients to one kernel call. Nothing of size T·B·S is ever summed or copied by the tape.
+ * @module
+ */
+import {
+  type CellName, gruBackward, gruForward, lstmBackward, lstmForward, rnnBackward, rnnForward,
+  type BackwardResult, type ForwardResult, type SequenceGrads, type SequenceOptions, type SequenceWeights,
+} from '../sequence.js';
+import { isGradEnabled } from '../tensor/autograd.js';
+import { Tensor, fromOp } from '../tensor/tensor.js';
+
+/** Sizes and options of one layer-direction (time-major). */
+export interface LayerSpec {
+  cell: CellName;
+  steps: number;
+  batch: number;
+  inputSize: number;
+  hiddenSize: number;
+  /** 0 = none (LSTM only). */
+  projSize: number;
+  reverse: boolean;
+  lengths: Int32Array | null;
+}
+
+/** The layer's parameters in PyTorch's shapes; biases both or neither. */
+export interface LayerParams {
+  weightIh: Tensor;
+  weightHh: Tensor;
+  biasIh: Tensor | null;
+  biasHh: Tensor | null;
+  weightHr: Tensor | null;
+}
+
+/** Results; shapes are the caller's (`outputShape` etc.), data is time-major `[T, B, S]`, `[B, S]`, `[B, H]`. */
+export interface LayerResult {
+  output: Tensor;
+  hN: Tensor;
+  cN: Tensor | null;
+}
+
+/** Shapes to give the three results (e.g. without the batch axis for unbatched input). */
+export interface LayerShapes {
+  output: readonly number[];
+  hN: readonly number[];
+  cN: readonly number[];
+}
+
+type Forward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => ForwardResult;
+type Backward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+  grads: SequenceGrads, upstream: object) => BackwardResult;
+
+const KERNELS: Record<CellName, { forward: Forward; backward: Backward; nonlinearity?: 'tanh' | 'relu' }> = {
+  lstm: { forward: lstmForward, backward: lstmBackward },
+  gru: { forward: gruForward, backward: gruBackward },
+  rnn_tanh: { forward: rnnForward, backward: rnnBackward, nonlinearity: 'tanh' },
+  rnn_relu: { forward: rnnForward, backward: rnnBackward, nonlinearity: 'relu' },
+};
+
+const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
+
+/**
+ * Runs one layer-direction. `x` holds `[T, B, I]` floats, `h0` `[B, S]`, `c0` `[B, H]` (LSTM), in
+ * any shape with those element counts (the tensors' data is read as is).
+ */
+export function runLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
+  shapes: LayerShapes, name: string): LayerResult {
+  const kernel = KERNELS[spec.cell];
+  const opts = {
+    steps: spec.steps, batch: spec.batch, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize,
+    projSize: spec.projSize, reverse: spec.reverse, lengths: spec.lengths, nonlinearity: kernel.nonlinearity,
+  };
+  const weights: SequenceWeights = {
+    weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data ?? null,
+    biasHh: params.biasHh?.data ?? null, weightHr: params.weightHr?.data ?? null,
+  };
+  const paramTensors = PARAM_KEYS.map((key) => params[key]);
+  const inputs = [x, h0, c0, ...paramTensors].filter((t): t is Tensor => t !== null);
+  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
+  const result = kernel.forward(opts, weights, x.data, { h0: h0?.data ?? null, c0: c0?.data ?? null, training: recording });
+  if (!recording) {
+    return {
+      output: new Tensor(result.output, shapes.output),
+      hN: new Tensor(result.hN, shapes.hN),
+      cN: result.cN ? new Tensor(result.cN, shapes.cN) : null,
+    };
+  }
+  const cache = result.cache as Float32Array;
+  const stash: { dOutput: Float32Array | null; dcN: Float32Array | null } = { dOutput: null, dcN: null };
+  const hN = fromOp(name, result.hN, shapes.hN, inputs, (dhN) => {
+    const grads = {
+      weightIh: new Float32Array(weights.weightIh.length),
+      weightHh: new Float32Array(weights.weightHh.length),
+      biasIh: weights.biasIh ? new Float32Array(weights.biasIh.length) : null,
+      biasHh: weights.biasHh ? new Float32Array(weights.biasHh.length) : null,
+      weightHr: weights.weightHr ? new Float32Array(weights.weightHr.length) : null,
+    };
+    const upstream = { dOutput: stash.dOutput, dhN, dcN: stash.dcN };
+    stash.dOutput = null;
+    stash.dcN = null;
+    const back = kernel.backward(opts, weights, x.data, cache, grads, upstream);
+    const stateGrads: (Float32Array | null)[] = [];
+    if (h0) stateGrads.push(back.dh0);
+    if (c0) stateGrads.push(back.dc0 ?? null);
+    const paramGrads = PARAM_KEYS.filter((key) => params[key] !== null).map((key) => grads[key]);
+    return [back.dInput, ...stateGrads, ...paramGrads];
+  });
+  const stateSize = result.hN.length;
+  const output = fromOp(`${name}.output`, result.output, shapes.output, [hN], (dOutput) => {
+    stash.dOutput = dOutput;
+    return [new Float32Array(stateSize)];
+  });
+  const cN = result.cN
+    ? fromOp(`${name}.cN`, result.cN, shapes.cN, [hN], (dcN) => {
+      stash.dcN = dcN;
+      return [new Float32Array(stateSize)];
+    })
+    : null;
+  return { output, hN, cN };
+}

@@ -1,0 +1,425 @@
+/**
+ * RNN, LSTM and GRU modules (PyTorch `nn.RNN` / `nn.LSTM` / `nn.GRU`): stacked, optionally
+ * bidirectional, with PyTorch's parameter names, shapes, init, returns and error messages.
+ *
+ * Each layer-direction runs as one fused native kernel call and is one autograd node
+ * (src/nn/layer.ts); between layers the directions are concatenated on features and, in training
+ * mode, dropout is applied. The kernels are time-major: `batchFirst` input/output is transposed
+ * in JS. Variable-length batches: `forward(x, hx, { lengths })` or a {@link PackedSequence}.
+ * @module
+ */
+import type { CellName } from '../sequence.js';
+import {
+  type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
+} from '../tensor/index.js';
+import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
+import { uniform_ } from './init.js';
+import { runLayer, type LayerParams } from './layer.js';
+import { Module, Parameter } from './module.js';
+import { checkOptions } from './options.js';
+import { PackedSequence, readLengths, type Lengths } from './packed.js';
+
+/** PyTorch's mode names. */
+export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+
+/** Options shared by RNN, LSTM and GRU (PyTorch's keyword arguments, camelCase). */
+export interface RNNBaseOptions {
+  /** Stacked layers (default 1). */
+  numLayers?: number;
+  /** Use bias_ih / bias_hh (default true). */
+  bias?: boolean;
+  /** Input and output are `[B, T, *]` instead of `[T, B, *]` (states are not affected). Default false. */
+  batchFirst?: boolean;
+  /** Dropout probability on the outputs of every layer but the last, in training mode (default 0). */
+  dropout?: number;
+  /** Add a reverse direction; outputs concatenate [forward, reverse] on features (default false). */
+  bidirectional?: boolean;
+}
+
+/** Options of {@link RNN}. */
+export interface RNNOptions extends RNNBaseOptions {
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+/** Options of {@link LSTM}. */
+export interface LSTMOptions extends RNNBaseOptions {
+  /** Project h to this size with `weight_hr` (0 = none, default; must be < hiddenSize). */
+  projSize?: number;
+}
+
+/** Options of a forward call. */
+export interface RecurrentForwardOptions {
+  /**
+   * Valid steps per batch item (each in [0, T]) for a padded batch: PyTorch's packed-sequence
+   * semantics without packing — past its length an item's state stops changing, its output is zero,
+   * and the reverse direction starts at the item's own last step. The output keeps all T steps
+   * (like `pad_packed_sequence(..., total_length=T)`). A length of 0 is allowed (hN = h0).
+   */
+  lengths?: Lengths | null;
+}
+
+const BASE_OPTION_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional'] as const;
+const CELLS: Record<RNNMode, CellName> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
+const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
+
+function checkDropout(value: unknown): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    const message = 'dropout should be a number in range [0, 1] representing the probability of an element being zeroed';
+    throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
+  }
+  return value;
+}
+
+function checkProjSize(value: unknown, hiddenSize: number): number {
+  if (value === undefined) return 0;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`Expected integer for projSize but received ${describe(value)}`);
+  }
+  if (value < 0) throw new RangeError('proj_size should be a positive integer or zero to disable projections');
+  if (value >= hiddenSize) throw new RangeError('proj_size has to be smaller than hidden_size');
+  return value;
+}
+
+const tuple = (shape: readonly number[]): string => `(${shape.join(', ')})`;
+const list = (shape: readonly number[]): string => `[${shape.join(', ')}]`;
+
+/** What the layer stack returns before the public shapes are applied. */
+interface StackResult {
+  output: Tensor | PackedSequence;
+  hN: Tensor;
+  cN: Tensor | null;
+}
+
+/** The input after validation: time-major tensor data and sizes. */
+interface PreparedInput {
+  timeMajor: Tensor;
+  steps: number;
+  batch: number;
+  batched: boolean;
+  packed: boolean;
+  lengths: Int32Array | null;
+}
+
+/** Shared machinery of RNN, LSTM and GRU. */
+export abstract class RNNBase extends Module {
+  readonly mode: RNNMode;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly bias: boolean;
+  readonly batchFirst: boolean;
+  readonly dropout: number;
+  readonly bidirectional: boolean;
+  /** 0 except for a projected LSTM. */
+  readonly projSize: number;
+
+  protected constructor(mode: RNNMode, inputSize: number, hiddenSize: number, opts: Record<string, unknown>) {
+    super();
+    this.mode = mode;
+    this.inputSize = positiveInt(inputSize, 'inputSize');
+    this.hiddenSize = positiveInt(hiddenSize, 'hiddenSize');
+    this.numLayers = optionalIntInRange(opts.numLayers, 'numLayers', 1, MAX_DIM, 1);
+    this.bias = optionalBool(opts.bias, 'bias', true);
+    this.batchFirst = optionalBool(opts.batchFirst, 'batchFirst', false);
+    this.dropout = checkDropout(opts.dropout);
+    this.bidirectional = optionalBool(opts.bidirectional, 'bidirectional', false);
+    this.projSize = checkProjSize(opts.projSize, this.hiddenSize);
+    if (this.dropout > 0 && this.numLayers === 1) {
+      process.emitWarning('dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects '
+        + `num_layers greater than 1, but got dropout=${this.dropout} and num_layers=${this.numLayers}`, 'UserWarning');
+    }
+    this.registerLayerParameters();
+    this.resetParameters();
+  }
+
+  /** 2 when bidirectional, else 1. */
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
+  }
+
+  // S: the width of h (projSize when projecting).
+  private get stateSize(): number {
+    return this.projSize > 0 ? this.projSize : this.hiddenSize;
+  }
+
+  /** Parameter names of layer k, direction d, in PyTorch's order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr). */
+  layerParameterNames(layer: number, direction: number): string[] {
+    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+    const names = ['weight_ih', 'weight_hh'];
+    if (this.bias) names.push('bias_ih', 'bias_hh');
+    if (this.projSize > 0) names.push('weight_hr');
+    return names.map((name) => name + suffix);
+  }
+
+  // PyTorch's registration order: layer by layer, forward direction first.
+  private registerLayerParameters(): void {
+    const gateRows = GATES[this.mode] * this.hiddenSize;
+    const S = this.stateSize;
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let direction = 0; direction < this.numDirections; direction++) {
+        const layerInput = layer === 0 ? this.inputSize : S * this.numDirections;
+        const shapes: Record<string, number[]> = {
+          weight_ih: [gateRows, layerInput], weight_hh: [gateRows, S], bias_ih: [gateRows], bias_hh: [gateRows],
+          weight_hr: [this.projSize, this.hiddenSize],
+        };
+        for (const name of this.layerParameterNames(layer, direction)) {
+          const shape = shapes[name.replace(/_l\d+(_reverse)?$/, '')];
+          this.registerParameter(name, new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+        }
+      }
+    }
+  }
+
+  /** The parameters per layer-direction (PyTorch `all_weights`). */
+  get allWeights(): Parameter[][] {
+    const result: Parameter[][] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      for (let direction = 0; direction < this.numDirections; direction++) {
+        result.push(this.layerParameterNames(layer, direction).map((name) => this.parameterNamed(name)));
+      }
+    }
+    return result;
+  }
+
+  private parameterNamed(name: string): Parameter {
+    const value = (this as unknown as Record<string, unknown>)[name];
+    if (!(value instanceof Parameter)) throw new Error(`${this.className} has no parameter ${name}`);
+    return value;
+  }
+
+  /** Every parameter U(−1/√H, 1/√H), drawn in registration order (PyTorch's reset_parameters). */
+  resetParameters(): void {
+    const bound = 1 / Math.sqrt(this.hiddenSize);
+    for (const param of this.parameters()) uniform_(param, -bound, bound);
+  }
+
+  private layerParams(layer: number, direction: number): LayerParams {
+    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+    const get = (base: string): Parameter | null => {
+      const value = (this as unknown as Record<string, unknown>)[base + suffix];
+      return value instanceof Parameter ? value : null;
+    };
+    return {
+      weightIh: this.parameterNamed(`weight_ih${suffix}`), weightHh: this.parameterNamed(`weight_hh${suffix}`),
+      biasIh: get('bias_ih'), biasHh: get('bias_hh'), weightHr: get('weight_hr'),
+    };
+  }
+
+  /**
+   * Validates the input (PyTorch's checks and words) and makes it time-major.
+   * @internal
+   */
+  protected prepareInput(input: unknown, options: RecurrentForwardOptions | undefined): PreparedInput {
+    if (input instanceof PackedSequence) {
+      if (!isNullish(options?.lengths)) throw new TypeError('Expected no lengths option for a PackedSequence input (it carries its lengths)');
+      const padded = input.padded;
+      if (padded.ndim !== 3) throw new RangeError(`input must have 3 dimensions, got ${padded.ndim}`);
+      this.checkInputSize(padded);
+      return { timeMajor: padded, steps: padded.shape[0], batch: padded.shape[1], batched: true, packed: true, lengths: input.lengths };
+    }
+    if (!(input instanceof TensorClass)) throw new TypeError(`Expected Tensor or PackedSequence for input but received ${describe(input)}`);
+    if (input.ndim !== 2 && input.ndim !== 3) {
+      throw new RangeError(`${this.className}: Expected input to be 2-D or 3-D but received ${input.ndim}-D tensor`);
+    }
+    const batched = input.ndim === 3;
+    this.checkInputSize(input);
+    const [steps, batch] = !batched ? [input.shape[0], 1] : this.batchFirst ? [input.shape[1], input.shape[0]] : [input.shape[0], input.shape[1]];
+    const timeMajor = batched && this.batchFirst ? transpose(input, 0, 1) : input;
+    const raw = options?.lengths;
+    const lengths = isNullish(raw) ? null
+      : intList(raw instanceof TensorClass ? Array.from(raw.data) : raw, 'lengths', batch, 'batch', 0, steps);
+    return { timeMajor, steps, batch, batched, packed: false, lengths };
+  }
+
+  private checkInputSize(input: Tensor): void {
+    const got = input.shape[input.ndim - 1];
+    if (got !== this.inputSize) {
+      throw new RangeError(`input.size(-1) must be equal to inputSize. Expected ${this.inputSize}, got ${got}`);
+    }
+  }
+
+  /**
+   * Checks a given initial state: its rank (`For batched 3-D input, hx should also be 3-D …`) and
+   * shape (`Expected hidden size (2, 3, 20), got [1, 3, 20]`); unbatched states are compared as
+   * PyTorch does, after inserting the batch axis.
+   * @internal
+   */
+  protected checkState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
+    if (!(state instanceof TensorClass)) throw new TypeError(`Expected Tensor for ${which === 'h' ? 'hx' : 'cx'} but received ${describe(state)}`);
+    const width = which === 'c' ? this.hiddenSize : this.stateSize;
+    const expected = [this.numLayers * this.numDirections, prepared.batch, width];
+    const got = prepared.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];
+    if (got.length !== 3 || got.some((d, i) => d !== expected[i])) {
+      throw new RangeError(message.replace('{expected}', tuple(expected)).replace('{got}', list(got)));
+    }
+    return state;
+  }
+
+  /** @internal The rank check for RNN/GRU's hx (LSTM words it for the pair). */
+  protected checkStateRank(state: unknown, batched: boolean): void {
+    if (!(state instanceof TensorClass)) return;
+    const want = batched ? 3 : 2;
+    if (state.ndim !== want) {
+      throw new RangeError(`For ${batched ? 'batched 3-D' : 'unbatched 2-D'} input, hx should also be ${want}-D but got ${state.ndim}-D tensor`);
+    }
+  }
+
+  /**
+   * Runs the whole stack on validated input and states (null = zeros).
+   * @internal
+   */
+  protected runStack(prepared: PreparedInput, h0: Tensor | null, c0: Tensor | null): StackResult {
+    const { steps, batch, lengths } = prepared;
+    const S = this.stateSize, H = this.hiddenSize, D = this.numDirections;
+    const shapes = { output: [steps, batch, S], hN: [batch, S], cN: [batch, H] };
+    let layerInput = prepared.timeMajor;
+    const finalH: Tensor[] = [];
+    const finalC: Tensor[] = [];
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const outputs: Tensor[] = [];
+      for (let direction = 0; direction < D; direction++) {
+        const index = layer * D + direction;
+        const spec = {
+          cell: CELLS[this.mode], steps, batch, inputSize: layer === 0 ? this.inputSize : S * D, hiddenSize: H,
+          projSize: this.projSize, reverse: direction === 1, lengths,
+        };
+        const result = runLayer(spec, this.layerParams(layer, direction), layerInput,
+          h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
+          shapes, `${this.mode}_l${layer}${direction === 1 ? '_reverse' : ''}`);
+        outputs.push(result.output);
+        finalH.push(result.hN);
+        if (result.cN) finalC.push(result.cN);
+      }
+      layerInput = D === 2 ? cat(outputs, 2) : outputs[0];
+      if (this.training && this.dropout > 0 && layer < this.numLayers - 1) layerInput = applyDropout(layerInput, this.dropout, true);
+    }
+    return this.publicShapes(prepared, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
+  }
+
+  // Time-major [T, B, D·S] → batchFirst / unbatched / packed forms; states [D·L, B, *] or [D·L, *].
+  private publicShapes(prepared: PreparedInput, output: Tensor, hN: Tensor, cN: Tensor | null): StackResult {
+    if (prepared.packed) return { output: new PackedSequence(output, prepared.lengths as Int32Array), hN, cN };
+    if (!prepared.batched) {
+      const unbatch = (t: Tensor): Tensor => reshape(t, [t.shape[0], t.shape[2]]);
+      return { output: unbatch(output), hN: unbatch(hN), cN: cN ? unbatch(cN) : null };
+    }
+    return { output: this.batchFirst ? transpose(output, 0, 1) : output, hN, cN };
+  }
+
+  /**
+   * RNN and GRU: one state tensor.
+   * @internal
+   */
+  protected forwardHiddenOnly(input: Tensor | PackedSequence, hx: Tensor | null | undefined,
+    options: RecurrentForwardOptions | undefined): [Tensor | PackedSequence, Tensor] {
+    const prepared = this.prepareInput(input, options);
+    let h0: Tensor | null = null;
+    if (!isNullish(hx)) {
+      if (!prepared.packed) this.checkStateRank(hx, prepared.batched);
+      h0 = this.checkState(hx, 'h', prepared, 'Expected hidden size {expected}, got {got}');
+    }
+    const { output, hN } = this.runStack(prepared, h0, null);
+    return [output, hN];
+  }
+
+  override extraRepr(): string {
+    let s = `${this.inputSize}, ${this.hiddenSize}`;
+    if (this.projSize !== 0) s += `, proj_size=${this.projSize}`;
+    if (this.numLayers !== 1) s += `, num_layers=${this.numLayers}`;
+    if (!this.bias) s += ', bias=False';
+    if (this.batchFirst) s += ', batch_first=True';
+    if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
+    if (this.bidirectional) s += ', bidirectional=True';
+    return s;
+  }
+}
+
+/** Rejects projSize for RNN/GRU with PyTorch's message. */
+function rejectProjSize(opts: Record<string, unknown>): void {
+  if ('projSize' in opts) throw new TypeError('proj_size argument is only supported for LSTM, not RNN or GRU');
+}
+
+/**
+ * Elman RNN: `h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)`, act tanh (default) or relu.
+ * `forward(x, h0?)` → `[output, hN]`.
+ */
+export class RNN extends RNNBase {
+  readonly nonlinearity: 'tanh' | 'relu';
+
+  constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
+    const opts = checkOptions(options, 'RNN', [...BASE_OPTION_KEYS, 'nonlinearity', 'projSize']);
+    rejectProjSize(opts);
+    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
+    super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, opts);
+    this.nonlinearity = nonlinearity;
+  }
+
+  /**
+   * @param input `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst), unbatched `[T, inputSize]`, or a PackedSequence.
+   * @param hx `[D·numLayers, B, hiddenSize]` (unbatched `[D·numLayers, hiddenSize]`), default zeros.
+   * @returns `[output [T, B, D·hiddenSize], hN [D·numLayers, B, hiddenSize]]`.
+   */
+  forward(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor | PackedSequence, Tensor] {
+    return this.forwardHiddenOnly(input, hx, options);
+  }
+}
+
+/** Gated recurrent unit (gates r, z, n). `forward(x, h0?)` → `[output, hN]`. */
+export class GRU extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
+    const opts = checkOptions(options, 'GRU', [...BASE_OPTION_KEYS, 'projSize']);
+    rejectProjSize(opts);
+    super('GRU', inputSize, hiddenSize, opts);
+  }
+
+  /** Same shapes as {@link RNN.forward}. */
+  forward(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor | PackedSequence, Tensor] {
+    return this.forwardHiddenOnly(input, hx, options);
+  }
+}
+
+/**
+ * Long short-term memory (gates i, f, g, o), optionally projected (`projSize`).
+ * `forward(x, [h0, c0]?)` → `[output, [hN, cN]]`.
+ */
+export class LSTM extends RNNBase {
+  constructor(inputSize: number, hiddenSize: number, options: LSTMOptions = {}) {
+    super('LSTM', inputSize, hiddenSize, checkOptions(options, 'LSTM', [...BASE_OPTION_KEYS, 'projSize']));
+  }
+
+  /**
+   * @param input `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst), unbatched `[T, inputSize]`, or a PackedSequence.
+   * @param hx `[h0 [D·numLayers, B, S], c0 [D·numLayers, B, hiddenSize]]` (S = projSize || hiddenSize;
+   *   unbatched without B), default zeros.
+   * @returns `[output [T, B, D·S], [hN, cN]]`.
+   */
+  forward(input: Tensor, hx?: readonly [Tensor, Tensor] | null, options?: RecurrentForwardOptions): [Tensor, [Tensor, Tensor]];
+  forward(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
+  forward(input: Tensor | PackedSequence, hx?: readonly [Tensor, Tensor] | null,
+    options?: RecurrentForwardOptions): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    const prepared = this.prepareInput(input, options);
+    let h0: Tensor | null = null, c0: Tensor | null = null;
+    if (!isNullish(hx)) {
+      if (!Array.isArray(hx) || hx.length !== 2) {
+        throw new TypeError(`Expected [h0, c0] (an Array of two Tensors) for hx but received ${describe(hx)}`);
+      }
+      const [h, c] = hx as unknown[];
+      if (!prepared.packed && h instanceof TensorClass && c instanceof TensorClass) {
+        const want = prepared.batched ? 3 : 2;
+        if (h.ndim !== want || c.ndim !== want) {
+          const kind = prepared.batched ? 'batched 3-D' : 'unbatched 2-D';
+          throw new RangeError(`For ${kind} input, hx and cx should also be ${want}-D but got (${h.ndim}-D, ${c.ndim}-D) tensors`);
+        }
+      }
+      h0 = this.checkState(h, 'h', prepared, 'Expected hidden[0] size {expected}, got {got}');
+      c0 = this.checkState(c, 'c', prepared, 'Expected hidden[1] size {expected}, got {got}');
+    }
+    const { output, hN, cN } = this.runStack(prepared, h0, c0);
+    return [output, [hN, cN as Tensor]];
+  }
+}
