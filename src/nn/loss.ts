@@ -173,21 +173,36 @@ function checkIndexTargetShape(inputShape: readonly number[], targetShape: reado
   }
 }
 
-/** log_softmax over the class dimension, float32 like PyTorch's stored result. */
-function logSoftmax(x: Float32Array, { outer, classes, inner }: ClassLayout): Float32Array {
-  const out = new Float32Array(x.length);
-  for (let n = 0; n < outer; n++) {
-    for (let k = 0; k < inner; k++) {
+/**
+ * Softmax over the class dimension, saved (float32) for the backward, and each position's
+ * log-sum-exp (log p_c = x_c − logSumExp[row]): one exp per element, forward and backward together.
+ */
+interface Softmax {
+  probs: Float32Array;
+  logSumExp: Float64Array;
+}
+
+function softmax(x: Float32Array, { outer, classes, inner }: ClassLayout): Softmax {
+  const probs = new Float32Array(x.length);
+  const logSumExp = new Float64Array(outer * inner);
+  for (let n = 0, r = 0; n < outer; n++) {
+    for (let k = 0; k < inner; k++, r++) {
       const base = n * classes * inner + k;
+      const end = base + classes * inner;
       let max = -Infinity;
-      for (let c = 0, i = base; c < classes; c++, i += inner) if (x[i] > max) max = x[i];
+      for (let i = base; i < end; i += inner) if (x[i] > max) max = x[i];
       let sum = 0;
-      for (let c = 0, i = base; c < classes; c++, i += inner) sum += Math.exp(x[i] - max);
-      const logSum = max + Math.log(sum);
-      for (let c = 0, i = base; c < classes; c++, i += inner) out[i] = x[i] - logSum;
+      for (let i = base; i < end; i += inner) {
+        const e = Math.exp(x[i] - max);
+        probs[i] = e;
+        sum += e;
+      }
+      const inverse = 1 / sum;
+      for (let i = base; i < end; i += inner) probs[i] *= inverse;
+      logSumExp[r] = max + Math.log(sum);
     }
   }
-  return out;
+  return { probs, logSumExp };
 }
 
 /** Reduces per-row losses; returns the output data/shape and the gradient scale of each row. */
@@ -211,6 +226,11 @@ interface IndexLossSpec {
   smoothing: number;
 }
 
+/**
+ * Per position with target t (not ignored), the loss is Σ_c q_c·(−log p_c) with
+ * q = (1−ε)·w_t·onehot(t) + (ε/C)·w — PyTorch's (1−ε)·nll + (ε/C)·smooth — and its gradient on
+ * the logits is (Σ_c q_c)·p − q. nll is the ε = 0 case on log-probabilities given directly.
+ */
 function classIndexLoss(input: Tensor, target: ClassTarget, options: Record<string, unknown>, spec: IndexLossSpec): Tensor {
   const reduction = reductionOf(options);
   const ignoreIndex = options.ignoreIndex === undefined ? -100
@@ -221,7 +241,8 @@ function classIndexLoss(input: Tensor, target: ClassTarget, options: Record<stri
   const { outer, classes: C, inner } = layout;
   const weight = classWeights(options.weight, C, '');
   const eps = spec.smoothing;
-  const logp = spec.logProbabilities ? input.data : logSoftmax(input.data, layout);
+  const x = input.data;
+  const sm = spec.logProbabilities ? null : softmax(x, layout);
 
   let weightSum = C; // Σ_c w_c, for the smoothing term
   if (weight) {
@@ -238,11 +259,16 @@ function classIndexLoss(input: Tensor, target: ClassTarget, options: Record<stri
       const base = n * C * inner + k;
       const wt = weight ? weight[t] : 1;
       totalWeight += wt;
-      let loss = -wt * logp[base + t * inner] * (1 - eps);
+      if (!sm) {
+        rowLoss[r] = -wt * x[base + t * inner];
+        continue;
+      }
+      const lse = sm.logSumExp[r];
+      let loss = (1 - eps) * wt * (lse - x[base + t * inner]);
       if (eps > 0) {
-        let smooth = 0;
-        for (let c = 0, i = base; c < C; c++, i += inner) smooth -= (weight ? weight[c] : 1) * logp[i];
-        loss += (eps / C) * smooth;
+        let weightedLogits = 0; // Σ_c w_c·x_c, so Σ_c w_c·(−log p_c) = Σ_c w_c·lse − Σ_c w_c·x_c
+        for (let c = 0, i = base; c < C; c++, i += inner) weightedLogits += (weight ? weight[c] : 1) * x[i];
+        loss += (eps / C) * (weightSum * lse - weightedLogits);
       }
       rowLoss[r] = loss;
     }
@@ -258,23 +284,30 @@ function classIndexLoss(input: Tensor, target: ClassTarget, options: Record<stri
         const s = out.scale(gradOut, r);
         const base = n * C * inner + k;
         const wt = weight ? weight[t] : 1;
-        if (spec.logProbabilities) {
+        if (!sm) {
           grad[base + t * inner] = -s * wt;
           continue;
         }
-        // d/dx_j of Σ_c q_c·(−log p_c) = (Σ_c q_c)·p_j − q_j, with q = (1−ε)·w_t·onehot(t) + (ε/C)·w.
-        const qSum = (1 - eps) * wt + (eps / C) * weightSum;
-        for (let c = 0, i = base; c < C; c++, i += inner) {
-          const q = (c === t ? (1 - eps) * wt : 0) + (eps / C) * (weight ? weight[c] : 1);
-          grad[i] = s * (qSum * Math.exp(logp[i]) - q);
+        const p = sm.probs;
+        const massScale = s * ((1 - eps) * wt + (eps / C) * weightSum);
+        const end = base + C * inner;
+        if (eps > 0) {
+          const smooth = s * (eps / C);
+          for (let c = 0, i = base; i < end; c++, i += inner) grad[i] = massScale * p[i] - smooth * (weight ? weight[c] : 1);
+        } else {
+          for (let i = base; i < end; i += inner) grad[i] = massScale * p[i];
         }
+        grad[base + t * inner] -= s * (1 - eps) * wt;
       }
     }
     return [grad];
   });
 }
 
-/** Cross-entropy against class probabilities (target shaped like the input). */
+/**
+ * Cross-entropy against class probabilities (target shaped like the input): per position
+ * Σ_c q_c·(−log p_c) with q_c = w_c·((1−ε)·t_c + ε/C); the mean divides by the number of positions.
+ */
 function probabilityCrossEntropy(input: Tensor, target: Tensor, options: Record<string, unknown>, eps: number): Tensor {
   const reduction = reductionOf(options);
   if (options.ignoreIndex !== undefined && options.ignoreIndex !== -100) {
@@ -284,10 +317,9 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, options: Record<
   const layout = classLayout(input);
   const { outer, classes: C, inner } = layout;
   const weight = classWeights(options.weight, C, 'cross_entropy: ');
-  const logp = logSoftmax(input.data, layout);
-  const t = target.data;
-  // q_c = w_c·((1−ε)·t_c + ε/C): the effective target mass of each class.
-  const q = new Float32Array(t.length);
+  const { probs, logSumExp } = softmax(input.data, layout);
+  const x = input.data, t = target.data;
+  const massOf = (i: number, c: number): number => (weight ? weight[c] : 1) * (t[i] * (1 - eps) + eps / C);
   const rowLoss = new Float64Array(outer * inner);
   const rowMass = new Float64Array(outer * inner);
   for (let n = 0, r = 0; n < outer; n++) {
@@ -295,10 +327,9 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, options: Record<
       const base = n * C * inner + k;
       let loss = 0, mass = 0;
       for (let c = 0, i = base; c < C; c++, i += inner) {
-        const qc = (weight ? weight[c] : 1) * (t[i] * (1 - eps) + eps / C);
-        q[i] = qc;
-        mass += qc;
-        loss -= qc * logp[i];
+        const q = massOf(i, c);
+        mass += q;
+        loss += q * (logSumExp[r] - x[i]);
       }
       rowLoss[r] = loss;
       rowMass[r] = mass;
@@ -314,8 +345,8 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, options: Record<
         const s = out.scale(gradOut, r);
         const base = n * C * inner + k;
         for (let c = 0, i = base; c < C; c++, i += inner) {
-          if (gradInput) gradInput[i] = s * (rowMass[r] * Math.exp(logp[i]) - q[i]);
-          if (gradTarget) gradTarget[i] = -s * (1 - eps) * (weight ? weight[c] : 1) * logp[i];
+          if (gradInput) gradInput[i] = s * (rowMass[r] * probs[i] - massOf(i, c));
+          if (gradTarget) gradTarget[i] = s * (1 - eps) * (weight ? weight[c] : 1) * (logSumExp[r] - x[i]);
         }
       }
     }
@@ -330,7 +361,7 @@ function probabilityCrossEntropy(input: Tensor, target: Tensor, options: Record<
  * ([] / [N] / [N, d1, …]; a Tensor of integral values, an array or an Int32Array) or class
  * probabilities (a Tensor shaped like `input`). With indices, the mean divides by the summed
  * weights of the non-ignored targets; with probabilities, by the number of positions.
- * One autograd node: the backward is `(softmax − target)` scaled, computed from the saved log-softmax.
+ * One autograd node: the backward is `(softmax − target)` scaled, from the softmax saved by the forward.
  */
 export function crossEntropy(input: Tensor, target: ClassTarget, options?: CrossEntropyOptions): Tensor {
   expectTensor(input, 'input');
@@ -363,37 +394,61 @@ function warnOnBroadcast(input: Tensor, target: Tensor): void {
   process.emitWarning(`Using a target size (${shapeText(target.shape)}) that is different to the input size (${shapeText(input.shape)}). This will likely lead to incorrect results due to broadcasting. Please ensure they have the same size.`);
 }
 
+const MSE = 0, L1 = 1, SMOOTH_L1 = 2, HUBER = 3;
+type DifferenceKind = typeof MSE | typeof L1 | typeof SMOOTH_L1 | typeof HUBER;
+
+// Per-element loss of a difference d (float32, as PyTorch computes it); `p` is beta or delta.
+// Plain functions with a switch (not callbacks) so V8 inlines them into the loops.
+function differenceLossOf(kind: DifferenceKind, d: number, p: number): number {
+  const a = Math.abs(d);
+  switch (kind) {
+    case MSE: return d * d;
+    case L1: return a;
+    case SMOOTH_L1: return a < p ? (0.5 * d * d) / p : a - 0.5 * p;
+    default: return a < p ? 0.5 * d * d : p * (a - 0.5 * p);
+  }
+}
+
+// d loss / d input, following PyTorch's kernels to the letter: smooth L1 gives −1 for d ≤ −β,
+// +1 for d ≥ β, d/β between (so β = 0, d = 0 gives −1); L1 gives sign(d) with sign(0) = 0.
+function differenceSlopeOf(kind: DifferenceKind, d: number, p: number): number {
+  switch (kind) {
+    case MSE: return 2 * d;
+    case L1: return Math.sign(d);
+    case SMOOTH_L1: return d <= -p ? -1 : d >= p ? 1 : d / p;
+    default: return d <= -p ? -p : d >= p ? p : d;
+  }
+}
+
 /**
  * A loss applied to each difference d = input − target (broadcast like PyTorch, with its warning),
- * then reduced. `lossOf(d)` and `slopeOf(d)` (d loss / d input) are the per-element pieces.
+ * then reduced. The backward recomputes d from the inputs instead of saving it.
  */
-function differenceLoss(
-  name: string, input: Tensor, target: Tensor, reduction: Reduction,
-  lossOf: (d: number) => number, slopeOf: (d: number) => number,
-): Tensor {
+function differenceLoss(name: string, kind: DifferenceKind, param: number, input: Tensor, target: Tensor, reduction: Reduction): Tensor {
   const sameShape = input.ndim === target.ndim && input.shape.every((d, i) => d === target.shape[i]);
   if (!sameShape) warnOnBroadcast(input, target);
   const shape = sameShape ? [...input.shape] : broadcastShapes(input.shape, target.shape);
   const x = expandData(input.data, input.shape, shape);
   const y = expandData(target.data, target.shape, shape);
   const n = x.length;
-  const diff = new Float32Array(n);
-  for (let i = 0; i < n; i++) diff[i] = x[i] - y[i];
   let data: Float32Array;
   if (reduction === 'none') {
     data = new Float32Array(n);
-    for (let i = 0; i < n; i++) data[i] = lossOf(diff[i]);
+    for (let i = 0; i < n; i++) data[i] = differenceLossOf(kind, Math.fround(x[i] - y[i]), param);
   } else {
     let total = 0;
-    for (let i = 0; i < n; i++) total += Math.fround(lossOf(diff[i]));
+    for (let i = 0; i < n; i++) total += differenceLossOf(kind, Math.fround(x[i] - y[i]), param);
     data = Float32Array.of(reduction === 'mean' ? total / n : total);
   }
-  const outShape = reduction === 'none' ? shape : [];
 
-  return fromOp(name, data, outShape, [input, target], (gradOut) => {
+  return fromOp(name, data, reduction === 'none' ? shape : [], [input, target], (gradOut) => {
     const grad = new Float32Array(n);
-    const scale = reduction === 'mean' ? gradOut[0] / n : gradOut[0];
-    for (let i = 0; i < n; i++) grad[i] = slopeOf(diff[i]) * (reduction === 'none' ? gradOut[i] : scale);
+    if (reduction === 'none') {
+      for (let i = 0; i < n; i++) grad[i] = differenceSlopeOf(kind, Math.fround(x[i] - y[i]), param) * gradOut[i];
+    } else {
+      const scale = reduction === 'mean' ? gradOut[0] / n : gradOut[0];
+      for (let i = 0; i < n; i++) grad[i] = differenceSlopeOf(kind, Math.fround(x[i] - y[i]), param) * scale;
+    }
     let gradTarget: Float32Array | null = null;
     if (target.requiresGrad) {
       const negated = new Float32Array(n);
@@ -412,26 +467,24 @@ function regressionArgs(input: unknown, target: unknown, options: unknown) {
 /** Mean squared error (input − target)², as `torch.nn.functional.mse_loss`. */
 export function mseLoss(input: Tensor, target: Tensor, options?: ReductionOptions): Tensor {
   const a = regressionArgs(input, target, options);
-  return differenceLoss('mseLoss', a.input, a.target, a.reduction, (d) => d * d, (d) => 2 * d);
+  return differenceLoss('mseLoss', MSE, 0, a.input, a.target, a.reduction);
 }
 
 /** Mean absolute error |input − target|, as `torch.nn.functional.l1_loss` (gradient sign(0) = 0). */
 export function l1Loss(input: Tensor, target: Tensor, options?: ReductionOptions): Tensor {
   const a = regressionArgs(input, target, options);
-  return differenceLoss('l1Loss', a.input, a.target, a.reduction, Math.abs, Math.sign);
+  return differenceLoss('l1Loss', L1, 0, a.input, a.target, a.reduction);
 }
 
 /**
- * 0.5·d²/β where |d| < β, else |d| − 0.5·β; as `torch.nn.functional.smooth_l1_loss`. The slope
- * follows PyTorch's kernel to the letter: −1 for d ≤ −β, +1 for d ≥ β, d/β between (so β = 0, d = 0 gives −1).
+ * 0.5·d²/β where |d| < β, else |d| − 0.5·β; as `torch.nn.functional.smooth_l1_loss` (slope at the
+ * kinks as PyTorch's kernel: β = 0, d = 0 gives −1).
  */
 export function smoothL1Loss(input: Tensor, target: Tensor, options?: SmoothL1LossOptions): Tensor {
   const a = regressionArgs(input, target, options);
   const beta = finiteNumber(a.opts.beta, 'beta', 1);
   if (beta < 0) throw new RangeError('smooth_l1_loss does not support negative values for beta.');
-  return differenceLoss('smoothL1Loss', a.input, a.target, a.reduction,
-    (d) => (Math.abs(d) < beta ? (0.5 * d * d) / beta : Math.abs(d) - 0.5 * beta),
-    (d) => (d <= -beta ? -1 : d >= beta ? 1 : d / beta));
+  return differenceLoss('smoothL1Loss', SMOOTH_L1, beta, a.input, a.target, a.reduction);
 }
 
 /** 0.5·d² where |d| < δ, else δ·(|d| − 0.5·δ); as `torch.nn.functional.huber_loss`. */
@@ -439,9 +492,7 @@ export function huberLoss(input: Tensor, target: Tensor, options?: HuberLossOpti
   const a = regressionArgs(input, target, options);
   const delta = finiteNumber(a.opts.delta, 'delta', 1);
   if (!(delta > 0)) throw new RangeError('huber_loss does not support non-positive values for delta.');
-  return differenceLoss('huberLoss', a.input, a.target, a.reduction,
-    (d) => (Math.abs(d) < delta ? 0.5 * d * d : delta * (Math.abs(d) - 0.5 * delta)),
-    (d) => (d <= -delta ? -delta : d >= delta ? delta : d));
+  return differenceLoss('huberLoss', HUBER, delta, a.input, a.target, a.reduction);
 }
 
 // ---------------------------------------------------------------------------------------------
