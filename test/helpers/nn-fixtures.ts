@@ -40,7 +40,8 @@ export function mixedError(got: Tensor | null | undefined, want: Entry, what: st
   }
   let worst = 0;
   for (let i = 0; i < want.data.length; i++) {
-    const error = Math.abs(got.data[i] - want.data[i]) / Math.max(1, Math.abs(want.data[i]));
+    const expected = Math.fround(want.data[i]); // the float32 torch wrote
+    const error = Math.abs(got.data[i] - expected) / Math.max(1, Math.abs(expected));
     if (!(error <= worst)) worst = Number.isNaN(error) ? Infinity : error;
   }
   return worst;
