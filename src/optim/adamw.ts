@@ -1,0 +1,19 @@
+/**
+ * `AdamW`: torch.optim.AdamW (1.13) — Adam with decoupled weight decay: p *= 1 − lr·weightDecay
+ * before the Adam update (weightDecay defaults to 1e-2). The update runs in native code.
+ * @module
+ */
+import { ADAM_OPTION_NAMES, AdamBase, type AdamOptions } from './adam.js';
+import { checkOptionNames, type Params, withDefaults } from './optimizer.js';
+
+export class AdamW extends AdamBase {
+  protected readonly decoupled = true;
+
+  /** Like {@link Adam}; weightDecay defaults to 1e-2 and decays the weights directly. */
+  constructor(params: Params<AdamOptions>, options: AdamOptions = {}) {
+    const given = checkOptionNames(options, ADAM_OPTION_NAMES, 'AdamW');
+    super(params, withDefaults(given, {
+      lr: 1e-3, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 1e-2, amsgrad: false, maximize: false,
+    }));
+  }
+}
