@@ -79,3 +79,18 @@ describe('filled and random factories', () => {
     expect(r).toBeInstanceOf(Tensor);
   });
 });
+
+describe('toString / inspect', () => {
+  it('formats like PyTorch', async () => {
+    const { inspect } = await import('node:util');
+    expect(String(tensor([[1, 2], [3, 4]]))).toBe('tensor([[1., 2.],\n        [3., 4.]])');
+    expect(tensor([0.5, -1.25]).toString()).toBe('tensor([0.5000, -1.2500])');
+    expect(tensor(3).toString()).toBe('tensor(3.)');
+    expect(tensor([1e-9, NaN, -Infinity]).toString()).toBe('tensor([1.0000e-9, nan, -inf])');
+    expect(tensor([1], { requiresGrad: true }).toString()).toBe('tensor([1.], requiresGrad=true)');
+    expect(tensor([1], { requiresGrad: true }).mul(2).toString()).toBe('tensor([2.], gradFn=<mul>)');
+    expect(zeros(0, 3).toString()).toBe('tensor([], size=[0, 3])');
+    expect(inspect(arange(2000))).toBe('tensor([0., 1., 2., ..., 1997., 1998., 1999.])');
+    expect(String(arange(8).reshape(2, 2, 2))).toBe('tensor([[[0., 1.],\n         [2., 3.]],\n\n        [[4., 5.],\n         [6., 7.]]])');
+  });
+});

@@ -89,6 +89,37 @@ export class Tensor {
   }
 
   /**
+   * PyTorch-style text: `tensor([[1.0000, 2.5000], [3.0000, 4.0000]], requiresGrad=true)`, rows on
+   * their own lines; more than 1000 elements show the first and last 3 of each dim.
+   */
+  toString(): string {
+    const summarize = this.numel > 1000;
+    const integral = this.data.every((v) => Number.isInteger(v));
+    const format = (v: number): string => {
+      if (!Number.isFinite(v)) return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
+      if (integral) return `${v}.`;
+      const a = Math.abs(v);
+      return a !== 0 && (a >= 1e8 || a < 1e-4) ? v.toExponential(4) : v.toFixed(4);
+    };
+    const render = (dim: number, offset: number, indent: string): string => {
+      if (dim === this.ndim) return format(this.data[offset]);
+      const size = this.shape[dim], stride = product(this.shape.slice(dim + 1));
+      const shown = summarize && size > 6 ? [0, 1, 2, -1, size - 3, size - 2, size - 1] : [...Array(size).keys()];
+      const parts = shown.map((i) => (i < 0 ? '...' : render(dim + 1, offset + i * stride, `${indent} `)));
+      const separator = dim === this.ndim - 1 ? ', ' : `,${'\n'.repeat(this.ndim - 1 - dim)}${indent} `;
+      return `[${parts.join(separator)}]`;
+    };
+    const extras = this.gradFn ? `, gradFn=<${this.gradFn.name}>` : this.requiresGrad ? ', requiresGrad=true' : '';
+    const empty = this.numel === 0 ? `[], size=[${this.shape.join(', ')}]` : render(0, 0, '       ');
+    return `tensor(${empty}${extras})`;
+  }
+
+  /** Node's console.log / util.inspect show toString(). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /**
    * Backpropagates from this tensor: `grad` defaults to 1 for a scalar (as in PyTorch, a
    * non-scalar needs an explicit gradient). Leaves accumulate into `.grad`.
    */
