@@ -56,6 +56,20 @@ describe('permute / transpose / expand', () => {
     expect(expand(tensor([1, 2]), [3, -1]).toArray()).toEqual([[1, 2], [1, 2], [1, 2]]);
   });
 
+  it('tiled transposes (sizes not multiples of the tile) match index arithmetic', () => {
+    const x = arange(3 * 37 * 45).reshape(3, 37, 45);
+    const y = transpose(x, 1, 2);
+    expect(y.shape).toEqual([3, 45, 37]);
+    const z = permute(x, 2, 0, 1); // [45, 3, 37]: src stride 1 on the middle-after-coalescing dim
+    for (let b = 0; b < 3; b++) for (let i = 0; i < 37; i++) for (let j = 0; j < 45; j++) {
+      const v = (b * 37 + i) * 45 + j;
+      if (y.data[(b * 45 + j) * 37 + i] !== v) throw new Error(`transpose at ${b},${i},${j}`);
+      if (z.data[(j * 3 + b) * 37 + i] !== v) throw new Error(`permute at ${b},${i},${j}`);
+    }
+    const m = arange(64 * 40).reshape(64, 40);
+    expect(t(t(m)).data).toEqual(m.data);
+  });
+
   it('gradients', () => {
     manualSeed(1);
     const x = randn([2, 3, 4], { requiresGrad: true });

@@ -76,8 +76,13 @@ export function gatherStrided(
   const out = new Float32Array(product(shape));
   if (out.length === 0) return out;
   const layout = coalesce(shape, [strides]);
-  const inner = layout.shape[layout.shape.length - 1];
-  const step = layout.strides[0][layout.shape.length - 1];
+  const nd = layout.shape.length;
+  const inner = layout.shape[nd - 1];
+  const step = layout.strides[0][nd - 1];
+  if (nd >= 2 && step > 1 && layout.strides[0][nd - 2] === 1 && inner >= 8 && layout.shape[nd - 2] >= 8) {
+    gatherTransposed(src, offset, layout.shape, layout.strides[0], out);
+    return out;
+  }
   forEachRow(layout.shape, layout.strides, [offset], (row, offsets) => {
     const o = row * inner;
     const p = offsets[0];
@@ -91,6 +96,31 @@ export function gatherStrided(
     }
   });
   return out;
+}
+
+const TILE = 32;
+
+// gatherStrided when the last two dims are swapped (src stride 1 on dim nd−2): copies 32×32 tiles so
+// both the reads and the writes stay in cache.
+function gatherTransposed(src: Float32Array, offset: number, shape: readonly number[], strides: readonly number[],
+  out: Float32Array): void {
+  const nd = shape.length;
+  const rows = shape[nd - 2], cols = shape[nd - 1], colStride = strides[nd - 1];
+  const outerShape = [...shape.slice(0, nd - 2), 1];
+  const outerStrides = [...strides.slice(0, nd - 2), 0];
+  forEachRow(outerShape, [outerStrides], [offset], (block, offsets) => {
+    const base = offsets[0], o = block * rows * cols;
+    for (let r0 = 0; r0 < rows; r0 += TILE) {
+      const r1 = Math.min(r0 + TILE, rows);
+      for (let c0 = 0; c0 < cols; c0 += TILE) {
+        const c1 = Math.min(c0 + TILE, cols);
+        for (let r = r0; r < r1; r++) {
+          const dst = o + r * cols;
+          for (let c = c0, q = base + r + c0 * colStride; c < c1; c++, q += colStride) out[dst + c] = src[q];
+        }
+      }
+    }
+  });
 }
 
 /** dst view (offset, shape, strides) += src (contiguous, that shape); stride-0 dims sum up. */
