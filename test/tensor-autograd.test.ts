@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { tensor, noGrad, isGradEnabled, add, mul, randn, Tensor, fromOp } from '../src/index.js';
+import { tensor, noGrad, isGradEnabled, add, mul, randn, Tensor, fromOp, tanh, matmul, cat, linear, sum } from '../src/index.js';
 import { assertValues } from './helpers/gradcheck.js';
 
 describe('autograd through the ops', () => {
@@ -61,5 +61,16 @@ describe('autograd through the ops', () => {
     const square = (t: Tensor) => fromOp('square', t.data.map((v) => v * v), t.shape, [t], (g) => [g.map((v, i) => 2 * v * t.data[i])]);
     square(x).sum().backward();
     assertValues(x.grad, Array.from(x.data, (v) => 2 * v), 1e-7);
+  });
+});
+
+describe('non-tensor arguments', () => {
+  it('get a clear TypeError', () => {
+    expect(() => tanh([1, 2] as never)).toThrow(new TypeError('Expected Tensor for input but received an Array of length 2'));
+    expect(() => sum(undefined as never)).toThrow('Expected Tensor for input but received undefined');
+    expect(() => matmul(randn(2, 2), 3 as never)).toThrow('Expected Tensor for other but received 3 of type number');
+    expect(() => cat([randn(2), {} as never])).toThrow('Expected Tensor for tensors[1] but received an object');
+    expect(() => linear(randn(2, 2), randn(2, 2), [1, 2] as never)).toThrow('Expected Tensor for bias but received an Array of length 2');
+    expect(() => add(randn(2), null as never)).toThrow('Expected Tensor or number for other but received null');
   });
 });

@@ -3,12 +3,13 @@
  * stable for any input), dropout (inverted: kept values scaled by 1/(1−p), mask from the seeded RNG).
  * @module
  */
-import { Tensor, fromOp, normalizeDim } from './tensor.js';
+import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
 import { randomUniform } from './random.js';
 import { product } from './strided.js';
 
 /** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.tanh(src[i]);
   return fromOp('tanh', out, x.shape, [x], (g) => {
@@ -20,6 +21,7 @@ export function tanh(x: Tensor): Tensor {
 
 /** Logistic sigmoid 1 / (1 + e^−x). */
 export function sigmoid(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) {
     const v = src[i];
@@ -36,11 +38,13 @@ export function sigmoid(x: Tensor): Tensor {
 
 /** max(x, 0) (gradient 0 at 0, as PyTorch). */
 export function relu(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   return leakyRelu(x, 0);
 }
 
 /** x for x > 0, slope·x otherwise. */
 export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = src[i] > 0 ? src[i] : src[i] * negativeSlope;
   return fromOp(negativeSlope === 0 ? 'relu' : 'leakyRelu', out, x.shape, [x], (g) => {
@@ -87,6 +91,7 @@ function lineSums(g: Float32Array, w: Float32Array | null, outer: number, n: num
 
 /** log(softmax(x)) along dim, computed stably. */
 export function logSoftmax(x: Tensor, dim: number): Tensor {
+  expectTensor(x, 'input');
   const [outer, n, inner] = splitAtDim(x.shape, normalizeDim(dim, x.ndim));
   const out = logSoftmaxData(x.data, outer, n, inner);
   return fromOp('logSoftmax', out, x.shape, [x], (g) => {
@@ -105,6 +110,7 @@ export function logSoftmax(x: Tensor, dim: number): Tensor {
 
 /** Softmax along dim, computed stably. */
 export function softmax(x: Tensor, dim: number): Tensor {
+  expectTensor(x, 'input');
   const [outer, n, inner] = splitAtDim(x.shape, normalizeDim(dim, x.ndim));
   const out = logSoftmaxData(x.data, outer, n, inner);
   for (let i = 0; i < out.length; i++) out[i] = Math.exp(out[i]);
@@ -127,6 +133,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
  * 1/(1−p); otherwise returns x itself. The mask draws one randomUniform() per element, row-major.
  */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
+  expectTensor(x, 'input');
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
     throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }

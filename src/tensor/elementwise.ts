@@ -5,7 +5,7 @@
  * constant, a broadcast row vector (bias add) is one kernel call per output row.
  * @module
  */
-import { Tensor, fromOp } from './tensor.js';
+import { Tensor, expectTensor, fromOp } from './tensor.js';
 import { broadcastShapes, broadcastStrides, coalesce, expandData, forEachRow, product, sumToShape } from './strided.js';
 
 /** A tensor or a plain number (a scalar that never requires grad). */
@@ -211,11 +211,13 @@ export function ge(a: TensorLike, b: TensorLike): Tensor { return binary('ge', (
 
 /** −x. */
 export function neg(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   return fromOp('neg', negated(x.data), x.shape, [x], (g) => [negated(g)]);
 }
 
 /** eˣ. */
 export function exp(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.exp(src[i]);
   return fromOp('exp', out, x.shape, [x], (g) => {
@@ -227,6 +229,7 @@ export function exp(x: Tensor): Tensor {
 
 /** Natural logarithm. */
 export function log(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.log(src[i]);
   return fromOp('log', out, x.shape, [x], (g) => {
@@ -238,6 +241,7 @@ export function log(x: Tensor): Tensor {
 
 /** Square root. */
 export function sqrt(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.sqrt(src[i]);
   return fromOp('sqrt', out, x.shape, [x], (g) => {
@@ -249,6 +253,7 @@ export function sqrt(x: Tensor): Tensor {
 
 /** |x| (gradient 0 at 0, as PyTorch). */
 export function abs(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   const src = x.data, out = new Float32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = Math.abs(src[i]);
   return fromOp('abs', out, x.shape, [x], (g) => {
@@ -260,6 +265,7 @@ export function abs(x: Tensor): Tensor {
 
 /** Clamps into [min, max] (either bound may be null/undefined); gradient flows where min ≤ x ≤ max. */
 export function clamp(x: Tensor, min?: number | null, max?: number | null): Tensor {
+  expectTensor(x, 'input');
   if ((min === undefined || min === null) && (max === undefined || max === null)) {
     throw new RangeError("torch.clamp: At least one of 'min' or 'max' must not be None");
   }

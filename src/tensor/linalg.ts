@@ -3,7 +3,7 @@
  * broadcast), and linear (x·Wᵀ + b without materializing Wᵀ, the nn.Linear workhorse).
  * @module
  */
-import { Tensor, fromOp } from './tensor.js';
+import { Tensor, expectTensor, fromOp } from './tensor.js';
 import { sgemm } from '../runtime.js';
 import { broadcastShapes, product, sumToShape } from './strided.js';
 import { expand, reshape } from './shape.js';
@@ -81,6 +81,8 @@ function bmm(a: Tensor, b: Tensor): Tensor {
  * added dim removed, N-D·2-D folded into one GEMM, batched N-D with broadcast batch dims.
  */
 export function matmul(a: Tensor, b: Tensor): Tensor {
+  expectTensor(a, 'input');
+  expectTensor(b, 'other');
   if (a.ndim === 0 || b.ndim === 0) {
     throw new RangeError(`both arguments to matmul need to be at least 1D, but they are ${a.ndim}D and ${b.ndim}D`);
   }
@@ -126,6 +128,9 @@ function batchedMatmul(a: Tensor, b: Tensor): Tensor {
  * One GEMM forward, two backward, bias gradient as column sums.
  */
 export function linear(input: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  expectTensor(input, 'input');
+  expectTensor(weight, 'weight');
+  if (bias !== undefined && bias !== null) expectTensor(bias, 'bias');
   if (weight.ndim !== 2) throw new RangeError(`Expected 2-D weight for linear but received ${weight.ndim}-D`);
   const [outF, inF] = weight.shape;
   const k = input.ndim === 0 ? 1 : input.shape[input.ndim - 1];

@@ -3,7 +3,7 @@
  * indices), argmax/argmin. Sums accumulate in float64.
  * @module
  */
-import { Tensor, fromOp, normalizeDim } from './tensor.js';
+import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
 import { broadcastStrides, gatherStrided, product } from './strided.js';
 import { splitAtDim } from './activation.js';
 
@@ -89,16 +89,19 @@ function reduceSum(name: string, x: Tensor, dims: Dims, keepdim: boolean, mean: 
 
 /** Sum over dims (all when omitted). */
 export function sum(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  expectTensor(x, 'input');
   return reduceSum('sum', x, dim, keepdim, false);
 }
 
 /** Mean over dims (all when omitted); NaN for an empty reduction, as PyTorch. */
 export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
+  expectTensor(x, 'input');
   return reduceSum('mean', x, dim, keepdim, true);
 }
 
 /** log Σ exp(x) over dims, stable. */
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
+  expectTensor(x, 'input');
   const reduced = reductionDims(dim, x.ndim);
   const kept = keptShape(x.shape, reduced);
   const strides = broadcastStrides(kept, x.shape);
@@ -187,6 +190,7 @@ function extremeDim(name: string, x: Tensor, dim: number, keepdim: boolean, sign
 export function max(x: Tensor): Tensor;
 export function max(x: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
 export function max(x: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+  expectTensor(x, 'input');
   return dim === undefined ? extremeAll('max', x, 1) : extremeDim('max', x, dim, keepdim, 1);
 }
 
@@ -194,16 +198,19 @@ export function max(x: Tensor, dim?: number, keepdim = false): Tensor | [Tensor,
 export function min(x: Tensor): Tensor;
 export function min(x: Tensor, dim: number, keepdim?: boolean): [Tensor, Tensor];
 export function min(x: Tensor, dim?: number, keepdim = false): Tensor | [Tensor, Tensor] {
+  expectTensor(x, 'input');
   return dim === undefined ? extremeAll('min', x, -1) : extremeDim('min', x, dim, keepdim, -1);
 }
 
 /** Index of the largest element: flat index without dim, else along dim (first on ties). */
 export function argmax(x: Tensor, dim?: number, keepdim = false): Tensor {
+  expectTensor(x, 'input');
   return argExtreme('argmax', x, dim, keepdim, 1);
 }
 
 /** Index of the smallest element: flat index without dim, else along dim. */
 export function argmin(x: Tensor, dim?: number, keepdim = false): Tensor {
+  expectTensor(x, 'input');
   return argExtreme('argmin', x, dim, keepdim, -1);
 }
 

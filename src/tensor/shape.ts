@@ -4,7 +4,7 @@
  * tensors are contiguous); everything else materializes a contiguous result.
  * @module
  */
-import { Tensor, fromOp, normalizeDim, type NestedArray } from './tensor.js';
+import { Tensor, expectTensor, fromOp, normalizeDim, type NestedArray } from './tensor.js';
 import {
   contiguousStrides, expandData, gatherStrided, product, scatterAddStrided, sumToShape,
 } from './strided.js';
@@ -47,6 +47,7 @@ export function inferShape(shape: readonly number[], numel: number): number[] {
 
 /** The same data with a new shape (one dim may be −1). Shares the data array. */
 export function reshape(x: Tensor, ...shape: SizeArgs): Tensor {
+  expectTensor(x, 'input');
   const target = inferShape(sizesFrom(shape), x.numel);
   return fromOp('reshape', x.data, target, [x], (g) => [g]);
 }
@@ -56,6 +57,7 @@ export const view = reshape;
 
 /** Merges dims startDim..endDim into one. */
 export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
+  expectTensor(x, 'input');
   if (x.ndim === 0) return reshape(x, [1]);
   const s = normalizeDim(startDim, x.ndim), e = normalizeDim(endDim, x.ndim);
   if (s > e) throw new RangeError('flatten() has invalid args: start_dim cannot come after end_dim');
@@ -65,12 +67,14 @@ export function flatten(x: Tensor, startDim = 0, endDim = -1): Tensor {
 
 /** Inserts a size-1 dim at dim (in [−ndim−1, ndim]). */
 export function unsqueeze(x: Tensor, dim: number): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim + 1);
   return reshape(x, [...x.shape.slice(0, d), 1, ...x.shape.slice(d)]);
 }
 
 /** Removes size-1 dims (all, or only dim if it has size 1). */
 export function squeeze(x: Tensor, dim?: number): Tensor {
+  expectTensor(x, 'input');
   if (dim === undefined) return reshape(x, x.shape.filter((s) => s !== 1));
   const d = normalizeDim(dim, x.ndim);
   if (x.ndim === 0 || x.shape[d] !== 1) return reshape(x, [...x.shape]);
@@ -79,6 +83,7 @@ export function squeeze(x: Tensor, dim?: number): Tensor {
 
 /** Reorders dims: result dim i is input dim dims[i]. */
 export function permute(x: Tensor, ...dims: SizeArgs): Tensor {
+  expectTensor(x, 'input');
   const order = sizesFrom(dims);
   if (order.length !== x.ndim) {
     throw new RangeError(`permute(sparse_coo): number of dimensions in the tensor input does not match the length of the desired ordering of dimensions i.e. input.dim() = ${x.ndim} is not equal to len(dims) = ${order.length}`);
@@ -100,6 +105,7 @@ export function permute(x: Tensor, ...dims: SizeArgs): Tensor {
 
 /** Swaps two dims. */
 export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
+  expectTensor(x, 'input');
   const a = normalizeDim(dim0, x.ndim), b = normalizeDim(dim1, x.ndim);
   const order = [...Array(x.ndim).keys()];
   order[a] = b;
@@ -109,12 +115,14 @@ export function transpose(x: Tensor, dim0: number, dim1: number): Tensor {
 
 /** Transpose of a ≤2-D tensor. */
 export function t(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   if (x.ndim > 2) throw new RangeError(`t() expects a tensor with <= 2 dimensions, but self is ${x.ndim}D`);
   return x.ndim < 2 ? reshape(x, [...x.shape]) : transpose(x, 0, 1);
 }
 
 /** Broadcasts size-1 dims to sizes (−1 keeps a dim); materializes the result. */
 export function expand(x: Tensor, ...sizes: SizeArgs): Tensor {
+  expectTensor(x, 'input');
   const target = sizesFrom(sizes);
   if (target.length < x.ndim) {
     throw new RangeError(`expand(torch.FloatTensor{${fmt(x.shape)}}, size=${fmt(target)}): the number of sizes provided (${target.length}) must be greater or equal to the number of dimensions in the tensor (${x.ndim})`);
@@ -138,6 +146,7 @@ export function expand(x: Tensor, ...sizes: SizeArgs): Tensor {
 
 /** expand to other's shape. */
 export function expandAs(x: Tensor, other: Tensor): Tensor {
+  expectTensor(x, 'input');
   return expand(x, [...other.shape]);
 }
 
@@ -160,6 +169,7 @@ function window(name: string, x: Tensor, dim: number, start: number, count: numb
 
 /** The slice at index along dim (the dim is removed). */
 export function select(x: Tensor, dim: number, index: number): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const size = x.shape[d];
   if (!Number.isInteger(index) || index < -size || index >= size) {
@@ -170,6 +180,7 @@ export function select(x: Tensor, dim: number, index: number): Tensor {
 
 /** length entries along dim from start (start may be negative). */
 export function narrow(x: Tensor, dim: number, start: number, length: number): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const size = x.shape[d];
   if (!Number.isInteger(start) || start < -size || start > size) {
@@ -183,6 +194,7 @@ export function narrow(x: Tensor, dim: number, start: number, length: number): T
 
 /** Python-style x[..., start:end:step] along dim (negative bounds wrap, out-of-range bounds clamp). */
 export function slice(x: Tensor, dim: number, start?: number | null, end?: number | null, step = 1): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const size = x.shape[d];
   if (step === 0) throw new RangeError('slice step cannot be zero');
@@ -199,12 +211,14 @@ export function slice(x: Tensor, dim: number, start?: number | null, end?: numbe
 
 /** The tensors along dim, one per index (dim removed). */
 export function unbind(x: Tensor, dim = 0): Tensor[] {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   return Array.from({ length: x.shape[d] }, (_, i) => select(x, d, i));
 }
 
 /** Splits into pieces of splitSize (last may be smaller) or of the listed sizes, along dim. */
 export function split(x: Tensor, splitSize: number | readonly number[], dim = 0): Tensor[] {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const size = x.shape[d];
   let sizes: number[];
@@ -232,6 +246,7 @@ export function split(x: Tensor, splitSize: number | readonly number[], dim = 0)
 
 /** Splits into `chunks` near-equal pieces along dim (PyTorch's sizes: ceil(size/chunks)). */
 export function chunk(x: Tensor, chunks: number, dim = 0): Tensor[] {
+  expectTensor(x, 'input');
   if (!Number.isInteger(chunks) || chunks <= 0) throw new RangeError(`chunk expects \`chunks\` to be greater than 0, got: ${chunks}`);
   const d = normalizeDim(dim, x.ndim);
   return split(x, Math.ceil(x.shape[d] / chunks), d);
@@ -279,6 +294,7 @@ function copyBlock(dst: Float32Array, d: number, src: Float32Array, s: number, i
 
 /** Entries index[i] along dim (index: 1-D integers in [0, size)). */
 export function indexSelect(x: Tensor, dim: number, index: IndexLike): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const { data: idx, shape: idxShape } = toIndex(index);
   if (idxShape.length > 1) throw new RangeError('index_select(): Index is supposed to be a vector');
@@ -306,6 +322,7 @@ export function indexSelect(x: Tensor, dim: number, index: IndexLike): Tensor {
 
 /** out[i][j][k] = x[i][index[i][j][k]][k] for dim 1 (and so on): index has x's ndim. */
 export function gather(x: Tensor, dim: number, index: IndexLike): Tensor {
+  expectTensor(x, 'input');
   const d = normalizeDim(dim, x.ndim);
   const { data: idx, shape } = toIndex(index);
   if (shape.length !== Math.max(x.ndim, 1) && !(x.ndim === 0 && shape.length === 0)) {
@@ -352,6 +369,7 @@ function gatherOffsets(idx: Int32Array, idxShape: readonly number[], xShape: rea
 /** Concatenates along dim (sizes must match elsewhere; 1-D empty tensors are skipped, as PyTorch). */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
   if (!Array.isArray(tensors as unknown) || tensors.length === 0) throw new RangeError('torch.cat(): expected a non-empty list of Tensors');
+  tensors.forEach((p, i) => expectTensor(p, `tensors[${i}]`));
   const parts = tensors.filter((p) => !(p.ndim === 1 && p.numel === 0));
   if (parts.length === 0) return fromOp('cat', new Float32Array(0), [0], tensors, () => tensors.map(() => null));
   const first = parts[0];
@@ -403,10 +421,12 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
 
 /** A copy that stays on the tape (gradient passes through). */
 export function clone(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   return fromOp('clone', x.data.slice(), x.shape, [x], (g) => [g]);
 }
 
 /** All tensors are contiguous: returns x. */
 export function contiguous(x: Tensor): Tensor {
+  expectTensor(x, 'input');
   return x;
 }

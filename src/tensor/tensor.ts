@@ -290,6 +290,15 @@ export class Tensor {
   dropout(p = 0.5, training = true): Tensor { return act.dropout(this, p, training); }
 }
 
+/** Throws `Expected Tensor for input but received an Array of length 2` for anything else. */
+export function expectTensor(value: unknown, name = 'input'): Tensor {
+  if (value instanceof Tensor) return value;
+  const what = value === null || value === undefined ? String(value)
+    : Array.isArray(value) ? `an Array of length ${value.length}`
+      : typeof value === 'object' ? `an object` : `${String(value)} of type ${typeof value}`;
+  throw new TypeError(`Expected Tensor for ${name} but received ${what}`);
+}
+
 /** Resolves a possibly negative dim against ndim, with PyTorch's error. */
 export function normalizeDim(dim: number, ndim: number): number {
   const lo = -Math.max(ndim, 1);
