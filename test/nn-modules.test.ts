@@ -429,6 +429,38 @@ describe('recurrent modules: shapes and behavior', () => {
     expect(gru.parameters().every((p) => p.grad !== null)).toBe(true);
   });
 
+  it('forwardAsync gives exactly forward\'s results and a tape that backpropagates the same', async () => {
+    manualSeed(8);
+    const lstm = new nn.LSTM(3, 5, { numLayers: 2, bidirectional: true, batchFirst: true });
+    const gru = new nn.GRU(3, 5, { numLayers: 2 });
+    const x = randn(2, 4, 3);
+    const h0 = randn(4, 2, 5), c0 = randn(4, 2, 5);
+    const [syncOut, [syncH]] = lstm.forward(x, [h0, c0], { lengths: [4, 2] });
+    syncOut.sum().add(syncH.sum()).backward();
+    const syncGrads = lstm.parameters().map((p) => Array.from(p.grad!.data));
+    lstm.zeroGrad({ setToNone: true });
+    const [asyncOut, [asyncH]] = await lstm.forwardAsync(x, [h0, c0], { lengths: [4, 2] });
+    expect(Array.from(asyncOut.data)).toEqual(Array.from(syncOut.data));
+    asyncOut.sum().add(asyncH.sum()).backward();
+    expect(lstm.parameters().map((p) => Array.from(p.grad!.data))).toEqual(syncGrads);
+    const xt = randn(4, 2, 3);
+    const [gruAsync, gruH] = await gru.forwardAsync(xt);
+    expect(Array.from(gruAsync.data)).toEqual(Array.from(gru.forward(xt)[0].data));
+    expect(gruH.shape).toEqual([2, 2, 5]);
+    await expect(gru.forwardAsync(randn(4, 2, 7))).rejects.toThrow('input.size(-1) must be equal to inputSize. Expected 3, got 7');
+  });
+
+  it('requiresGrad_(false) freezes a module; apply visits every module', () => {
+    const model = new nn.Sequential(new nn.Linear(2, 2), new nn.Linear(2, 1));
+    model.at(0).requiresGrad_(false);
+    (model.forward(randn(3, 2)) as Tensor).sum().backward();
+    expect((model.at(0) as nn.Linear).weight.grad).toBeNull();
+    expect((model.at(1) as nn.Linear).weight.grad).not.toBeNull();
+    const visited: string[] = [];
+    model.apply((m) => visited.push(m.className));
+    expect(visited).toEqual(['Linear', 'Linear', 'Sequential']);
+  });
+
   it('only hN used: gradients still flow (the output node is optional)', () => {
     const lstm = new nn.LSTM(2, 3);
     const x = randn(4, 1, 2).requiresGrad_();

@@ -9,7 +9,7 @@ export { Embedding, embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout } from './dropout.js';
 export { Sequential } from './sequential.js';
 export {
-  RNNBase, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
+  RNNBase, SingleStateRNN, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
   type RecurrentForwardOptions,
 } from './rnn.js';
 export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';

@@ -10,8 +10,9 @@
  * @module
  */
 import {
-  type CellName, gruBackward, gruForward, lstmBackward, lstmForward, rnnBackward, rnnForward,
-  type BackwardResult, type ForwardResult, type SequenceGrads, type SequenceOptions, type SequenceWeights,
+  type CellName, gruBackward, gruForward, gruForwardAsync, lstmBackward, lstmForward, lstmForwardAsync, rnnBackward,
+  rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult, type SequenceGrads, type SequenceOptions,
+  type SequenceWeights,
 } from '../sequence.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Tensor, fromOp } from '../tensor/tensor.js';
@@ -53,15 +54,29 @@ export interface LayerShapes {
 }
 
 type Forward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => ForwardResult;
+type ForwardAsync = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => Promise<ForwardResult>;
 type Backward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
   grads: SequenceGrads, upstream: object) => BackwardResult;
 
-const KERNELS: Record<CellName, { forward: Forward; backward: Backward; nonlinearity?: 'tanh' | 'relu' }> = {
-  lstm: { forward: lstmForward, backward: lstmBackward },
-  gru: { forward: gruForward, backward: gruBackward },
-  rnn_tanh: { forward: rnnForward, backward: rnnBackward, nonlinearity: 'tanh' },
-  rnn_relu: { forward: rnnForward, backward: rnnBackward, nonlinearity: 'relu' },
+interface Kernel {
+  forward: Forward;
+  forwardAsync: ForwardAsync;
+  backward: Backward;
+  nonlinearity?: 'tanh' | 'relu';
+}
+
+const KERNELS: Record<CellName, Kernel> = {
+  lstm: { forward: lstmForward, forwardAsync: lstmForwardAsync, backward: lstmBackward },
+  gru: { forward: gruForward, forwardAsync: gruForwardAsync, backward: gruBackward },
+  rnn_tanh: { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, nonlinearity: 'tanh' },
+  rnn_relu: { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, nonlinearity: 'relu' },
 };
+
+/** A layer-direction ready to run: on this thread, or on the libuv pool (forward only; backward is synchronous). */
+export interface LayerCall {
+  run(): LayerResult;
+  runAsync(): Promise<LayerResult>;
+}
 
 const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
 
@@ -71,6 +86,12 @@ const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as c
  */
 export function runLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
   shapes: LayerShapes, name: string): LayerResult {
+  return prepareLayer(spec, params, x, h0, c0, shapes, name).run();
+}
+
+/** {@link runLayer} split into preparation and a sync or async run; `recording` defaults to the grad mode now. */
+export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
+  shapes: LayerShapes, name: string, recording?: boolean): LayerCall {
   const kernel = KERNELS[spec.cell];
   const opts = {
     steps: spec.steps, batch: spec.batch, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize,
@@ -80,11 +101,34 @@ export function runLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Te
     weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data ?? null,
     biasHh: params.biasHh?.data ?? null, weightHr: params.weightHr?.data ?? null,
   };
-  const paramTensors = PARAM_KEYS.map((key) => params[key]);
-  const inputs = [x, h0, c0, ...paramTensors].filter((t): t is Tensor => t !== null);
-  const recording = isGradEnabled() && inputs.some((t) => t.requiresGrad);
-  const result = kernel.forward(opts, weights, x.data, { h0: h0?.data ?? null, c0: c0?.data ?? null, training: recording });
-  if (!recording) {
+  const inputs = [x, h0, c0, ...PARAM_KEYS.map((key) => params[key])].filter((t): t is Tensor => t !== null);
+  const record = (recording ?? isGradEnabled()) && inputs.some((t) => t.requiresGrad);
+  const state = { h0: h0?.data ?? null, c0: c0?.data ?? null, training: record };
+  const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { kernel, opts, weights, params, x, h0, c0, inputs, record, shapes, name });
+  return {
+    run: () => wrap(kernel.forward(opts, weights, x.data, state)),
+    runAsync: async () => wrap(await kernel.forwardAsync(opts, weights, x.data, state)),
+  };
+}
+
+interface WrapContext {
+  kernel: Kernel;
+  opts: SequenceOptions;
+  weights: SequenceWeights;
+  params: LayerParams;
+  x: Tensor;
+  h0: Tensor | null;
+  c0: Tensor | null;
+  inputs: Tensor[];
+  record: boolean;
+  shapes: LayerShapes;
+  name: string;
+}
+
+// The kernel's arrays as tensors; when recording, hN is the node and output / cN its satellites.
+function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
+  const { kernel, opts, weights, params, x, h0, c0, inputs, shapes, name } = context;
+  if (!context.record) {
     return {
       output: new Tensor(result.output, shapes.output),
       hN: new Tensor(result.hN, shapes.hN),

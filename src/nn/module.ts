@@ -251,6 +251,20 @@ export abstract class Module {
     }
   }
 
+  /** Calls fn on every submodule (children first) and then on this module, like PyTorch's `apply`; returns this. */
+  apply(fn: (module: Module) => void): this {
+    for (const child of this.children()) child.apply(fn);
+    fn(this);
+    return this;
+  }
+
+  /** Sets requiresGrad on every parameter (PyTorch `requires_grad_`, e.g. to freeze a module); returns this. */
+  requiresGrad_(requiresGrad = true): this {
+    const flag = optionalBool(requiresGrad, 'requiresGrad', true);
+    for (const param of this.parameters()) param.requiresGrad = flag;
+    return this;
+  }
+
   /** Extra text inside the module's printout (PyTorch `extra_repr`). */
   extraRepr(): string {
     return '';

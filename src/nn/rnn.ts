@@ -14,7 +14,8 @@ import {
 } from '../tensor/index.js';
 import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
 import { uniform_ } from './init.js';
-import { runLayer, type LayerParams } from './layer.js';
+import { prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
+import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
 import { checkOptions } from './options.js';
 import { PackedSequence, readLengths, type Lengths } from './packed.js';
@@ -266,13 +267,16 @@ export abstract class RNNBase extends Module {
   }
 
   /**
-   * Runs the whole stack on validated input and states (null = zeros).
+   * The whole stack on validated input and states (null = zeros), as a generator that yields each
+   * layer-direction's kernel call and receives its result, so one loop serves the synchronous
+   * `forward` and the thread-pool `forwardAsync` ({@link runSync} / {@link runAsync}).
    * @internal
    */
-  protected runStack(prepared: PreparedInput, h0: Tensor | null, c0: Tensor | null): StackResult {
+  protected *stackSteps(prepared: PreparedInput, h0: Tensor | null, c0: Tensor | null): Generator<LayerCall, StackResult, LayerResult> {
     const { steps, batch, lengths } = prepared;
     const S = this.stateSize, H = this.hiddenSize, D = this.numDirections;
     const shapes = { output: [steps, batch, S], hN: [batch, S], cN: [batch, H] };
+    const recording = isGradEnabled(); // fixed for the whole call, even across awaits
     let layerInput = prepared.timeMajor;
     const finalH: Tensor[] = [];
     const finalC: Tensor[] = [];
@@ -284,9 +288,9 @@ export abstract class RNNBase extends Module {
           cell: CELLS[this.mode], steps, batch, inputSize: layer === 0 ? this.inputSize : S * D, hiddenSize: H,
           projSize: this.projSize, reverse: direction === 1, lengths,
         };
-        const result = runLayer(spec, this.layerParams(layer, direction), layerInput,
+        const result: LayerResult = yield prepareLayer(spec, this.layerParams(layer, direction), layerInput,
           h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
-          shapes, `${this.mode}_l${layer}${direction === 1 ? '_reverse' : ''}`);
+          shapes, `${this.mode}_l${layer}${direction === 1 ? '_reverse' : ''}`, recording);
         outputs.push(result.output);
         finalH.push(result.hN);
         if (result.cN) finalC.push(result.cN);
@@ -311,16 +315,15 @@ export abstract class RNNBase extends Module {
    * RNN and GRU: one state tensor.
    * @internal
    */
-  protected forwardHiddenOnly(input: Tensor | PackedSequence, hx: Tensor | null | undefined,
-    options: RecurrentForwardOptions | undefined): [Tensor | PackedSequence, Tensor] {
+  protected hiddenOnlySteps(input: Tensor | PackedSequence, hx: Tensor | null | undefined,
+    options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
     const prepared = this.prepareInput(input, options);
     let h0: Tensor | null = null;
     if (!isNullish(hx)) {
       if (!prepared.packed) this.checkStateRank(hx, prepared.batched);
       h0 = this.checkState(hx, 'h', prepared, 'Expected hidden size {expected}, got {got}');
     }
-    const { output, hN } = this.runStack(prepared, h0, null);
-    return [output, hN];
+    return this.stackSteps(prepared, h0, null);
   }
 
   override extraRepr(): string {
@@ -335,16 +338,56 @@ export abstract class RNNBase extends Module {
   }
 }
 
+/** Runs the stack's kernel calls on this thread. */
+function runSync(steps: Generator<LayerCall, StackResult, LayerResult>): StackResult {
+  let next = steps.next();
+  while (!next.done) next = steps.next(next.value.run());
+  return next.value;
+}
+
+/** Runs the stack's kernel calls on the libuv thread pool, one after another. */
+async function runAsync(steps: Generator<LayerCall, StackResult, LayerResult>): Promise<StackResult> {
+  let next = steps.next();
+  while (!next.done) next = steps.next(await next.value.runAsync());
+  return next.value;
+}
+
 /** Rejects projSize for RNN/GRU with PyTorch's message. */
 function rejectProjSize(opts: Record<string, unknown>): void {
   if ('projSize' in opts) throw new TypeError('proj_size argument is only supported for LSTM, not RNN or GRU');
+}
+
+/** RNN and GRU: one state tensor, `forward(x, h0?)` → `[output, hN]`. */
+export abstract class SingleStateRNN extends RNNBase {
+  /**
+   * @param input `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst), unbatched `[T, inputSize]`, or a PackedSequence.
+   * @param hx `[D·numLayers, B, hiddenSize]` (unbatched `[D·numLayers, hiddenSize]`), default zeros.
+   * @returns `[output [T, B, D·hiddenSize], hN [D·numLayers, B, hiddenSize]]`.
+   */
+  forward(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor, Tensor];
+  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
+  forward(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor | PackedSequence, Tensor] {
+    const { output, hN } = runSync(this.hiddenOnlySteps(input, hx, options));
+    return [output, hN];
+  }
+
+  /**
+   * {@link forward} with each layer's kernel on the libuv thread pool (the event loop stays free).
+   * Inputs and parameters must not change until the promise settles; backward stays synchronous.
+   */
+  forwardAsync(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): Promise<[Tensor, Tensor]>;
+  forwardAsync(input: PackedSequence, hx?: Tensor | null): Promise<[PackedSequence, Tensor]>;
+  async forwardAsync(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): Promise<[Tensor | PackedSequence, Tensor]> {
+    const { output, hN } = await runAsync(this.hiddenOnlySteps(input, hx, options));
+    return [output, hN];
+  }
 }
 
 /**
  * Elman RNN: `h_t = act(x_t·W_ihᵀ + b_ih + h_{t−1}·W_hhᵀ + b_hh)`, act tanh (default) or relu.
  * `forward(x, h0?)` → `[output, hN]`.
  */
-export class RNN extends RNNBase {
+export class RNN extends SingleStateRNN {
   readonly nonlinearity: 'tanh' | 'relu';
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
@@ -354,32 +397,14 @@ export class RNN extends RNNBase {
     super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, opts);
     this.nonlinearity = nonlinearity;
   }
-
-  /**
-   * @param input `[T, B, inputSize]` (`[B, T, inputSize]` with batchFirst), unbatched `[T, inputSize]`, or a PackedSequence.
-   * @param hx `[D·numLayers, B, hiddenSize]` (unbatched `[D·numLayers, hiddenSize]`), default zeros.
-   * @returns `[output [T, B, D·hiddenSize], hN [D·numLayers, B, hiddenSize]]`.
-   */
-  forward(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor, Tensor];
-  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
-  forward(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor | PackedSequence, Tensor] {
-    return this.forwardHiddenOnly(input, hx, options);
-  }
 }
 
-/** Gated recurrent unit (gates r, z, n). `forward(x, h0?)` → `[output, hN]`. */
-export class GRU extends RNNBase {
+/** Gated recurrent unit (gates r, z, n; `b_hn` inside `r ⊙ (…)`). `forward(x, h0?)` → `[output, hN]`. */
+export class GRU extends SingleStateRNN {
   constructor(inputSize: number, hiddenSize: number, options: RNNBaseOptions = {}) {
     const opts = checkOptions(options, 'GRU', [...BASE_OPTION_KEYS, 'projSize']);
     rejectProjSize(opts);
     super('GRU', inputSize, hiddenSize, opts);
-  }
-
-  /** Same shapes as {@link RNN.forward}. */
-  forward(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor, Tensor];
-  forward(input: PackedSequence, hx?: Tensor | null): [PackedSequence, Tensor];
-  forward(input: Tensor | PackedSequence, hx?: Tensor | null, options?: RecurrentForwardOptions): [Tensor | PackedSequence, Tensor] {
-    return this.forwardHiddenOnly(input, hx, options);
   }
 }
 
@@ -402,6 +427,25 @@ export class LSTM extends RNNBase {
   forward(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): [PackedSequence, [Tensor, Tensor]];
   forward(input: Tensor | PackedSequence, hx?: readonly [Tensor, Tensor] | null,
     options?: RecurrentForwardOptions): [Tensor | PackedSequence, [Tensor, Tensor]] {
+    const { output, hN, cN } = runSync(this.lstmSteps(input, hx, options));
+    return [output, [hN, cN as Tensor]];
+  }
+
+  /**
+   * {@link forward} with each layer's kernel on the libuv thread pool (the event loop stays free).
+   * Inputs and parameters must not change until the promise settles; backward stays synchronous.
+   */
+  forwardAsync(input: Tensor, hx?: readonly [Tensor, Tensor] | null, options?: RecurrentForwardOptions): Promise<[Tensor, [Tensor, Tensor]]>;
+  forwardAsync(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): Promise<[PackedSequence, [Tensor, Tensor]]>;
+  async forwardAsync(input: Tensor | PackedSequence, hx?: readonly [Tensor, Tensor] | null,
+    options?: RecurrentForwardOptions): Promise<[Tensor | PackedSequence, [Tensor, Tensor]]> {
+    const { output, hN, cN } = await runAsync(this.lstmSteps(input, hx, options));
+    return [output, [hN, cN as Tensor]];
+  }
+
+  // Validates input and (h0, c0) with PyTorch's checks, then the stack's steps.
+  private lstmSteps(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null | undefined,
+    options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
     const prepared = this.prepareInput(input, options);
     let h0: Tensor | null = null, c0: Tensor | null = null;
     if (!isNullish(hx)) {
@@ -419,7 +463,6 @@ export class LSTM extends RNNBase {
       h0 = this.checkState(h, 'h', prepared, 'Expected hidden[0] size {expected}, got {got}');
       c0 = this.checkState(c, 'c', prepared, 'Expected hidden[1] size {expected}, got {got}');
     }
-    const { output, hN, cN } = this.runStack(prepared, h0, c0);
-    return [output, [hN, cN as Tensor]];
+    return this.stackSteps(prepared, h0, c0);
   }
 }
