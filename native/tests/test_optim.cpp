@@ -24,6 +24,13 @@ constexpr int kMaxState = 3;
 
 float f32(double x) { return static_cast<float>(x); }
 
+// a·b rounded on its own: the volatile store keeps the compiler (which may contract a·b + c into
+// an FMA where the target has one, e.g. arm64) from fusing it with a following addition.
+float product(float a, float b) {
+  volatile float p = a * b;
+  return p;
+}
+
 // Distance in representable floats (0 = identical; NaN vs NaN = 0).
 int64_t ulp_distance(float a, float b) {
   if (std::isnan(a) || std::isnan(b)) return std::isnan(a) == std::isnan(b) ? 0 : INT64_MAX;
@@ -110,7 +117,7 @@ std::vector<Config> adam_configs() {
         [o](float* p, const float* g, float** s, size_t n, int step) { adam_step(p, g, s[0], s[1], s[2], n, o, step); },
         [o](float& p, float g, float* s, int step) {
           const double bc1 = 1 - std::pow(o.beta1, step), bc2 = 1 - std::pow(o.beta2, step);
-          if (o.decoupled_weight_decay) p = p * f32(1 - o.lr * o.weight_decay);
+          if (o.decoupled_weight_decay) p = product(p, f32(1 - o.lr * o.weight_decay));
           float d = o.maximize ? -g : g;
           if (!o.decoupled_weight_decay && o.weight_decay != 0) d = std::fma(p, f32(o.weight_decay), d);
           s[0] = std::fma(d, f32(1 - o.beta1), s[0] * f32(o.beta1));
@@ -157,7 +164,7 @@ std::vector<Config> rmsprop_configs() {
           }
           const float avg = std::sqrt(variance) + f32(o.eps);
           if (o.momentum > 0) {
-            s[2] = s[2] * f32(o.momentum) + d / avg;
+            s[2] = product(s[2], f32(o.momentum)) + d / avg;
             p = std::fma(s[2], f32(-o.lr), p);
           } else {
             p = p + (f32(-o.lr) * d) / avg;
