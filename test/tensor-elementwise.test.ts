@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   Tensor, tensor, add, sub, mul, div, pow, neg, exp, log, sqrt, abs, clamp, maximum, minimum,
-  eq, gt, lt, ge, le, ne, randn, rand, manualSeed, broadcastShapes,
+  eq, gt, lt, ge, le, ne, randn, rand, manualSeed, broadcastShapes, where, maskedFill,
 } from '../src/index.js';
 import { assertValues, gradcheck } from './helpers/gradcheck.js';
 
@@ -201,5 +201,18 @@ describe('unary ops', () => {
     expect(r.requiresGrad).toBe(false);
     expect(r.gradFn).toBeNull();
     expect(r).toBeInstanceOf(Tensor);
+  });
+});
+
+describe('where / maskedFill', () => {
+  it('numbers as branches, gradient only to the chosen side, mask must fit the input', () => {
+    const x = leaf([1, 2, 3]);
+    const y = where(tensor([1, 0, 1]), x, 0);
+    assertValues(y, [1, 0, 3], 0);
+    y.sum().backward();
+    assertValues(x.grad, [1, 0, 1], 0);
+    assertValues(maskedFill(tensor([[1, 2], [3, 4]]), tensor([0, 1]), -1), [[1, -1], [3, -1]], 0);
+    expect(() => maskedFill(tensor([1, 2]), tensor([[1, 0], [0, 1]]), 0)).toThrow(
+      'The expanded size of the mask [2, 2] must broadcast to the input shape [2]');
   });
 });

@@ -44,6 +44,10 @@ const OPS: Record<string, (inputs: Tensor[], args: Args) => Tensor> = {
   maxDim: ([a], { dim }) => rk.max(a, dim)[0],
   clamp: ([a], { min, max }) => rk.clamp(a, min, max),
   sqrtAbs: ([a]) => rk.sqrt(rk.abs(a)),
+  variance: ([a], { dim, keepdim, correction }) => rk.variance(a, dim, keepdim, correction),
+  std: ([a], { dim, keepdim, correction }) => a.std(dim, keepdim, correction),
+  where: ([a, b], { condition }) => rk.where(rk.tensor(condition), a, b),
+  maskedFill: ([a], { mask, value }) => a.maskedFill(rk.tensor(mask), value),
 };
 
 describe('ops against PyTorch goldens', () => {

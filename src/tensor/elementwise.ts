@@ -282,3 +282,32 @@ export function clamp(x: Tensor, min?: number | null, max?: number | null): Tens
     return [gx];
   });
 }
+
+/** condition ? x : y elementwise (broadcasting all three; condition nonzero = true). */
+export function where(condition: TensorLike, x: TensorLike, y: TensorLike): Tensor {
+  const c = asTensor(condition, 'condition'), a = asTensor(x, 'input'), b = asTensor(y, 'other');
+  const shape = broadcastShapes(broadcastShapes(c.shape, a.shape), b.shape);
+  const mask = expandData(c.data, c.shape, shape);
+  const xa = expandData(a.data, a.shape, shape), yb = expandData(b.data, b.shape, shape);
+  const out = new Float32Array(mask.length);
+  for (let i = 0; i < out.length; i++) out[i] = mask[i] !== 0 ? xa[i] : yb[i];
+  return fromOp('where', out, shape, [a, b], (g) => {
+    const ga = a.requiresGrad ? new Float32Array(g.length) : null;
+    const gb = b.requiresGrad ? new Float32Array(g.length) : null;
+    for (let i = 0; i < g.length; i++) {
+      if (mask[i] !== 0) { if (ga) ga[i] = g[i]; } else if (gb) gb[i] = g[i];
+    }
+    return [ga && sumToShape(ga, shape, a.shape), gb && sumToShape(gb, shape, b.shape)];
+  });
+}
+
+/** x with value wherever mask (broadcast to x's shape) is nonzero; no gradient flows there. */
+export function maskedFill(x: Tensor, mask: TensorLike, value: number): Tensor {
+  expectTensor(x, 'input');
+  const m = asTensor(mask, 'mask');
+  const shape = broadcastShapes(x.shape, m.shape);
+  if (shape.length !== x.ndim || shape.some((s, i) => s !== x.shape[i])) {
+    throw new RangeError(`The expanded size of the mask [${m.shape.join(', ')}] must broadcast to the input shape [${x.shape.join(', ')}]`);
+  }
+  return where(m, value, x);
+}

@@ -12,10 +12,10 @@ export {
 } from './factories.js';
 export {
   add, sub, mul, div, pow, maximum, minimum, eq, ne, lt, le, gt, ge,
-  neg, exp, log, sqrt, abs, clamp, type TensorLike,
+  neg, exp, log, sqrt, abs, clamp, where, maskedFill, type TensorLike,
 } from './elementwise.js';
 export { tanh, sigmoid, relu, leakyRelu, softmax, logSoftmax, dropout } from './activation.js';
-export { sum, mean, logsumexp, max, min, argmax, argmin, type Dims } from './reduce.js';
+export { sum, mean, variance, std, logsumexp, max, min, argmax, argmin, type Dims } from './reduce.js';
 export {
   reshape, view, flatten, unsqueeze, squeeze, permute, transpose, t, expand, expandAs,
   select, narrow, slice, unbind, split, chunk, indexSelect, gather, cat, stack, clone, contiguous,

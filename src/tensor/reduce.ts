@@ -99,6 +99,23 @@ export function mean(x: Tensor, dim?: Dims, keepdim = false): Tensor {
   return reduceSum('mean', x, dim, keepdim, true);
 }
 
+/**
+ * Variance over dims (all when omitted) with Bessel's correction by default (`correction` 1, as
+ * PyTorch's unbiased=True; 0 for the population variance).
+ */
+export function variance(x: Tensor, dim?: Dims, keepdim = false, correction = 1): Tensor {
+  expectTensor(x, 'input');
+  const reduced = reductionDims(dim, x.ndim);
+  const count = reduced.reduce((n, d) => n * x.shape[d], 1);
+  const centered = x.sub(mean(x, reduced, true));
+  return sum(centered.mul(centered), reduced, keepdim).div(Math.max(count - correction, 0));
+}
+
+/** Standard deviation: sqrt(variance). */
+export function std(x: Tensor, dim?: Dims, keepdim = false, correction = 1): Tensor {
+  return variance(x, dim, keepdim, correction).sqrt();
+}
+
 /** log Σ exp(x) over dims, stable. */
 export function logsumexp(x: Tensor, dim: Dims, keepdim = false): Tensor {
   expectTensor(x, 'input');

@@ -192,6 +192,10 @@ export class Tensor {
   gt(other: Tensor | number): Tensor { return ew.gt(this, other); }
   /** 1 where this >= other. */
   ge(other: Tensor | number): Tensor { return ew.ge(this, other); }
+  /** value where mask is nonzero, this elsewhere. */
+  maskedFill(mask: Tensor | number, value: number): Tensor { return ew.maskedFill(this, mask, value); }
+  /** condition ? this : other (torch's self.where(condition, other)). */
+  where(condition: Tensor | number, other: Tensor | number): Tensor { return ew.where(condition, this, other); }
   /** −this. */
   neg(): Tensor { return ew.neg(this); }
   /** eˣ. */
@@ -223,6 +227,10 @@ export class Tensor {
   sum(dim?: red.Dims, keepdim = false): Tensor { return red.sum(this, dim, keepdim); }
   /** Mean over dims (all when omitted). */
   mean(dim?: red.Dims, keepdim = false): Tensor { return red.mean(this, dim, keepdim); }
+  /** Variance over dims (correction 1 = unbiased, as PyTorch). */
+  var(dim?: red.Dims, keepdim = false, correction = 1): Tensor { return red.variance(this, dim, keepdim, correction); }
+  /** Standard deviation over dims. */
+  std(dim?: red.Dims, keepdim = false, correction = 1): Tensor { return red.std(this, dim, keepdim, correction); }
   /** log Σ exp over dims. */
   logsumexp(dim: red.Dims, keepdim = false): Tensor { return red.logsumexp(this, dim, keepdim); }
   /** Largest element, or [values, indices] along dim. */
