@@ -69,6 +69,10 @@ describe('parameter names and order', () => {
     (tied.at(1) as nn.Linear).weight = (tied.at(0) as nn.Linear).weight;
     expect(names(tied)).toEqual(['0.weight', '0.bias', '1.bias']);
     expect(Object.keys(tied.stateDict())).toEqual(['0.weight', '0.bias', '1.weight', '1.bias']);
+    const blocks = new nn.ModuleList([new nn.Linear(2, 2), new nn.GRUCell(2, 2, { bias: false })]);
+    expect(names(blocks)).toEqual(['0.weight', '0.bias', '1.weight_ih', '1.weight_hh']);
+    expect([...blocks].length).toBe(2);
+    expect(() => blocks.forward()).toThrow('Module [ModuleList] is missing the required "forward" function');
     const named = new nn.Sequential({ encoder: new nn.Linear(2, 3), decoder: new nn.Linear(3, 2) });
     expect(names(named)).toEqual(['encoder.weight', 'encoder.bias', 'decoder.weight', 'decoder.bias']);
     expect(String(new nn.LSTM(10, 20, { numLayers: 2, batchFirst: true }))).toBe('LSTM(10, 20, num_layers=2, batch_first=True)');

@@ -8,6 +8,7 @@ export { Linear, type LinearOptions } from './linear.js';
 export { Embedding, embedding, type EmbeddingOptions } from './embedding.js';
 export { Dropout } from './dropout.js';
 export { Sequential } from './sequential.js';
+export { ModuleList } from './module-list.js';
 export {
   RNNBase, SingleStateRNN, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
   type RecurrentForwardOptions,
