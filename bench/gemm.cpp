@@ -101,12 +101,11 @@ struct PackedRecurrent {
   rnnkit::PackedMatrix packed;
 };
 
-// Best time of `run` (seconds) over repetitions lasting about budget seconds (at least 3).
+// Best single-call time of `run` (seconds) over calls lasting about budget seconds (at least 2).
 template <class Run>
 double best_time(Run&& run, double budget) {
-  run();  // warm-up: page faults, packing buffers, pool wake-up
   double best = 1e30, total = 0.0;
-  for (int rep = 0; rep < 3 || total < budget; ++rep) {
+  for (int rep = 0; rep < 2 || total < budget; ++rep) {
     const auto start = std::chrono::steady_clock::now();
     run();
     const double t = seconds_since(start);
@@ -115,6 +114,11 @@ double best_time(Run&& run, double budget) {
   }
   return best;
 }
+
+// Rounds alternate the contenders in short bursts, so a noisy neighbour hits both alike and the
+// best calls of each come from equally quiet moments.
+constexpr int kRounds = 10;
+constexpr double kBurstSeconds = 0.03;
 
 void bench_threads(int threads) {
   rnnkit::set_num_threads(threads);
@@ -126,14 +130,17 @@ void bench_threads(int threads) {
     Operands o(s);
     const double flops = 2.0 * s.m * s.n * s.k;
     double ours = 1e30, theirs = 1e30;
-    for (int round = 0; round < 3; ++round) {  // interleave so drift hits both alike
-      ours = std::min(ours, best_time([&] { run_ours(s, o); }, 0.15));
-      theirs = std::min(theirs, best_time([&] { run_openblas(s, o); }, 0.15));
+    run_ours(s, o);  // warm-up: page faults, packing buffers, pool wake-up
+    run_openblas(s, o);
+    for (int round = 0; round < kRounds; ++round) {
+      ours = std::min(ours, best_time([&] { run_ours(s, o); }, kBurstSeconds));
+      theirs = std::min(theirs, best_time([&] { run_openblas(s, o); }, kBurstSeconds));
     }
     std::printf("%-28s %12.1f %15.1f %7.3f\n", s.name, flops / ours * 1e-9, flops / theirs * 1e-9, theirs / ours);
     if (s.m == 64) {  // the recurrent step again, the way the drivers run it
       PackedRecurrent packed(s, o);
-      const double t = best_time([&] { packed.run(s, o); }, 0.3);
+      double t = 1e30;
+      for (int round = 0; round < kRounds; ++round) t = std::min(t, best_time([&] { packed.run(s, o); }, kBurstSeconds));
       std::printf("%-28s %12.1f %15.1f %7.3f\n", "recurrent_packed_64x1024x256", flops / t * 1e-9,
                   flops / theirs * 1e-9, theirs / t);
     }

@@ -190,12 +190,15 @@ void gemm_split_columns(const GemmProblem& g, int tasks) {
 // Many row panels: the pool packs each column block of op(B) once into the caller's buffer (tasks
 // split its panels), then tasks take chunks of C's rows, each packing only its own rows of op(A).
 // More chunks than threads, claimed dynamically, so a thread slowed by another process does not
-// hold the others up.
+// hold the others up as much.
 void gemm_split_rows(const GemmProblem& g, int threads) {
   const Kernels& kern = *g.kern;
   const Blocking blk = blocking_for(kern, g.k);
-  const int chunk_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, round_up(ceil_div(g.m, 4 * threads), kern.gemm_mr)));
-  const int chunks = ceil_div(g.m, chunk_rows);
+  // About two chunks per thread, of whole panels, equal in size (long rows make packing a
+  // transposed A stream better than many thin chunks would).
+  const int target_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, ceil_div(g.m, 2 * threads)));
+  const int chunks = ceil_div(g.m, target_rows);
+  const int chunk_rows = round_up(ceil_div(g.m, chunks), kern.gemm_mr);
   float* b_buffer = reserve_b_panels(kern, blk, g.n, g.k);
   for (int jc = 0; jc < g.n; jc += blk.nc) {
     const int nc = std::min(blk.nc, g.n - jc);
@@ -226,7 +229,7 @@ void gemm(const GemmProblem& g) {
   const double work = static_cast<double>(g.m) * g.n * g.k;
   int threads = in_parallel_region() ? 1 : num_threads();
   threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
-  if (threads > 1 && ceil_div(g.m, g.kern->gemm_mr) >= 4 * threads) {
+  if (threads > 1 && ceil_div(g.m, g.kern->gemm_mr) >= 4 * threads) {  // ≥ 2 chunks of ≥ 2 panels each
     gemm_split_rows(g, threads);
   } else if (threads > 1 && ceil_div(g.n, g.kern->gemm_nr) >= threads) {
     gemm_split_columns(g, threads);

@@ -1,11 +1,13 @@
 // The persistent thread pool behind parallel_for.
 //
 // One region runs at a time; its caller holds region_mutex_ and takes part in the work. A region is
-// published by bumping the generation in the high half of claim_word_ (low half: next task index);
-// workers spin briefly on that word, then sleep on a condition variable. Tasks are claimed with a
-// compare-exchange that also checks the generation, so a late worker can never take a task of a
-// newer region with an older region's function. The caller returns once every task has completed.
-// Because the caller claims tasks too, a region finishes even if no worker ever wakes up.
+// published as one 64-bit claim word: generation | task count | next unclaimed task. Workers spin
+// briefly on that word, then sleep on a condition variable. A task is claimed with a
+// compare-exchange on the whole word, so a claim succeeds only for a real, unclaimed task of the
+// region the worker read the function of (a late worker can neither take a task of a newer region
+// with an older region's function nor claim past the end of a region). The caller returns once
+// every task has completed. Because the caller claims tasks too, a region finishes even if no
+// worker ever wakes up.
 #include "threads.h"
 
 #include <atomic>
@@ -43,8 +45,18 @@ inline void cpu_relax() {
 #endif
 }
 
-inline uint32_t generation_of(uint64_t claim_word) { return static_cast<uint32_t>(claim_word >> 32); }
-inline uint32_t task_of(uint64_t claim_word) { return static_cast<uint32_t>(claim_word); }
+// The claim word: generation (24 bits) | tasks (20 bits) | next unclaimed task (20 bits).
+constexpr int kTaskBits = 20;
+constexpr uint32_t kTaskMask = (1u << kTaskBits) - 1;
+constexpr int kMaxTasks = static_cast<int>(kTaskMask);
+constexpr uint32_t kGenerationMask = (1u << 24) - 1;
+inline uint32_t generation_of(uint64_t word) { return static_cast<uint32_t>(word >> (2 * kTaskBits)); }
+inline uint32_t tasks_of(uint64_t word) { return static_cast<uint32_t>(word >> kTaskBits) & kTaskMask; }
+inline uint32_t next_task_of(uint64_t word) { return static_cast<uint32_t>(word) & kTaskMask; }
+inline uint64_t region_word(uint32_t generation, uint32_t tasks) {
+  return (static_cast<uint64_t>(generation & kGenerationMask) << (2 * kTaskBits)) |
+         (static_cast<uint64_t>(tasks) << kTaskBits);
+}
 
 // Polls ready() with a pause instruction for kSpinTime; true once it holds, false on timeout.
 template <class Ready>
@@ -82,6 +94,7 @@ class Pool {
 
   int size() const { return worker_count_.load(std::memory_order_relaxed) + 1; }
 
+  // tasks in [2, kMaxTasks].
   void run(int tasks, TaskFn fn, void* ctx) {
     std::unique_lock<std::mutex> region(region_mutex_, std::try_to_lock);
     if (!region.owns_lock() || worker_count_.load(std::memory_order_relaxed) == 0) {
@@ -90,10 +103,9 @@ class Pool {
     }
     fn_.store(fn, std::memory_order_relaxed);
     ctx_.store(ctx, std::memory_order_relaxed);
-    tasks_.store(tasks, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
-    const uint32_t generation = generation_of(claim_word_.load(std::memory_order_relaxed)) + 1;
-    claim_word_.store(static_cast<uint64_t>(generation) << 32, std::memory_order_seq_cst);
+    const uint32_t generation = (generation_of(claim_word_.load(std::memory_order_relaxed)) + 1) & kGenerationMask;
+    claim_word_.store(region_word(generation, static_cast<uint32_t>(tasks)), std::memory_order_seq_cst);
     if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(sleep_mutex_);
       wake_workers_.notify_all();
@@ -124,21 +136,21 @@ class Pool {
 
  private:
   // Claims and runs tasks of region `generation` until none are left or a newer region started.
-  // The region's fields are read before the claim; a successful claim proves they were this
-  // region's (a newer region is only published after all of this one's tasks were claimed and done).
+  // fn_ and ctx_ are read before the claim; a successful claim proves they were this region's: a
+  // newer region is only published after all of this one's tasks were claimed and completed, and
+  // this worker's reads happen before its own claim and completion.
   void work_on(uint32_t generation) {
-    const TaskFn fn = fn_.load(std::memory_order_relaxed);
-    void* const ctx = ctx_.load(std::memory_order_relaxed);
-    const uint32_t tasks = static_cast<uint32_t>(tasks_.load(std::memory_order_relaxed));
+    const TaskFn fn = fn_.load(std::memory_order_acquire);
+    void* const ctx = ctx_.load(std::memory_order_acquire);
     uint64_t word = claim_word_.load(std::memory_order_acquire);
     for (;;) {
-      if (generation_of(word) != generation || task_of(word) >= tasks) return;
+      if (generation_of(word) != generation || next_task_of(word) >= tasks_of(word)) return;
       if (!claim_word_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
                                              std::memory_order_acquire)) {
         continue;
       }
-      fn(ctx, static_cast<int>(task_of(word)));
-      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == static_cast<int>(tasks) &&
+      fn(ctx, static_cast<int>(next_task_of(word)));
+      if (done_.fetch_add(1, std::memory_order_seq_cst) + 1 == static_cast<int>(tasks_of(word)) &&
           caller_sleeping_.load(std::memory_order_seq_cst)) {
         std::lock_guard<std::mutex> lock(sleep_mutex_);
         region_done_.notify_all();
@@ -148,7 +160,7 @@ class Pool {
   }
 
   void wait_until_done(int tasks) {
-    const auto all_done = [&] { return done_.load(std::memory_order_acquire) == tasks; };
+    const auto all_done = [&] { return done_.load(std::memory_order_seq_cst) == tasks; };
     if (spin_until(all_done)) return;
     std::unique_lock<std::mutex> lock(sleep_mutex_);
     caller_sleeping_.store(true, std::memory_order_seq_cst);
@@ -202,11 +214,10 @@ class Pool {
   std::vector<std::thread> workers_;
   std::atomic<int> worker_count_{0};
 
-  // The running region: fields are written before its generation is published in claim_word_.
+  // The running region: fn_ and ctx_ are written before its word is published in claim_word_.
   std::atomic<TaskFn> fn_{nullptr};
   std::atomic<void*> ctx_{nullptr};
-  std::atomic<int> tasks_{0};
-  std::atomic<uint64_t> claim_word_{0};  // generation << 32 | next unclaimed task
+  std::atomic<uint64_t> claim_word_{0};  // generation | tasks | next unclaimed task
   std::atomic<int> done_{0};             // tasks completed
 
   std::atomic<bool> stop_{false};
@@ -230,6 +241,20 @@ Pool& pool() {
   return *instance;
 }
 
+// More tasks than the claim word can count: each pool task runs a contiguous range of them.
+struct TaskRanges {
+  TaskFn fn;
+  void* ctx;
+  int tasks;
+  int parts;
+  static void run(void* self, int part) {
+    const TaskRanges& r = *static_cast<const TaskRanges*>(self);
+    const int begin = static_cast<int>(static_cast<long long>(r.tasks) * part / r.parts);
+    const int end = static_cast<int>(static_cast<long long>(r.tasks) * (part + 1) / r.parts);
+    for (int t = begin; t < end; ++t) r.fn(r.ctx, t);
+  }
+};
+
 }  // namespace
 
 void parallel_for(int tasks, void (*fn)(void* ctx, int task), void* ctx) {
@@ -240,6 +265,11 @@ void parallel_for(int tasks, void (*fn)(void* ctx, int task), void* ctx) {
   }
   if (t_in_task) {
     run_serially(tasks, fn, ctx);
+    return;
+  }
+  if (tasks > kMaxTasks) {
+    TaskRanges ranges{fn, ctx, tasks, kMaxTasks};
+    pool().run(kMaxTasks, &TaskRanges::run, &ranges);
     return;
   }
   pool().run(tasks, fn, ctx);

@@ -21,17 +21,27 @@ using namespace rnnkit_test;
 
 namespace {
 
-// Runs parallel_for(tasks) and returns how often each task ran.
+// Runs parallel_for(tasks) and returns how often each task ran (an index out of range, as a late
+// worker claiming past the end of a region would produce, makes the result empty).
 std::vector<int> run_counts(int tasks) {
   std::vector<std::atomic<int>> counts(tasks);
   for (auto& c : counts) c.store(0);
-  parallel_for(tasks, [&](int task) { counts[task].fetch_add(1); });
+  std::atomic<bool> out_of_range{false};
+  parallel_for(tasks, [&](int task) {
+    if (task < 0 || task >= tasks) {
+      out_of_range = true;
+      return;
+    }
+    counts[task].fetch_add(1);
+  });
+  if (out_of_range) return {};
   std::vector<int> result(tasks);
   for (int t = 0; t < tasks; ++t) result[t] = counts[t].load();
   return result;
 }
 
-bool each_exactly_once(const std::vector<int>& counts) {
+bool each_exactly_once(const std::vector<int>& counts, int tasks) {
+  if (static_cast<int>(counts.size()) != tasks) return false;
   for (int c : counts) {
     if (c != 1) return false;
   }
@@ -68,13 +78,13 @@ TEST(process_using_the_pool_exits_cleanly) {
   // Exit right after a region (workers still spinning) ...
   CHECK(child_exits_cleanly([] {
     set_num_threads(3);
-    if (!each_exactly_once(run_counts(64))) std::_Exit(3);
+    if (!each_exactly_once(run_counts(64), 64)) std::_Exit(3);
   }));
   // ... and once they have gone to sleep, after a resize.
   CHECK(child_exits_cleanly([] {
-    if (!each_exactly_once(run_counts(8))) std::_Exit(3);
+    if (!each_exactly_once(run_counts(8), 8)) std::_Exit(3);
     set_num_threads(4);
-    if (!each_exactly_once(run_counts(8))) std::_Exit(3);
+    if (!each_exactly_once(run_counts(8), 8)) std::_Exit(3);
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }));
 #endif
@@ -84,13 +94,20 @@ TEST(every_task_runs_exactly_once) {
   for (int n = 1; n <= 4; ++n) {
     set_num_threads(n);
     CHECK(num_threads() == n);
-    for (int tasks : {0, 1, 2, 3, 7, 64, 1000}) CHECK(each_exactly_once(run_counts(tasks)));
+    for (int tasks : {0, 1, 2, 3, 7, 64, 1000}) CHECK(each_exactly_once(run_counts(tasks), tasks));
   }
   set_num_threads(2);
-  // Many back-to-back regions: generations must never mix.
+  // Many back-to-back regions of changing sizes: generations must never mix (a worker late for
+  // one region must not claim in the next, which may have more tasks).
   bool ok = true;
-  for (int round = 0; round < 20000 && ok; ++round) ok = each_exactly_once(run_counts(2 + round % 5));
+  for (int round = 0; round < 50000 && ok; ++round) {
+    const int tasks = 2 + (round * 7) % 11;
+    ok = each_exactly_once(run_counts(tasks), tasks);
+  }
   CHECK(ok);
+  // More tasks than one region can count are split into ranges.
+  const int many = (1 << 20) + 3;
+  CHECK(each_exactly_once(run_counts(many), many));
 }
 
 TEST(regions_use_the_workers) {
@@ -131,7 +148,8 @@ TEST(concurrent_callers_both_complete) {
   std::atomic<bool> ok{true};
   auto caller = [&] {
     for (int round = 0; round < 2000; ++round) {
-      if (!each_exactly_once(run_counts(3 + round % 4))) ok = false;
+      const int tasks = 3 + round % 4;
+      if (!each_exactly_once(run_counts(tasks), tasks)) ok = false;
     }
   };
   std::thread other(caller);
