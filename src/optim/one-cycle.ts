@@ -5,8 +5,8 @@
  * Step it after every batch.
  * @module
  */
-import { describe, optionalObject } from '../validate.js';
-import type { Optimizer, ParamGroup } from './optimizer.js';
+import { describe } from '../validate.js';
+import { checkOptionNames, type Optimizer, type ParamGroup } from './optimizer.js';
 import { LRScheduler, type SchedulerOptions } from './scheduler.js';
 
 export interface OneCycleLROptions extends SchedulerOptions {
@@ -78,7 +78,10 @@ export class OneCycleLR extends LRScheduler {
    *   `optimizer must support momentum with \`cycleMomentum\` option enabled`.
    */
   constructor(optimizer: Optimizer, maxLr: number | number[], options: OneCycleLROptions = {}) {
-    const o = optionalObject(options, 'options') as OneCycleLROptions;
+    const o = checkOptionNames(options, [
+      'totalSteps', 'epochs', 'stepsPerEpoch', 'pctStart', 'annealStrategy', 'cycleMomentum', 'baseMomentum',
+      'maxMomentum', 'divFactor', 'finalDivFactor', 'threePhase', 'lastEpoch',
+    ], 'OneCycleLR') as OneCycleLROptions;
     let totalSteps: number;
     if (o.totalSteps === undefined && o.epochs === undefined && o.stepsPerEpoch === undefined) {
       throw new Error('You must define either totalSteps OR (epochs AND stepsPerEpoch)');

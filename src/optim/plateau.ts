@@ -3,8 +3,8 @@
  * `factor` when a metric has not improved for `patience` steps; `step(metric)` after validation.
  * @module
  */
-import { describe, optionalObject } from '../validate.js';
-import { Optimizer } from './optimizer.js';
+import { describe } from '../validate.js';
+import { checkOptionNames, Optimizer } from './optimizer.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better; 'max': higher is better. */
@@ -47,7 +47,9 @@ export class ReduceLROnPlateau {
    *   `threshold mode x is unknown!`; TypeError `X is not an Optimizer`.
    */
   constructor(optimizer: Optimizer, options: ReduceLROnPlateauOptions = {}) {
-    const o = optionalObject(options, 'options') as ReduceLROnPlateauOptions;
+    const o = checkOptionNames(options, [
+      'mode', 'factor', 'patience', 'threshold', 'thresholdMode', 'cooldown', 'minLr', 'eps',
+    ], 'ReduceLROnPlateau') as ReduceLROnPlateauOptions;
     this.factor = o.factor ?? 0.1;
     if (this.factor >= 1) throw new RangeError('Factor should be < 1.0.');
     if (!(optimizer instanceof Optimizer)) {

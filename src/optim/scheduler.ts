@@ -5,8 +5,8 @@
  * to a group by someone else carries on — and `step(epoch)` its closed forms.
  * @module
  */
-import { describe, optionalObject } from '../validate.js';
-import { Optimizer, type ParamGroup } from './optimizer.js';
+import { describe } from '../validate.js';
+import { checkOptionNames, Optimizer, type ParamGroup } from './optimizer.js';
 
 // Python's a % b (sign of b), used where PyTorch tests divisibility with negative operands.
 const pyMod = (a: number, b: number): number => ((a % b) + b) % b;
@@ -142,10 +142,12 @@ export class StepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, stepSize: number, options: StepLROptions = {}) {
-    const o = optionalObject(options, 'options') as StepLROptions;
+    const o = checkOptionNames(options, ['gamma', 'lastEpoch'], 'StepLR') as StepLROptions;
+    const size = intArg(stepSize, 'stepSize');
+    const factor = numberArg(o.gamma ?? 0.1, 'gamma');
     super(optimizer, o.lastEpoch);
-    this.stepSize = intArg(stepSize, 'stepSize');
-    this.gamma = numberArg(o.gamma ?? 0.1, 'gamma');
+    this.stepSize = size;
+    this.gamma = factor;
     this.initialStep();
   }
 
@@ -171,15 +173,17 @@ export class MultiStepLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, milestones: number[], options: MultiStepLROptions = {}) {
-    const o = optionalObject(options, 'options') as MultiStepLROptions;
-    super(optimizer, o.lastEpoch);
+    const o = checkOptionNames(options, ['gamma', 'lastEpoch'], 'MultiStepLR') as MultiStepLROptions;
     if (!Array.isArray(milestones)) throw new TypeError(`Expected array of integers for milestones but received ${describe(milestones)}`);
-    this.milestones = {};
+    const counts: Record<number, number> = {};
     milestones.forEach((m, i) => {
       const epoch = intArg(m, `milestones[${i}]`);
-      this.milestones[epoch] = (this.milestones[epoch] ?? 0) + 1;
+      counts[epoch] = (counts[epoch] ?? 0) + 1;
     });
-    this.gamma = numberArg(o.gamma ?? 0.1, 'gamma');
+    const factor = numberArg(o.gamma ?? 0.1, 'gamma');
+    super(optimizer, o.lastEpoch);
+    this.milestones = counts;
+    this.gamma = factor;
     this.initialStep();
   }
 
@@ -201,9 +205,10 @@ export class ExponentialLR extends LRScheduler {
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, gamma: number, options: SchedulerOptions = {}) {
-    const o = optionalObject(options, 'options') as SchedulerOptions;
+    const o = checkOptionNames(options, ['lastEpoch'], 'ExponentialLR') as SchedulerOptions;
+    const factor = numberArg(gamma, 'gamma');
     super(optimizer, o.lastEpoch);
-    this.gamma = numberArg(gamma, 'gamma');
+    this.gamma = factor;
     this.initialStep();
   }
 
@@ -231,10 +236,12 @@ export class CosineAnnealingLR extends LRScheduler {
   readonly etaMin: number;
 
   constructor(optimizer: Optimizer, TMax: number, options: CosineAnnealingLROptions = {}) {
-    const o = optionalObject(options, 'options') as CosineAnnealingLROptions;
+    const o = checkOptionNames(options, ['etaMin', 'lastEpoch'], 'CosineAnnealingLR') as CosineAnnealingLROptions;
+    const period = numberArg(TMax, 'TMax');
+    const etaMin = numberArg(o.etaMin ?? 0, 'etaMin');
     super(optimizer, o.lastEpoch);
-    this.TMax = numberArg(TMax, 'TMax');
-    this.etaMin = numberArg(o.etaMin ?? 0, 'etaMin');
+    this.TMax = period;
+    this.etaMin = etaMin;
     this.initialStep();
   }
 
@@ -273,15 +280,16 @@ export class LinearLR extends LRScheduler {
 
   /** @throws RangeError `Starting multiplicative factor expected to be between 0 and 1.` (and Ending …). */
   constructor(optimizer: Optimizer, options: LinearLROptions = {}) {
-    const o = optionalObject(options, 'options') as LinearLROptions;
+    const o = checkOptionNames(options, ['startFactor', 'endFactor', 'totalIters', 'lastEpoch'], 'LinearLR') as LinearLROptions;
     const startFactor = numberArg(o.startFactor ?? 1 / 3, 'startFactor');
     const endFactor = numberArg(o.endFactor ?? 1, 'endFactor');
     if (startFactor > 1 || startFactor < 0) throw new RangeError('Starting multiplicative factor expected to be between 0 and 1.');
     if (endFactor > 1 || endFactor < 0) throw new RangeError('Ending multiplicative factor expected to be between 0 and 1.');
+    const totalIters = intArg(o.totalIters ?? 5, 'totalIters');
     super(optimizer, o.lastEpoch);
     this.startFactor = startFactor;
     this.endFactor = endFactor;
-    this.totalIters = intArg(o.totalIters ?? 5, 'totalIters');
+    this.totalIters = totalIters;
     this.initialStep();
   }
 
