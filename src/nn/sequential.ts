@@ -3,6 +3,7 @@
  * Children are named "0", "1", … (parameters `0.weight`, `1.bias`, …) or by the keys of an object.
  * @module
  */
+import type { Tensor } from '../tensor/index.js';
 import { describe } from '../validate.js';
 import { Module } from './module.js';
 
@@ -46,10 +47,10 @@ export class Sequential extends Module {
     return this.children()[Symbol.iterator]();
   }
 
-  /** Feeds `input` through every module in order. */
-  forward(input: unknown): unknown {
+  /** Feeds `input` through every module in order; `T` types the last module's result (default Tensor). */
+  forward<T = Tensor>(input: unknown): T {
     let value = input;
     for (const module of this.children()) value = (module.forward as AnyForward).call(module, value);
-    return value;
+    return value as T;
   }
 }
