@@ -86,17 +86,19 @@ function buildProblem(args) {
   return { opts, weights, grads, x, target };
 }
 
-// dOutput = ∂ mean((output − target)²) / ∂ output, with the loss itself (as F.mse_loss computes it).
-function mseGradient(output, target) {
-  const dOutput = new Float32Array(output.length);
-  const scale = 2 / output.length;
+// dOutput = ∂ mean((output − target)²) / ∂ output into `dOutput`; returns the loss itself (as
+// F.mse_loss computes it). The buffer is reused across iterations, as PyTorch's caching allocator
+// reuses its gradient memory (a fresh 6.5 MB array per M step costs ≈ 10 ms of page faults here).
+function mseGradient(output, target, dOutput) {
+  const n = output.length;
+  const scale = 2 / n;
   let sum = 0;
-  for (let i = 0; i < output.length; i++) {
+  for (let i = 0; i < n; i++) {
     const diff = output[i] - target[i];
     sum += diff * diff;
     dOutput[i] = scale * diff;
   }
-  return { loss: sum / output.length, dOutput };
+  return sum / n;
 }
 
 function makeStep(rnnkit, args, problem) {
@@ -107,10 +109,11 @@ function makeStep(rnnkit, args, problem) {
   }
   const { opts, weights, grads, x, target } = problem;
   if (args.mode === 'infer') return () => forward(opts, weights, x, { training: false });
+  const dOutput = new Float32Array(target.length); // [T, B, H]
   return () => {
     for (const g of Object.values(grads)) g.fill(0);
     const result = forward(opts, weights, x, { training: true });
-    const { dOutput } = mseGradient(result.output, target);
+    mseGradient(result.output, target, dOutput);
     backward(opts, weights, x, result.cache, grads, { dOutput });
   };
 }
