@@ -14,3 +14,8 @@ export {
 } from './io/safetensors.js';
 export * as optim from './optim/index.js';
 export { loadBinding, packageRoot, REQUIRED_NAPI_VERSION } from './native.js';
+export {
+  saveCheckpoint, saveCheckpointAsync, loadCheckpoint, loadCheckpointAsync, readCheckpointInfo, CHECKPOINT_KEYS,
+  CHECKPOINT_FORMAT_VERSION, type SaveCheckpointOptions, type LoadCheckpointOptions, type CheckpointInfo,
+  type CheckpointEnvironment, type Stateful, type JsonValue,
+} from './train/checkpoint.js';

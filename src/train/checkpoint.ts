@@ -1,0 +1,621 @@
+/**
+ * Training checkpoints: everything a run needs to continue — model weights, optimizer state (step
+ * counts, moment buffers, param-group options), scheduler state, the global RNG state, epoch/step,
+ * the state of other stateful objects (e.g. a DataLoader's shuffle generator) and user JSON — in ONE
+ * safetensors file:
+ * - tensors: `model.<parameter name>` (PyTorch's names), `optimizer.state.<param index>.<buffer>`
+ *   (in the parameter's shape, e.g. `optimizer.state.0.expAvg`);
+ * - `__metadata__` (string → string): `rnnkit.*` keys holding JSON (see {@link CHECKPOINT_KEYS}),
+ *   plus `format: "pt"` so Hugging Face / PyTorch tools open the file.
+ *
+ * Saving is atomic and durable: the bytes go to a temporary file next to the target, are fsynced,
+ * renamed over the target, and the directory is fsynced — a crash (kill -9, power loss after the
+ * fsync) leaves the previous checkpoint or the new one, never a torn file. Temporary files left by a
+ * killed process are removed by the next save to the same path. A model or optimizer state with
+ * NaN/±Infinity is refused (unless `allowNonFinite`), so a diverged run never overwrites a good
+ * checkpoint. Loading restores all or nothing: when it throws, no object has changed.
+ *
+ * Bitwise resume: with the same seed, ISA and thread count, `save` after K steps → `load` into fresh
+ * objects → N−K more steps gives the same weights to the bit as N uninterrupted steps, provided
+ * every source of randomness is captured: the global RNG (`rng`, default on: init, dropout and
+ * loaders drawing from it) and any object with its own generator or position (`stateful`).
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import {
+  closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
+} from 'node:fs';
+import { open, readFile, unlink } from 'node:fs/promises';
+import path from 'node:path';
+import { Module, type TensorLike } from '../nn/module.js';
+import { Optimizer, type OptimizerStateDict } from '../optim/optimizer.js';
+import { readSafetensors, readSafetensorsHeader, serializeSafetensors, type SafetensorsContents } from '../io/safetensors.js';
+import { packageRoot } from '../native.js';
+import { getNumThreads, isa } from '../runtime.js';
+import { getRngState, setRngState } from '../tensor/random.js';
+import { describe, expectObject, isNullish, optionalBool } from '../validate.js';
+
+/** Values `extra` may hold (checkpoints store it as JSON; ±Infinity and NaN survive). */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/** Anything whose state can be saved and restored: schedulers, data loaders, user objects. */
+export interface Stateful {
+  stateDict(): unknown;
+  loadStateDict(state: never): void;
+}
+
+/** What {@link saveCheckpoint} stores. */
+export interface SaveCheckpointOptions {
+  model: Module;
+  optimizer?: Optimizer | null;
+  /** An LRScheduler, ReduceLROnPlateau, or anything {@link Stateful}. */
+  scheduler?: Stateful | null;
+  /** Completed epochs (or the current one; your convention, returned as saved). */
+  epoch?: number;
+  /** Completed optimizer steps / batches (returned as saved). */
+  step?: number;
+  /** Capture the global RNG state (default true: needed for a bitwise resume). */
+  rng?: boolean;
+  /** More objects to save by name, e.g. `{ trainLoader }` for a loader with its own generator. */
+  stateful?: Record<string, Stateful>;
+  /** Any JSON (history, best metric, config). */
+  extra?: JsonValue;
+  /** Save even when weights or optimizer buffers hold NaN/±Infinity (default false: throw). */
+  allowNonFinite?: boolean;
+}
+
+/** What {@link loadCheckpoint} restores into (objects are updated in place). */
+export interface LoadCheckpointOptions {
+  model: Module;
+  /** Restored when given; the checkpoint must then hold optimizer state of the same class. */
+  optimizer?: Optimizer | null;
+  /** Restored when given; the checkpoint must then hold scheduler state of the same class. */
+  scheduler?: Stateful | null;
+  /** Restore the global RNG state when the checkpoint has one (default true). */
+  rng?: boolean;
+  /** Objects saved under `stateful`, by the same names (each must be in the checkpoint). */
+  stateful?: Record<string, Stateful>;
+  /** Missing/unexpected model keys are errors (default true), as in `Module.loadStateDict`. */
+  strict?: boolean;
+}
+
+/** Where and how a checkpoint was written. */
+export interface CheckpointEnvironment {
+  /** rnnkit version. */
+  version: string;
+  /** Kernel set in use (bitwise resume needs the same). */
+  isa: string;
+  /** Thread-pool size (bitwise resume needs the same). */
+  threads: number;
+}
+
+/** What a checkpoint says about itself (from the header alone). */
+export interface CheckpointInfo {
+  epoch: number | undefined;
+  step: number | undefined;
+  extra: JsonValue | undefined;
+  environment: CheckpointEnvironment;
+  /** The raw `__metadata__` strings. */
+  metadata: Record<string, string>;
+}
+
+/** The `__metadata__` keys (values are JSON text). */
+export const CHECKPOINT_KEYS = {
+  format: 'rnnkit.checkpoint',
+  environment: 'rnnkit.environment',
+  epoch: 'rnnkit.epoch',
+  step: 'rnnkit.step',
+  optimizer: 'rnnkit.optimizer',
+  scheduler: 'rnnkit.scheduler',
+  rng: 'rnnkit.rng',
+  stateful: 'rnnkit.stateful',
+  extra: 'rnnkit.extra',
+} as const;
+
+/** Version of the layout above; loading refuses newer ones. */
+export const CHECKPOINT_FORMAT_VERSION = 1;
+
+const MODEL_PREFIX = 'model.';
+const OPTIMIZER_PREFIX = 'optimizer.state.';
+
+// ---------------------------------------------------------------------------------------------
+// JSON that keeps ±Infinity, NaN and Float32Arrays (ReduceLROnPlateau's best starts at Infinity)
+
+const TAG = '__rnnkit__';
+
+function encodeJson(value: unknown): string {
+  return JSON.stringify(value, function replacer(this: unknown, key: string, v: unknown) {
+    const raw = (this as Record<string, unknown>)[key];  // before toJSON: a Float32Array is still one
+    if (raw instanceof Float32Array) return { [TAG]: 'Float32Array', values: Array.from(raw, encodeNumber) };
+    return typeof v === 'number' ? encodeNumber(v) : v;
+  });
+}
+
+function encodeNumber(v: number): number | Record<string, string> {
+  return Number.isFinite(v) ? v : { [TAG]: 'number', value: String(v) };
+}
+
+function decodeJson(text: string): unknown {
+  return JSON.parse(text, (_key, v: unknown) => {
+    if (typeof v !== 'object' || v === null || !(TAG in v)) return v;
+    const tagged = v as Record<string, unknown>;
+    if (tagged[TAG] === 'number') return Number(tagged.value);
+    if (tagged[TAG] === 'Float32Array') return Float32Array.from(tagged.values as number[]);
+    return v;
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Building the file's contents
+
+interface Contents {
+  tensors: Record<string, TensorLike>;
+  metadata: Record<string, string>;
+}
+
+let cachedVersion: string | undefined;
+
+function libraryVersion(): string {
+  if (cachedVersion === undefined) {
+    try {
+      const manifest = JSON.parse(readFileSync(path.join(packageRoot(), 'package.json'), 'utf8')) as { version?: unknown };
+      cachedVersion = typeof manifest.version === 'string' ? manifest.version : 'unknown';
+    } catch {
+      cachedVersion = 'unknown';
+    }
+  }
+  return cachedVersion;
+}
+
+function currentEnvironment(): CheckpointEnvironment {
+  return { version: libraryVersion(), isa: isa(), threads: getNumThreads() };
+}
+
+function optionalCount(value: unknown, name: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new TypeError(`Expected non-negative integer for ${name} but received ${describe(value)}`);
+  }
+  return value;
+}
+
+function expectStateful(value: unknown, name: string): Stateful {
+  const candidate = value as Partial<Stateful> | null;
+  if (typeof candidate !== 'object' || candidate === null
+    || typeof candidate.stateDict !== 'function' || typeof candidate.loadStateDict !== 'function') {
+    throw new TypeError(`Expected object with stateDict() and loadStateDict() for ${name} but received ${describe(value)}`);
+  }
+  return candidate as Stateful;
+}
+
+function statefulEntries(value: unknown): [string, Stateful][] {
+  if (isNullish(value)) return [];
+  return Object.entries(expectObject(value, 'stateful')).map(([name, item]) => [name, expectStateful(item, `stateful.${name}`)]);
+}
+
+/** Index of each parameter as `Optimizer.stateDict()` numbers them (first appearance, group order). */
+function optimizerParams(optimizer: Optimizer): TensorLike[] {
+  return [...new Set(optimizer.paramGroups.flatMap((group) => group.params))];
+}
+
+/** Optimizer state: buffers become tensors, everything else JSON. */
+function addOptimizer(optimizer: Optimizer, contents: Contents): void {
+  const dict = optimizer.stateDict();
+  const params = optimizerParams(optimizer);
+  const scalars: Record<string, Record<string, unknown>> = {};
+  for (const [index, entry] of Object.entries(dict.state)) {
+    scalars[index] = {};
+    for (const [key, value] of Object.entries(entry)) {
+      if (typeof value === 'number') {
+        scalars[index][key] = value;
+      } else {
+        const data = value instanceof Float32Array ? value : Float32Array.from(value);
+        contents.tensors[`${OPTIMIZER_PREFIX}${index}.${key}`] = { data, shape: params[Number(index)].shape };
+      }
+    }
+  }
+  contents.metadata[CHECKPOINT_KEYS.optimizer] = encodeJson({
+    class: optimizer.constructor.name, stepCount: optimizer.stepCount, paramGroups: dict.paramGroups, state: scalars,
+  });
+}
+
+/** The first non-finite value among the tensors, as text for the error, or null. */
+function firstNonFinite(tensors: Record<string, TensorLike>): string | null {
+  for (const [name, { data }] of Object.entries(tensors)) {
+    for (let i = 0; i < data.length; i++) {
+      // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
+      if (data[i] - data[i] !== 0) return `${name}[${i}] = ${data[i]}`;
+    }
+  }
+  return null;
+}
+
+function buildContents(options: SaveCheckpointOptions): Contents {
+  const o = expectObject(options, 'options');
+  if (!(o.model instanceof Module)) throw new TypeError(`Expected Module for model but received ${describe(o.model)}`);
+  const contents: Contents = {
+    tensors: {},
+    metadata: {
+      format: 'pt',
+      [CHECKPOINT_KEYS.format]: String(CHECKPOINT_FORMAT_VERSION),
+      [CHECKPOINT_KEYS.environment]: encodeJson(currentEnvironment()),
+    },
+  };
+  for (const [name, tensor] of Object.entries(o.model.stateDict())) contents.tensors[MODEL_PREFIX + name] = tensor;
+  if (!isNullish(o.optimizer)) {
+    if (!(o.optimizer instanceof Optimizer)) throw new TypeError(`Expected Optimizer for optimizer but received ${describe(o.optimizer)}`);
+    addOptimizer(o.optimizer, contents);
+  }
+  if (!isNullish(o.scheduler)) {
+    const scheduler = expectStateful(o.scheduler, 'scheduler');
+    contents.metadata[CHECKPOINT_KEYS.scheduler] = encodeJson({ class: scheduler.constructor.name, state: scheduler.stateDict() });
+  }
+  const stateful = statefulEntries(o.stateful);
+  if (stateful.length > 0) {
+    contents.metadata[CHECKPOINT_KEYS.stateful] = encodeJson(Object.fromEntries(stateful.map(([name, item]) => [name, item.stateDict()])));
+  }
+  const epoch = optionalCount(o.epoch, 'epoch');
+  const step = optionalCount(o.step, 'step');
+  if (epoch !== undefined) contents.metadata[CHECKPOINT_KEYS.epoch] = String(epoch);
+  if (step !== undefined) contents.metadata[CHECKPOINT_KEYS.step] = String(step);
+  if (optionalBool(o.rng, 'rng', true)) contents.metadata[CHECKPOINT_KEYS.rng] = encodeJson(getRngState());
+  if (o.extra !== undefined) contents.metadata[CHECKPOINT_KEYS.extra] = encodeJson(o.extra);
+  if (!optionalBool(o.allowNonFinite, 'allowNonFinite', false)) {
+    const bad = firstNonFinite(contents.tensors);
+    if (bad !== null) {
+      throw new RangeError(`Refusing to save a checkpoint with non-finite values (${bad}); `
+        + 'the previous checkpoint is kept. Pass { allowNonFinite: true } to save anyway');
+    }
+  }
+  return contents;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Atomic writing
+
+// Saves to the same path are ordered by this counter: a slower async save never renames an older
+// state over a newer one.
+let saveCounter = 0;
+const newestRenamed = new Map<string, number>();
+/** Temporary files this process is writing (not stale). */
+const inFlight = new Set<string>();
+
+function checkPath(file: unknown): string {
+  if (typeof file !== 'string' || file === '') throw new TypeError(`Expected non-empty path string for path but received ${describe(file)}`);
+  return path.resolve(file);
+}
+
+/** `<file>.<pid>.<8 hex>.tmp`, the naming saveSafetensors uses too. */
+function temporaryName(file: string): string {
+  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Deletes temporary files of earlier saves to `file` whose writer is gone (a killed process, or
+ * this one for a save that is no longer running). Best effort: errors are ignored.
+ */
+function removeStaleTemporaries(file: string): void {
+  const pattern = new RegExp(`^${escapeRegExp(path.basename(file))}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
+  let names: string[];
+  try {
+    names = readdirSync(path.dirname(file));
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    const match = pattern.exec(name);
+    if (!match) continue;
+    const full = path.join(path.dirname(file), name);
+    const pid = Number(match[1]);
+    const stale = pid === process.pid ? !inFlight.has(full) : !isAlive(pid);
+    if (!stale) continue;
+    try {
+      unlinkSync(full);
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
+function saveError(file: string, error: unknown): Error {
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`Could not save checkpoint ${file}: ${reason}`, { cause: error });
+}
+
+/** Renames `temporary` over `file` unless a newer save already did (then drops it). Synchronous on purpose. */
+function commit(temporary: string, file: string, order: number): void {
+  if ((newestRenamed.get(file) ?? 0) > order) {
+    unlinkSync(temporary);
+    return;
+  }
+  renameSync(temporary, file);
+  newestRenamed.set(file, order);
+}
+
+function fsyncDirectorySync(directory: string): void {
+  if (process.platform === 'win32') return;  // directories cannot be opened for fsync there
+  const fd = openSync(directory, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function fsyncDirectory(directory: string): Promise<void> {
+  if (process.platform === 'win32') return;
+  const handle = await open(directory, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+function writeAtomicSync(file: string, bytes: Uint8Array): void {
+  const order = ++saveCounter;
+  removeStaleTemporaries(file);
+  const temporary = temporaryName(file);
+  inFlight.add(temporary);
+  try {
+    const fd = openSync(temporary, 'wx');
+    try {
+      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    commit(temporary, file, order);
+  } catch (error) {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // never created, or already renamed
+    }
+    throw saveError(file, error);
+  } finally {
+    inFlight.delete(temporary);
+  }
+  fsyncDirectorySync(path.dirname(file));
+}
+
+async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const order = ++saveCounter;
+  removeStaleTemporaries(file);
+  const temporary = temporaryName(file);
+  inFlight.add(temporary);
+  try {
+    const handle = await open(temporary, 'wx');
+    try {
+      await handle.writeFile(bytes);
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+    commit(temporary, file, order);
+  } catch (error) {
+    await unlink(temporary).catch(() => {});
+    throw saveError(file, error);
+  } finally {
+    inFlight.delete(temporary);
+  }
+  await fsyncDirectory(path.dirname(file));
+}
+
+/**
+ * Saves a checkpoint atomically (see the module notes). Blocks until the file is durable.
+ * @throws TypeError for a non-Module model, non-Optimizer optimizer, objects without
+ *   stateDict/loadStateDict, a bad epoch/step; RangeError `Refusing to save a checkpoint with
+ *   non-finite values (model.lstm.weight_ih_l0[3] = NaN); …`; Error `Could not save checkpoint <path>: <reason>`
+ *   when the file system fails (the previous checkpoint is then untouched).
+ */
+export function saveCheckpoint(file: string, options: SaveCheckpointOptions): void {
+  const target = checkPath(file);
+  const { tensors, metadata } = buildContents(options);
+  writeAtomicSync(target, serializeSafetensors(tensors, metadata));
+}
+
+/**
+ * {@link saveCheckpoint} with the file I/O (write, fsync, directory fsync) off the event loop. The
+ * state is captured (copied) before this returns its promise, so training may continue at once.
+ * Concurrent saves to one path keep the newest state.
+ */
+export async function saveCheckpointAsync(file: string, options: SaveCheckpointOptions): Promise<void> {
+  const target = checkPath(file);
+  const { tensors, metadata } = buildContents(options);
+  await writeAtomic(target, serializeSafetensors(tensors, metadata));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+function parseJsonEntry(metadata: Record<string, string>, key: string, file: string): unknown {
+  const text = metadata[key];
+  if (text === undefined) return undefined;
+  try {
+    return decodeJson(text);
+  } catch (error) {
+    throw new Error(`Invalid checkpoint ${file}: metadata ${key} is not valid JSON`, { cause: error });
+  }
+}
+
+function infoOf(metadata: Record<string, string> | null, file: string): CheckpointInfo {
+  const format = metadata?.[CHECKPOINT_KEYS.format];
+  if (metadata === null || format === undefined) {
+    throw new Error(`${file} is a safetensors file but not an rnnkit checkpoint (no ${CHECKPOINT_KEYS.format} metadata); `
+      + 'load plain weights with loadSafetensors() and model.loadStateDict()');
+  }
+  if (!(Number(format) >= 1 && Number(format) <= CHECKPOINT_FORMAT_VERSION)) {
+    throw new Error(`${file} has checkpoint format ${format}; this rnnkit (${libraryVersion()}) reads formats up to ${CHECKPOINT_FORMAT_VERSION}`);
+  }
+  const environment = parseJsonEntry(metadata, CHECKPOINT_KEYS.environment, file) as CheckpointEnvironment | undefined;
+  return {
+    epoch: parseJsonEntry(metadata, CHECKPOINT_KEYS.epoch, file) as number | undefined,
+    step: parseJsonEntry(metadata, CHECKPOINT_KEYS.step, file) as number | undefined,
+    extra: parseJsonEntry(metadata, CHECKPOINT_KEYS.extra, file) as JsonValue | undefined,
+    environment: environment ?? { version: 'unknown', isa: 'unknown', threads: 0 },
+    metadata: { ...metadata },
+  };
+}
+
+function readError(file: string, error: unknown): Error {
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code === 'ENOENT') return Object.assign(new Error(`Checkpoint not found: ${file}`, { cause: error }), { code });
+  const reason = error instanceof Error ? error.message : String(error);
+  return new Error(`Could not load checkpoint ${file}: ${reason}`, { cause: error });
+}
+
+/** Reads only the header: epoch, step, extra, environment — e.g. to pick the checkpoint to resume from. */
+export function readCheckpointInfo(file: string): CheckpointInfo {
+  const target = checkPath(file);
+  let metadata: Record<string, string> | null;
+  try {
+    metadata = readSafetensorsHeader(target).metadata;
+  } catch (error) {
+    throw readError(file, error);
+  }
+  return infoOf(metadata, file);
+}
+
+/** The optimizer's stateDict as saved: buffers from the tensors, the rest from the JSON. */
+function savedOptimizerState(contents: SafetensorsContents, file: string): { class: string; stepCount: number; dict: OptimizerStateDict } | undefined {
+  const saved = parseJsonEntry(contents.metadata ?? {}, CHECKPOINT_KEYS.optimizer, file) as
+    { class: string; stepCount: number; paramGroups: OptimizerStateDict['paramGroups']; state: Record<string, Record<string, number>> } | undefined;
+  if (saved === undefined) return undefined;
+  const state: OptimizerStateDict['state'] = {};
+  for (const [index, scalars] of Object.entries(saved.state)) state[Number(index)] = { ...scalars };
+  for (const [name, tensor] of Object.entries(contents.tensors)) {
+    if (!name.startsWith(OPTIMIZER_PREFIX)) continue;
+    const rest = name.slice(OPTIMIZER_PREFIX.length);
+    const dot = rest.indexOf('.');
+    const index = Number(rest.slice(0, dot));
+    if (dot < 1 || !Number.isInteger(index)) throw new Error(`Invalid checkpoint ${file}: unexpected tensor name ${name}`);
+    (state[index] ??= {})[rest.slice(dot + 1)] = tensor.data;
+  }
+  return { class: saved.class, stepCount: saved.stepCount, dict: { state, paramGroups: saved.paramGroups } };
+}
+
+function mismatch(file: string, what: string, savedClass: string, given: object): Error {
+  return new Error(`Checkpoint ${file} holds ${what} state of ${savedClass} but the ${what} given is ${given.constructor.name}`);
+}
+
+function missingPart(file: string, what: string): Error {
+  return new Error(`Checkpoint ${file} holds no ${what} state (it was saved without one)`);
+}
+
+/** The objects' current states, to roll back to when a later part of a load fails. */
+function snapshot(o: LoadCheckpointOptions, stateful: [string, Stateful][]): () => void {
+  const weights = Object.entries(o.model.stateDict()).map(([name, t]) => [name, { data: t.data.slice(), shape: t.shape }] as const);
+  const optimizer = o.optimizer ? { dict: o.optimizer.stateDict(), stepCount: o.optimizer.stepCount } : undefined;
+  const scheduler = o.scheduler?.stateDict();
+  const states = stateful.map(([, item]) => item.stateDict());
+  const rng = getRngState();
+  return () => {
+    o.model.loadStateDict(Object.fromEntries(weights), { strict: false });
+    if (o.optimizer && optimizer) {
+      o.optimizer.loadStateDict(optimizer.dict);
+      o.optimizer.stepCount = optimizer.stepCount;
+    }
+    if (o.scheduler) o.scheduler.loadStateDict(scheduler as never);
+    stateful.forEach(([, item], i) => item.loadStateDict(states[i] as never));
+    setRngState(rng);
+  };
+}
+
+function restore(contents: SafetensorsContents, info: CheckpointInfo, o: LoadCheckpointOptions, file: string): void {
+  const stateful = statefulEntries(o.stateful);
+  const optimizer = savedOptimizerState(contents, file);
+  const scheduler = parseJsonEntry(info.metadata, CHECKPOINT_KEYS.scheduler, file) as { class: string; state: unknown } | undefined;
+  const savedStateful = (parseJsonEntry(info.metadata, CHECKPOINT_KEYS.stateful, file) ?? {}) as Record<string, unknown>;
+  const rng = parseJsonEntry(info.metadata, CHECKPOINT_KEYS.rng, file) as number[] | undefined;
+  // Every check that needs no object to change comes first.
+  if (o.optimizer) {
+    if (!optimizer) throw missingPart(file, 'optimizer');
+    if (optimizer.class !== o.optimizer.constructor.name) throw mismatch(file, 'optimizer', optimizer.class, o.optimizer);
+  }
+  if (o.scheduler) {
+    if (!scheduler) throw missingPart(file, 'scheduler');
+    if (scheduler.class !== o.scheduler.constructor.name) throw mismatch(file, 'scheduler', scheduler.class, o.scheduler);
+  }
+  for (const [name] of stateful) if (!Object.hasOwn(savedStateful, name)) throw missingPart(file, `stateful.${name}`);
+  const weights = Object.fromEntries(Object.entries(contents.tensors)
+    .filter(([name]) => name.startsWith(MODEL_PREFIX)).map(([name, t]) => [name.slice(MODEL_PREFIX.length), t]));
+
+  const rollback = snapshot(o, stateful);
+  o.model.loadStateDict(weights, { strict: o.strict ?? true });  // atomic itself: throws before any change
+  try {
+    if (o.optimizer && optimizer) {
+      o.optimizer.loadStateDict(optimizer.dict);
+      o.optimizer.stepCount = optimizer.stepCount;
+    }
+    if (o.scheduler && scheduler) o.scheduler.loadStateDict(scheduler.state as never);
+    for (const [name, item] of stateful) item.loadStateDict(savedStateful[name] as never);
+    if (rng !== undefined && (o.rng ?? true)) setRngState(rng);
+  } catch (error) {
+    rollback();
+    throw error;
+  }
+}
+
+function checkLoadOptions(options: LoadCheckpointOptions): LoadCheckpointOptions {
+  const o = expectObject(options, 'options') as unknown as LoadCheckpointOptions;
+  if (!(o.model instanceof Module)) throw new TypeError(`Expected Module for model but received ${describe(o.model)}`);
+  if (!isNullish(o.optimizer) && !(o.optimizer instanceof Optimizer)) {
+    throw new TypeError(`Expected Optimizer for optimizer but received ${describe(o.optimizer)}`);
+  }
+  if (!isNullish(o.scheduler)) expectStateful(o.scheduler, 'scheduler');
+  optionalBool(o.rng, 'rng', true);
+  optionalBool(o.strict, 'strict', true);
+  return o;
+}
+
+function loadFrom(source: string | Uint8Array, file: string, o: LoadCheckpointOptions): CheckpointInfo {
+  let contents: SafetensorsContents;
+  try {
+    contents = readSafetensors(source);
+  } catch (error) {
+    throw readError(file, error);
+  }
+  const info = infoOf(contents.metadata, file);
+  restore(contents, info, o, file);
+  return info;
+}
+
+/**
+ * Restores a checkpoint into `model` (and `optimizer`, `scheduler`, `stateful`, the global RNG),
+ * all or nothing, and returns what the checkpoint says about itself (epoch, step, extra, environment).
+ * @throws Error `Checkpoint not found: <path>` (code ENOENT); `Could not load checkpoint <path>: Invalid
+ *   safetensors file: …` for a torn or corrupt file; `<path> is a safetensors file but not an rnnkit
+ *   checkpoint …`; the model's `Error(s) in loading state_dict for <Class>: …` (PyTorch's messages) for a
+ *   checkpoint of another architecture; `Checkpoint <path> holds optimizer state of Adam but the optimizer
+ *   given is SGD`; the optimizer's `loaded state dict has a different number of parameter groups`, ….
+ */
+export function loadCheckpoint(file: string, options: LoadCheckpointOptions): CheckpointInfo {
+  const target = checkPath(file);
+  const o = checkLoadOptions(options);
+  return loadFrom(target, file, o);
+}
+
+/** {@link loadCheckpoint} reading the file off the event loop. */
+export async function loadCheckpointAsync(file: string, options: LoadCheckpointOptions): Promise<CheckpointInfo> {
+  const target = checkPath(file);
+  const o = checkLoadOptions(options);
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(target);
+  } catch (error) {
+    throw readError(file, error);
+  }
+  return loadFrom(bytes, file, o);
+}
