@@ -10,9 +10,9 @@
  * @module
  */
 import {
-  type CellName, gruBackward, gruForward, gruForwardAsync, lstmBackward, lstmForward, lstmForwardAsync, rnnBackward,
-  rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult, type SequenceGrads, type SequenceOptions,
-  type SequenceWeights,
+  type CellName, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
+  lstmForwardAsync, rnnBackward, rnnBackwardAsync, rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult,
+  type SequenceGrads, type SequenceOptions, type SequenceWeights,
 } from '../sequence.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Tensor, fromOp } from '../tensor/tensor.js';
@@ -57,22 +57,30 @@ type Forward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, 
 type ForwardAsync = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => Promise<ForwardResult>;
 type Backward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
   grads: SequenceGrads, upstream: object) => BackwardResult;
+type BackwardAsync = (...args: Parameters<Backward>) => Promise<BackwardResult>;
 
 interface Kernel {
   forward: Forward;
   forwardAsync: ForwardAsync;
   backward: Backward;
+  backwardAsync: BackwardAsync;
   nonlinearity?: 'tanh' | 'relu';
 }
 
+const LSTM_KERNEL = { forward: lstmForward, forwardAsync: lstmForwardAsync, backward: lstmBackward, backwardAsync: lstmBackwardAsync };
+const GRU_KERNEL = { forward: gruForward, forwardAsync: gruForwardAsync, backward: gruBackward, backwardAsync: gruBackwardAsync };
+const RNN_KERNEL = { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, backwardAsync: rnnBackwardAsync };
 const KERNELS: Record<CellName, Kernel> = {
-  lstm: { forward: lstmForward, forwardAsync: lstmForwardAsync, backward: lstmBackward },
-  gru: { forward: gruForward, forwardAsync: gruForwardAsync, backward: gruBackward },
-  rnn_tanh: { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, nonlinearity: 'tanh' },
-  rnn_relu: { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, nonlinearity: 'relu' },
+  lstm: LSTM_KERNEL,
+  gru: GRU_KERNEL,
+  rnn_tanh: { ...RNN_KERNEL, nonlinearity: 'tanh' },
+  rnn_relu: { ...RNN_KERNEL, nonlinearity: 'relu' },
 };
 
-/** A layer-direction ready to run: on this thread, or on the libuv pool (forward only; backward is synchronous). */
+/**
+ * A layer-direction ready to run: on this thread, or on the libuv pool. Its backward likewise
+ * (Tensor.backward() / backwardAsync()).
+ */
 export interface LayerCall {
   run(): LayerResult;
   runAsync(): Promise<LayerResult>;
@@ -137,7 +145,8 @@ function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
   }
   const cache = result.cache as Float32Array;
   const stash: { dOutput: Float32Array | null; dcN: Float32Array | null } = { dOutput: null, dcN: null };
-  const hN = fromOp(name, result.hN, shapes.hN, inputs, (dhN) => {
+  // BPTT once for output, hN and cN: the kernel's arguments, and its result as input gradients.
+  const backwardArgs = (dhN: Float32Array): [Parameters<Backward>, SequenceGrads] => {
     const grads = {
       weightIh: new Float32Array(weights.weightIh.length),
       weightHh: new Float32Array(weights.weightHh.length),
@@ -148,12 +157,27 @@ function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
     const upstream = { dOutput: stash.dOutput, dhN, dcN: stash.dcN };
     stash.dOutput = null;
     stash.dcN = null;
-    const back = kernel.backward(opts, weights, x.data, cache, grads, upstream);
+    return [[opts, weights, x.data, cache, grads, upstream], grads];
+  };
+  const inputGrads = (back: BackwardResult, grads: SequenceGrads): (Float32Array | null)[] => {
     const stateGrads: (Float32Array | null)[] = [];
     if (h0) stateGrads.push(back.dh0);
     if (c0) stateGrads.push(back.dc0 ?? null);
-    const paramGrads = PARAM_KEYS.filter((key) => params[key] !== null).map((key) => grads[key]);
+    const paramGrads = PARAM_KEYS.filter((key) => params[key] !== null).map((key) => grads[key] as Float32Array);
     return [back.dInput, ...stateGrads, ...paramGrads];
+  };
+  // A node with both backward forms (fromOp makes sync-only nodes; recording is already decided here).
+  const hN = new Tensor(result.hN, shapes.hN, true, {
+    name,
+    inputs,
+    backward: (dhN) => {
+      const [args, grads] = backwardArgs(dhN);
+      return inputGrads(kernel.backward(...args), grads);
+    },
+    backwardAsync: async (dhN) => {
+      const [args, grads] = backwardArgs(dhN);
+      return inputGrads(await kernel.backwardAsync(...args), grads);
+    },
   });
   const stateSize = result.hN.length;
   const output = fromOp(`${name}.output`, result.output, shapes.output, [hN], (dOutput) => {

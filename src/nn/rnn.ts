@@ -373,7 +373,8 @@ export abstract class SingleStateRNN extends RNNBase {
 
   /**
    * {@link forward} with each layer's kernel on the libuv thread pool (the event loop stays free).
-   * Inputs and parameters must not change until the promise settles; backward stays synchronous.
+   * Inputs and parameters must not change until the promise settles; `loss.backwardAsync()` runs the
+   * backward on the pool too.
    */
   forwardAsync(input: Tensor, hx?: Tensor | null, options?: RecurrentForwardOptions): Promise<[Tensor, Tensor]>;
   forwardAsync(input: PackedSequence, hx?: Tensor | null): Promise<[PackedSequence, Tensor]>;
@@ -433,7 +434,8 @@ export class LSTM extends RNNBase {
 
   /**
    * {@link forward} with each layer's kernel on the libuv thread pool (the event loop stays free).
-   * Inputs and parameters must not change until the promise settles; backward stays synchronous.
+   * Inputs and parameters must not change until the promise settles; `loss.backwardAsync()` runs the
+   * backward on the pool too.
    */
   forwardAsync(input: Tensor, hx?: readonly [Tensor, Tensor] | null, options?: RecurrentForwardOptions): Promise<[Tensor, [Tensor, Tensor]]>;
   forwardAsync(input: PackedSequence, hx?: readonly [Tensor, Tensor] | null): Promise<[PackedSequence, [Tensor, Tensor]]>;

@@ -12,11 +12,16 @@ import type { Tensor } from './tensor.js';
  */
 export type BackwardFn = (gradOutput: Float32Array) => (Float32Array | null)[];
 
+/** {@link BackwardFn} computed off the JS thread (e.g. a recurrent layer's BPTT on the libuv pool). */
+export type AsyncBackwardFn = (gradOutput: Float32Array) => Promise<(Float32Array | null)[]>;
+
 /** A recorded op. */
 export interface GradNode {
   readonly name: string;
   readonly inputs: readonly Tensor[];
   readonly backward: BackwardFn;
+  /** Same result as `backward`, awaited by `backwardAsync()` so the event loop stays free. */
+  readonly backwardAsync?: AsyncBackwardFn;
 }
 
 let gradEnabled = true;
@@ -75,12 +80,19 @@ function topologicalOrder(root: Tensor): Tensor[] {
   return order;
 }
 
+/** One node's backward to run: the engine yields it and resumes with its input gradients. */
+export interface BackwardCall {
+  node: GradNode;
+  gradOutput: Float32Array;
+}
+
 /**
- * Backpropagates `seed` (d root) through the tape into the `.grad` of every leaf that requires it.
+ * The engine as a generator: yields each node's backward call and receives its input gradients, so
+ * one loop serves the synchronous {@link runBackward} and the awaiting {@link runBackwardAsync}.
  * Backward functions may return their gradOutput or one array for several inputs: gradients are
  * copied before the first in-place accumulation (copy on write).
  */
-export function runBackward(root: Tensor, seed: Float32Array): void {
+function* backwardSteps(root: Tensor, seed: Float32Array): Generator<BackwardCall, void, (Float32Array | null)[]> {
   const order = topologicalOrder(root);
   const grads = new Map<Tensor, Float32Array>([[root, seed]]);
   const owned = new Set<Float32Array>();
@@ -93,7 +105,7 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
       tensor.accumulateGrad(grad);
       continue;
     }
-    const inputGrads = tensor.gradFn.backward(grad);
+    const inputGrads = yield { node: tensor.gradFn, gradOutput: grad };
     tensor.gradFn.inputs.forEach((input, i) => {
       const g = inputGrads[i];
       if (!g || !input.requiresGrad) return;
@@ -109,5 +121,24 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
       }
       for (let j = 0; j < existing.length; j++) existing[j] += g[j];
     });
+  }
+}
+
+/** Backpropagates `seed` (d root) through the tape into the `.grad` of every leaf that requires it. */
+export function runBackward(root: Tensor, seed: Float32Array): void {
+  const steps = backwardSteps(root, seed);
+  for (let next = steps.next(); !next.done;) next = steps.next(next.value.node.backward(next.value.gradOutput));
+}
+
+/**
+ * {@link runBackward}, awaiting the nodes that have a `backwardAsync` (the recurrent layers' BPTT
+ * runs on the libuv thread pool); the other nodes run on this thread between those awaits. The
+ * parameters and saved tensors must not change until the promise settles.
+ */
+export async function runBackwardAsync(root: Tensor, seed: Float32Array): Promise<void> {
+  const steps = backwardSteps(root, seed);
+  for (let next = steps.next(); !next.done;) {
+    const { node, gradOutput } = next.value;
+    next = steps.next(node.backwardAsync ? await node.backwardAsync(gradOutput) : node.backward(gradOutput));
   }
 }

@@ -4,7 +4,7 @@
  * @module
  */
 export { Tensor, fromOp, normalizeDim, shapeSize, type NestedArray } from './tensor.js';
-export { noGrad, isGradEnabled, type BackwardFn, type GradNode } from './autograd.js';
+export { noGrad, isGradEnabled, type AsyncBackwardFn, type BackwardFn, type GradNode } from './autograd.js';
 export { manualSeed, getRngState, setRngState } from './random.js';
 export {
   tensor, zeros, ones, full, rand, randn, randint, arange, linspace,

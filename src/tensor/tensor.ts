@@ -3,7 +3,7 @@
  * node that produced it. Garbage-collected: there is nothing to dispose.
  * @module
  */
-import { type BackwardFn, type GradNode, needsGrad, runBackward } from './autograd.js';
+import { type BackwardFn, type GradNode, needsGrad, runBackward, runBackwardAsync } from './autograd.js';
 // Op modules import this one back; the methods below only call them at run time, so the cycle is safe.
 import * as ew from './elementwise.js';
 import * as act from './activation.js';
@@ -124,20 +124,30 @@ export class Tensor {
    * non-scalar needs an explicit gradient). Leaves accumulate into `.grad`.
    */
   backward(grad?: Tensor): void {
+    runBackward(this, this.backwardSeed(grad));
+  }
+
+  /**
+   * {@link backward} with the recurrent layers' BPTT on the libuv thread pool: the event loop keeps
+   * running while it works. Do not change parameters or inputs until the promise settles.
+   */
+  async backwardAsync(grad?: Tensor): Promise<void> {
+    await runBackwardAsync(this, this.backwardSeed(grad));
+  }
+
+  // d(this) to start from: 1 for a scalar, else the given gradient (PyTorch's checks and words).
+  private backwardSeed(grad: Tensor | undefined): Float32Array {
     if (!this.requiresGrad) {
       throw new Error('element 0 of tensors does not require grad and does not have a grad_fn');
     }
-    let seed: Float32Array;
     if (grad === undefined) {
       if (this.numel !== 1) throw new Error('grad can be implicitly created only for scalar outputs');
-      seed = new Float32Array([1]);
-    } else {
-      if (grad.numel !== this.numel) {
-        throw new RangeError(`Mismatch in shape: grad_output[0] has a shape of [${grad.shape.join(', ')}] and output[0] has a shape of [${this.shape.join(', ')}]`);
-      }
-      seed = grad.data;
+      return new Float32Array([1]);
     }
-    runBackward(this, seed);
+    if (grad.numel !== this.numel) {
+      throw new RangeError(`Mismatch in shape: grad_output[0] has a shape of [${grad.shape.join(', ')}] and output[0] has a shape of [${this.shape.join(', ')}]`);
+    }
+    return grad.data;
   }
 
   /** A tensor sharing this data, cut off from the tape. */
