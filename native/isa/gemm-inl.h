@@ -31,6 +31,9 @@ static inline typename V::T broadcast_a(const float* a_k, const typename V::T* a
   }
 }
 
+constexpr int kFloatsPerLine = 16;  // 64-byte cache lines
+constexpr int kBPrefetchSteps = 8;  // 4 and 16 measured the same; without: ~10% slower at 1024-2048
+
 // C [kGemmMR, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for one whole tile.
 static inline void gemm_full_tile(int k, const float* a_panel, const float* b_panel, float* c, int ldc,
                                   bool accumulate) {
@@ -45,6 +48,11 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
     for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::set1(0.0f);
   }
   for (int p = 0; p < k; ++p) {
+    // B streams from L2 (the A panel is the one reused from L1): fetch it a few k steps ahead.
+#pragma GCC unroll 8
+    for (int line = 0; line < kNR; line += kFloatsPerLine) {
+      __builtin_prefetch(b_panel + kBPrefetchSteps * kNR + line, 0, 3);
+    }
     T b[kGemmNV];
 #pragma GCC unroll 8
     for (int v = 0; v < kGemmNV; ++v) b[v] = Vec::load(b_panel + v * Vec::width);
