@@ -1,0 +1,51 @@
+// The x86-64 addon must run on a CPU without AVX2 (it carries every x86 path and dispatches at run
+// time). qemu-user emulates such a CPU (Nehalem: SSE4.2, no AVX): the addon must load there, pick
+// the scalar path, and compute what the scalar path computes natively.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { lstmForward, setIsa, isa } from '../src/index.js';
+import { packageRoot } from '../src/native.js';
+
+const qemu = ['/usr/bin/qemu-x86_64-static', '/usr/bin/qemu-x86_64'].find((p) => existsSync(p));
+const onX64 = process.arch === 'x64';
+
+// One small LSTM forward through the raw binding; prints JSON { isa, available, output }.
+const childScript = `
+const { createRequire } = require('node:module');
+const load = createRequire(process.cwd() + '/')('node-gyp-build');
+const b = load(process.cwd());
+const T = 3, B = 2, I = 5, H = 7, G = 4;
+const fill = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s) * 0.5);
+const w = { weightIh: fill(G * H * I, 1), weightHh: fill(G * H * H, 2), biasIh: fill(G * H, 3), biasHh: fill(G * H, 4) };
+const r = b.sequenceForward('lstm', { steps: T, batch: B, inputSize: I, hiddenSize: H }, w, fill(T * B * I, 5), {});
+console.log(JSON.stringify({ isa: b.isa(), available: b.availableIsas(), output: Array.from(r.output) }));
+`;
+
+describe.skipIf(!onX64)('baseline x86-64 CPU (no AVX2)', () => {
+  it('has qemu-user available (CI installs qemu-user-static)', () => {
+    expect(qemu, 'install qemu-user-static').toBeDefined();
+  });
+
+  it.skipIf(!qemu)('loads under an emulated Nehalem CPU, picks scalar, and matches native scalar', () => {
+    const stdout = execFileSync(qemu!, ['-cpu', 'Nehalem', process.execPath, '-e', childScript], {
+      cwd: packageRoot(), encoding: 'utf8', timeout: 120_000,
+    });
+    const emulated = JSON.parse(stdout.trim().split('\n').pop()!);
+    expect(emulated.isa).toBe('scalar');
+    expect(emulated.available).toEqual(['scalar']);
+
+    const T = 3, B = 2, I = 5, H = 7, G = 4;
+    const fill = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s) * 0.5);
+    const w = { weightIh: fill(G * H * I, 1), weightHh: fill(G * H * H, 2), biasIh: fill(G * H, 3), biasHh: fill(G * H, 4) };
+    const previous = isa();
+    setIsa('scalar');
+    try {
+      const native = lstmForward({ steps: T, batch: B, inputSize: I, hiddenSize: H }, w, fill(T * B * I, 5));
+      // Same code path and inputs: the emulated CPU gives the same bits.
+      expect(emulated.output).toEqual(Array.from(native.output));
+    } finally {
+      setIsa(previous);
+    }
+  }, 180_000);
+});
