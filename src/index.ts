@@ -19,3 +19,5 @@ export {
   CHECKPOINT_FORMAT_VERSION, type SaveCheckpointOptions, type LoadCheckpointOptions, type CheckpointInfo,
   type CheckpointEnvironment, type Stateful, type JsonValue,
 } from './train/checkpoint.js';
+export * from './data/index.js';
+export * from './train/index.js';
