@@ -275,20 +275,19 @@ describe('never overwrites a good checkpoint with a broken state', () => {
 });
 
 describe('atomic writing', () => {
-  it('removes temporary files of dead writers and of this process\'s finished saves, keeps others', () => {
+  it('removes temporary files of dead writers, keeps those of live processes (this one included) and other files', () => {
     manualSeed(2);
     const model = new Classifier(8);
     const target = file('stale.safetensors');
     const deadWriter = `${target}.999999999.0badf00d.tmp`;  // above any pid_max: no such process
-    const ownFinished = `${target}.${process.pid}.12345678.tmp`;
+    const ownFinished = `${target}.${process.pid}.12345678.tmp`;  // maybe a worker thread's save in progress
     const liveWriter = `${target}.${process.ppid}.abcdef01.tmp`;
     const otherFile = file('other.safetensors.999999999.0badf00d.tmp');
     for (const name of [deadWriter, ownFinished, liveWriter, otherFile]) writeFileSync(name, 'partial');
     saveCheckpoint(target, { model });
     const left = readdirSync(dir).filter((name) => name.endsWith('.tmp')).sort();
-    expect(left).toEqual([path.basename(liveWriter), path.basename(otherFile)].sort());
-    rmSync(liveWriter);
-    rmSync(otherFile);
+    expect(left).toEqual([path.basename(ownFinished), path.basename(liveWriter), path.basename(otherFile)].sort());
+    for (const name of [ownFinished, liveWriter, otherFile]) rmSync(name);
   });
 
   it('concurrent async saves keep the newest state; a sync save in between wins over older async ones', async () => {

@@ -464,6 +464,15 @@ function prepare(tensors: Record<string, SafetensorsInput>, metadata: unknown): 
 
 const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
+/**
+ * The file in parts, without copying tensor data: the header (with its 8-byte size prefix) and
+ * the tensors' data in file order. For writers that stream the pieces (checkpoints).
+ */
+export function safetensorsParts(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): { header: Uint8Array; pieces: Float32Array[] } {
+  checkLittleEndian();
+  return prepare(tensors, metadata);
+}
+
 /** The file's bytes in memory (what {@link saveSafetensors} writes). */
 export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): Uint8Array {
   checkLittleEndian();

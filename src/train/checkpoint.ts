@@ -29,7 +29,10 @@ import { open, readFile, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import { Module, type TensorLike } from '../nn/module.js';
 import { Optimizer, type OptimizerStateDict } from '../optim/optimizer.js';
-import { readSafetensors, readSafetensorsHeader, serializeSafetensors, type SafetensorsContents } from '../io/safetensors.js';
+import {
+  readSafetensors, readSafetensorsHeader, safetensorsParts, type SafetensorsContents,
+} from '../io/safetensors.js';
+import { optimBinding } from '../optim/native.js';
 import { packageRoot } from '../native.js';
 import { getNumThreads, isa } from '../runtime.js';
 import { getRngState, setRngState } from '../tensor/random.js';
@@ -193,35 +196,43 @@ function statefulEntries(value: unknown): [string, Stateful][] {
   return Object.entries(expectObject(value, 'stateful')).map(([name, item]) => [name, expectStateful(item, `stateful.${name}`)]);
 }
 
-/** Index of each parameter as `Optimizer.stateDict()` numbers them (first appearance, group order). */
-function optimizerParams(optimizer: Optimizer): TensorLike[] {
-  return [...new Set(optimizer.paramGroups.flatMap((group) => group.params))];
-}
-
-/** Optimizer state: buffers become tensors, everything else JSON. */
+/**
+ * Optimizer state: buffers become tensors (the live arrays, not copies: the writer copies or
+ * streams them), everything else JSON. Parameters are numbered as `Optimizer.stateDict()` does:
+ * first appearance in group order.
+ */
 function addOptimizer(optimizer: Optimizer, contents: Contents): void {
-  const dict = optimizer.stateDict();
-  const params = optimizerParams(optimizer);
-  const scalars: Record<string, Record<string, unknown>> = {};
-  for (const [index, entry] of Object.entries(dict.state)) {
-    scalars[index] = {};
-    for (const [key, value] of Object.entries(entry)) {
-      if (typeof value === 'number') {
-        scalars[index][key] = value;
-      } else {
-        const data = value instanceof Float32Array ? value : Float32Array.from(value);
-        contents.tensors[`${OPTIMIZER_PREFIX}${index}.${key}`] = { data, shape: params[Number(index)].shape };
-      }
+  const index = new Map<TensorLike, number>();
+  const paramGroups = optimizer.paramGroups.map((group) => {
+    const options = Object.fromEntries(Object.entries(group).filter(([key]) => key !== 'params'));
+    const params = group.params.map((p) => {
+      if (!index.has(p)) index.set(p, index.size);
+      return index.get(p) as number;
+    });
+    return { ...options, params };
+  });
+  const scalars: Record<string, Record<string, number>> = {};
+  for (const [param, state] of optimizer.state) {
+    const i = index.get(param);
+    if (i === undefined) continue;
+    scalars[i] = {};
+    for (const [key, value] of Object.entries(state)) {
+      if (typeof value === 'number') scalars[i][key] = value;
+      else contents.tensors[`${OPTIMIZER_PREFIX}${i}.${key}`] = { data: value, shape: param.shape };
     }
   }
   contents.metadata[CHECKPOINT_KEYS.optimizer] = encodeJson({
-    class: optimizer.constructor.name, stepCount: optimizer.stepCount, paramGroups: dict.paramGroups, state: scalars,
+    class: optimizer.constructor.name, stepCount: optimizer.stepCount, paramGroups, state: scalars,
   });
 }
 
 /** The first non-finite value among the tensors, as text for the error, or null. */
 function firstNonFinite(tensors: Record<string, TensorLike>): string | null {
+  const native = optimBinding();
   for (const [name, { data }] of Object.entries(tensors)) {
+    // Σ|x| in double (vectorized) is finite when every x is; a huge finite sum may overflow its
+    // float32 partial sums, so a non-finite result is confirmed element by element.
+    if (Number.isFinite(native.normPowerSum(data, 1))) continue;
     for (let i = 0; i < data.length; i++) {
       // x - x is 0 for every finite x and NaN for NaN and ±Infinity.
       if (data[i] - data[i] !== 0) return `${name}[${i}] = ${data[i]}`;
@@ -277,8 +288,6 @@ function buildContents(options: SaveCheckpointOptions): Contents {
 // state over a newer one.
 let saveCounter = 0;
 const newestRenamed = new Map<string, number>();
-/** Temporary files this process is writing (not stale). */
-const inFlight = new Set<string>();
 
 function checkPath(file: unknown): string {
   if (typeof file !== 'string' || file === '') throw new TypeError(`Expected non-empty path string for path but received ${describe(file)}`);
@@ -302,8 +311,10 @@ function isAlive(pid: number): boolean {
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Deletes temporary files of earlier saves to `file` whose writer is gone (a killed process, or
- * this one for a save that is no longer running). Best effort: errors are ignored.
+ * Deletes temporary files of earlier saves to `file` whose writing process is gone (killed). Files
+ * of this process are left alone: a worker thread may be writing one (our own failed saves remove
+ * theirs). Process ids are only meaningful on this host and PID namespace, so do not share a
+ * checkpoint directory between hosts or containers. Best effort: errors are ignored.
  */
 function removeStaleTemporaries(file: string): void {
   const pattern = new RegExp(`^${escapeRegExp(path.basename(file))}\\.(\\d+)\\.[0-9a-f]{8}\\.tmp$`);
@@ -318,8 +329,7 @@ function removeStaleTemporaries(file: string): void {
     if (!match) continue;
     const full = path.join(path.dirname(file), name);
     const pid = Number(match[1]);
-    const stale = pid === process.pid ? !inFlight.has(full) : !isAlive(pid);
-    if (!stale) continue;
+    if (pid === process.pid || isAlive(pid)) continue;
     try {
       unlinkSync(full);
     } catch {
@@ -343,6 +353,20 @@ function commit(temporary: string, file: string, order: number): void {
   newestRenamed.set(file, order);
 }
 
+const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+/** Header and data in one new buffer: the snapshot an async save writes while training goes on. */
+function concatenate({ header, pieces }: { header: Uint8Array; pieces: Float32Array[] }): Uint8Array {
+  const out = new Uint8Array(header.length + pieces.reduce((sum, piece) => sum + piece.byteLength, 0));
+  out.set(header, 0);
+  let position = header.length;
+  for (const piece of pieces) {
+    out.set(bytesOf(piece), position);
+    position += piece.byteLength;
+  }
+  return out;
+}
+
 function fsyncDirectorySync(directory: string): void {
   if (process.platform === 'win32') return;  // directories cannot be opened for fsync there
   const fd = openSync(directory, 'r');
@@ -363,15 +387,17 @@ async function fsyncDirectory(directory: string): Promise<void> {
   }
 }
 
-function writeAtomicSync(file: string, bytes: Uint8Array): void {
+function writeAtomicSync(file: string, parts: { header: Uint8Array; pieces: Float32Array[] }): void {
   const order = ++saveCounter;
   removeStaleTemporaries(file);
   const temporary = temporaryName(file);
-  inFlight.add(temporary);
   try {
     const fd = openSync(temporary, 'wx');
     try {
-      for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+      // Straight from the live arrays: nothing runs between here and the rename.
+      for (const bytes of [parts.header, ...parts.pieces.map(bytesOf)]) {
+        for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
+      }
       fsyncSync(fd);
     } finally {
       closeSync(fd);
@@ -384,17 +410,15 @@ function writeAtomicSync(file: string, bytes: Uint8Array): void {
       // never created, or already renamed
     }
     throw saveError(file, error);
-  } finally {
-    inFlight.delete(temporary);
   }
   fsyncDirectorySync(path.dirname(file));
 }
 
+/** `bytes` must be a private copy: it is written after the caller has moved on. */
 async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   const order = ++saveCounter;
   removeStaleTemporaries(file);
   const temporary = temporaryName(file);
-  inFlight.add(temporary);
   try {
     const handle = await open(temporary, 'wx');
     try {
@@ -407,8 +431,6 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
   } catch (error) {
     await unlink(temporary).catch(() => {});
     throw saveError(file, error);
-  } finally {
-    inFlight.delete(temporary);
   }
   await fsyncDirectory(path.dirname(file));
 }
@@ -423,7 +445,7 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
 export function saveCheckpoint(file: string, options: SaveCheckpointOptions): void {
   const target = checkPath(file);
   const { tensors, metadata } = buildContents(options);
-  writeAtomicSync(target, serializeSafetensors(tensors, metadata));
+  writeAtomicSync(target, safetensorsParts(tensors, metadata));
 }
 
 /**
@@ -434,7 +456,7 @@ export function saveCheckpoint(file: string, options: SaveCheckpointOptions): vo
 export async function saveCheckpointAsync(file: string, options: SaveCheckpointOptions): Promise<void> {
   const target = checkPath(file);
   const { tensors, metadata } = buildContents(options);
-  await writeAtomic(target, serializeSafetensors(tensors, metadata));
+  await writeAtomic(target, concatenate(safetensorsParts(tensors, metadata)));
 }
 
 // ---------------------------------------------------------------------------------------------
