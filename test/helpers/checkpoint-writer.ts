@@ -4,7 +4,8 @@
 // and every Adam buffer with versionValue(v, i), so a reader can tell a complete version from a mix.
 // It starts (imports, addon, model) at once but touches the checkpoint only after a line on stdin,
 // so the parent can start the next writer while the current one runs.
-// stdout: "started", then "ready <v on disk>", then "saved <v>" after each completed save.
+// stdout: "started", then "ready <v on disk>", then "saving <v>" / "saved <v>" around each save
+// (stdout to a pipe is synchronous on Linux: the parent sees "saving" before the write begins).
 // Usage: node checkpoint-writer.mjs <checkpoint path> <hidden size>
 import { existsSync } from 'node:fs';
 import {
@@ -59,6 +60,7 @@ async function main(): Promise<void> {
   for (;;) {
     version++;
     fillAll(model, optimizer, version);
+    process.stdout.write(`saving ${version}\n`);
     if (version % 2 === 0) saveCheckpoint(file, { model, optimizer, step: version, epoch: version });
     else await saveCheckpointAsync(file, { model, optimizer, step: version, epoch: version });
     process.stdout.write(`saved ${version}\n`);
