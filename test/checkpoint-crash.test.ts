@@ -1,8 +1,8 @@
 // Crash safety of saveCheckpoint / saveCheckpointAsync: a child process writes checkpoints of
 // increasing versions in a loop (test/helpers/checkpoint-writer.ts, ~3.6 MB each) and is killed
-// with SIGKILL at random moments (half of them inside a save). After every kill the checkpoint must exist, load, and be one
-// complete version — at least the last one the child reported saved — with every weight and
-// Adam buffer of that version. Temporary files of killed writers must not pile up: the next save
+// with SIGKILL at random moments (half of them inside a save). After every kill the checkpoint
+// must exist, load, and be one complete version — at least the last one the child reported saved —
+// with every weight and Adam buffer of that version. Temporary files of killed writers must not pile up: the next save
 // removes them.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
