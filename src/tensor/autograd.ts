@@ -130,15 +130,29 @@ export function runBackward(root: Tensor, seed: Float32Array): void {
   for (let next = steps.next(); !next.done;) next = steps.next(next.value.node.backward(next.value.gradOutput));
 }
 
+/** Synchronous work (ms) after which {@link runBackwardAsync} lets the event loop run. */
+const BACKWARD_SLICE_MS = 4;
+
 /**
  * {@link runBackward}, awaiting the nodes that have a `backwardAsync` (the recurrent layers' BPTT
- * runs on the libuv thread pool); the other nodes run on this thread between those awaits. The
- * parameters and saved tensors must not change until the promise settles.
+ * runs on the libuv thread pool); the other nodes run on this thread between those awaits, with a
+ * turn of the event loop whenever they have run for a few milliseconds in a row. The parameters
+ * and saved tensors must not change until the promise settles.
  */
 export async function runBackwardAsync(root: Tensor, seed: Float32Array): Promise<void> {
   const steps = backwardSteps(root, seed);
+  let sliceStart = performance.now();
   for (let next = steps.next(); !next.done;) {
     const { node, gradOutput } = next.value;
-    next = steps.next(node.backwardAsync ? await node.backwardAsync(gradOutput) : node.backward(gradOutput));
+    if (node.backwardAsync) {
+      next = steps.next(await node.backwardAsync(gradOutput));
+      sliceStart = performance.now();
+      continue;
+    }
+    next = steps.next(node.backward(gradOutput));
+    if (performance.now() - sliceStart > BACKWARD_SLICE_MS) {
+      await new Promise((resolve) => setImmediate(resolve));
+      sliceStart = performance.now();
+    }
   }
 }
