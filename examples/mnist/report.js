@@ -1,0 +1,80 @@
+// What the run shows at the end: a confusion matrix on the console and a loss/accuracy plot as a
+// small hand-written SVG (two panels sharing the epoch axis, no dependencies).
+
+/** counts[true digit][predicted digit] */
+export function confusionMatrix(predictions, labels, classes = 10) {
+  const counts = Array.from({ length: classes }, () => new Array(classes).fill(0));
+  predictions.forEach((predicted, i) => { counts[labels[i]][predicted] += 1; });
+  return counts;
+}
+
+/** The matrix as text: rows are true digits, columns predictions, with each digit's recall. */
+export function formatConfusion(counts) {
+  const cell = (value) => String(value || '.').padStart(5);
+  const lines = ['true\\pred' + counts.map((_, digit) => String(digit).padStart(5)).join('') + '   recall'];
+  counts.forEach((row, digit) => {
+    const total = row.reduce((a, b) => a + b, 0);
+    const recall = total ? (100 * row[digit]) / total : 0;
+    lines.push(String(digit).padStart(9) + row.map(cell).join('') + `  ${recall.toFixed(1).padStart(6)} %`);
+  });
+  return lines.join('\n');
+}
+
+const escapeXml = (text) => String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
+
+/** Round tick values covering [low, high]. */
+function ticks(low, high, count = 5) {
+  const raw = (high - low) / count;
+  const magnitude = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw);
+  const values = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + 1e-9; v += step) values.push(Number(v.toFixed(10)));
+  return values;
+}
+
+/**
+ * One panel: a polyline of `values` against epochs 1..n, with axes, ticks and a title.
+ * @returns {string} SVG elements
+ */
+function panel({ x, y, width, height, values, title, color, low, high, format }) {
+  const epochs = values.length;
+  const px = (epoch) => x + (epochs > 1 ? ((epoch - 1) / (epochs - 1)) * width : width / 2);
+  const py = (value) => y + height - ((value - low) / (high - low || 1)) * height;
+  const parts = [`<text x="${x}" y="${y - 8}" font-weight="bold">${escapeXml(title)}</text>`,
+    `<rect x="${x}" y="${y}" width="${width}" height="${height}" fill="none" stroke="#999"/>`];
+  for (const value of ticks(low, high)) {
+    parts.push(`<line x1="${x}" x2="${x + width}" y1="${py(value)}" y2="${py(value)}" stroke="#eee"/>`,
+      `<text x="${x - 6}" y="${py(value) + 4}" text-anchor="end">${escapeXml(format(value))}</text>`);
+  }
+  for (const epoch of ticks(1, epochs).filter((e) => Number.isInteger(e))) {
+    parts.push(`<text x="${px(epoch)}" y="${y + height + 16}" text-anchor="middle">${epoch}</text>`);
+  }
+  const points = values.map((value, i) => `${px(i + 1).toFixed(1)},${py(value).toFixed(1)}`).join(' ');
+  parts.push(`<polyline points="${points}" fill="none" stroke="${color}" stroke-width="2"/>`,
+    ...values.map((value, i) => `<circle cx="${px(i + 1).toFixed(1)}" cy="${py(value).toFixed(1)}" r="2.5" fill="${color}"/>`));
+  return parts.join('\n');
+}
+
+/**
+ * The training curves: mean training loss and test accuracy per epoch.
+ * @param {{ epoch: number, loss: number, accuracy: number }[]} history
+ * @param {string} [caption]  a line under the plot (recipe, timing)
+ * @returns {string} a standalone SVG document
+ */
+export function trainingPlot(history, caption = '') {
+  const width = 720, height = 300, margin = 60, gap = 70;
+  const panelWidth = (width - 2 * margin - gap) / 2, panelHeight = height - 110;
+  const losses = history.map((h) => h.loss);
+  const accuracies = history.map((h) => 100 * h.accuracy);
+  const lowAccuracy = Math.max(0, Math.floor(Math.min(...accuracies) / 5) * 5);
+  const body = [
+    panel({ x: margin, y: 40, width: panelWidth, height: panelHeight, values: losses, title: 'training loss',
+      color: '#d62728', low: 0, high: Math.max(...losses), format: (v) => v.toFixed(2) }),
+    panel({ x: margin + panelWidth + gap, y: 40, width: panelWidth, height: panelHeight, values: accuracies,
+      title: 'test accuracy (%)', color: '#1f77b4', low: lowAccuracy, high: 100, format: (v) => String(v) }),
+    `<text x="${width / 2}" y="${40 + panelHeight + 40}" text-anchor="middle">epoch</text>`,
+    `<text x="${width / 2}" y="${height - 14}" text-anchor="middle" fill="#555">${escapeXml(caption)}</text>`,
+  ];
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" `
+    + `font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${body.join('\n')}\n</svg>\n`;
+}
