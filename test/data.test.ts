@@ -12,7 +12,7 @@ const sorted = (values: number[]): number[] => [...values].sort((a, b) => a - b)
 
 // A dataset whose items are their own index (to read orders back).
 const indexDataset = (n: number): TensorDataset => new TensorDataset(Float32Array.from(range(n)));
-const orderOf = (loader: DataLoader<unknown, unknown>): number[] => [...loader].flatMap((batch) => Array.from((batch as Tensor[])[0].data));
+const orderOf = (loader: Iterable<unknown>): number[] => [...loader].flatMap((batch) => Array.from((batch as Tensor[])[0].data));
 
 describe('TensorDataset', () => {
   it('hands out row views of its tensors (no copy) and stacks batches', () => {
@@ -138,7 +138,7 @@ describe('bucketing', () => {
   // 200 sequences of lengths 1..40 in random order.
   const lengths = range(200).map((i) => 1 + ((i * 37) % 40));
   const items = lengths.map((len, i) => [new Float32Array(len).fill(i), i] as [Float32Array, number]);
-  const padding = (loader: DataLoader<unknown, PaddedBatch>): number => [...loader].reduce((total, batch) => {
+  const padding = (loader: Iterable<PaddedBatch>): number => [...loader].reduce((total, batch) => {
     const max = Math.max(...batch.lengths);
     return total + batch.lengths.reduce((sum, l) => sum + (max - l), 0);
   }, 0);

@@ -88,7 +88,10 @@ export function checkCallbacks(value: unknown): Callback[] {
 export interface EarlyStoppingOptions {
   /** Log key to watch (default: `val_loss` with a validation loader, else `loss`). */
   monitor?: string;
-  /** Epochs without improvement before stopping (default 0: stop at the first epoch that does not improve). */
+  /**
+   * Stop at the `patience`-th epoch in a row without improvement (Keras' rule; default 0, like 1:
+   * stop at the first epoch that does not improve).
+   */
   patience?: number;
   /** 'min' (lower is better), 'max', or 'auto' (default: max for accuracy-like names, else min). */
   mode?: 'min' | 'max' | 'auto';
@@ -185,7 +188,7 @@ export class EarlyStopping implements Callback {
       return;
     }
     this.wait++;
-    if (this.wait > this.patience) {
+    if (this.wait >= Math.max(this.patience, 1)) {
       this.stoppedEpoch = epoch;
       context.stopTraining = true;
       context.stopReason = 'earlyStopping';
