@@ -59,8 +59,11 @@ class BarReporter implements ProgressReporter {
     const layout = known
       ? 'epoch {epoch}/{epochs} {bar} {value}/{total} | loss {loss}{metric} | {tps} tok/s | ETA {eta_formatted}'
       : 'epoch {epoch}/{epochs} | batch {value} | loss {loss}{metric} | {tps} tok/s';
+    // A bar forced onto a non-TTY stream prints a line every 2 s (cli-progress' noTTYOutput).
+    const tty = (this.stream as NodeJS.WriteStream).isTTY === true;
     this.bar = new cliProgress.SingleBar({
       format: layout, stream: this.stream, barsize: 24, hideCursor: null, clearOnComplete: false, etaBuffer: 20,
+      noTTYOutput: !tty, notTTYSchedule: 2000,
     }, cliProgress.Presets.shades_classic);
     this.bar.start(this.total ?? 0, 0, { epoch: epoch + 1, epochs: this.epochs, loss: '-', metric: '', tps: '-' });
   }
