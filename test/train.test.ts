@@ -7,7 +7,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
-  ArrayDataset, DataLoader, EarlyStopping, NonFiniteError, TensorDataset, evaluate, fit, fromOp, loadCheckpoint,
+  ArrayDataset, DataLoader, EarlyStopping, IterableDataset, NonFiniteError, TensorDataset, evaluate, fit, fromOp, loadCheckpoint,
   manualSeed, nn, optim, padCollate, predict, randn, randomSplit, readCheckpointInfo, sequenceLength, Tensor, tensor,
   createMetrics, AccuracyMetric, MaeMetric, type Callback, type Metric, type History,
 } from '../src/index.js';
@@ -393,6 +393,47 @@ describe('predict', () => {
     expect(batched.shape).toEqual([5, 3]);
     for (let i = 0; i < 15; i++) expect(batched.data[i]).toBeCloseTo(whole.data[i], 5);
     expect(model.training).toBe(true);
+  });
+});
+
+describe('fit: sources and concurrency', () => {
+  it('trains from a stream (a function returning an async iterable, read anew each epoch) and from an array of batches', async () => {
+    manualSeed(6);
+    const xs = randn(12, 3), ys = randn(12, 1);
+    let opened = 0;
+    const stream = new IterableDataset(async function* rows() {
+      opened++;
+      for (let i = 0; i < 12; i++) yield [xs.data.subarray(i * 3, i * 3 + 3), ys.data[i]] as [Float32Array, number];
+    });
+    const model = new nn.Linear(3, 1);
+    const history = await fit(model, {
+      train: new DataLoader(stream, { batchSize: 5 }), loss: 'mse', optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }),
+      epochs: 2, progress: false,
+    });
+    expect(opened).toBe(2);
+    expect(history.steps).toBe(6); // 5 + 5 + 2 items per epoch
+    const batches = [[xs, ys]];
+    const again = await fit(model, { train: batches, loss: 'mse', optimizer: new optim.SGD(model.parameters(), { lr: 0.1 }), epochs: 3, progress: false });
+    expect(again.steps).toBe(3);
+    expect(again.metrics.loss[2]).toBeLessThan(again.metrics.loss[0]);
+  });
+
+  it('predict on another model while fit awaits does not switch fit\'s gradient recording off', async () => {
+    const { train, model, optimizer } = classificationSetup(8, 128);
+    const server = new Classifier();
+    const x = randn(4, 9, 4);
+    let serving = true, answered = 0;
+    const answering = (async () => {
+      while (serving) {
+        await predict(server, x);
+        answered++;
+      }
+    })();
+    const history = await fit(model, { train, loss: 'crossEntropy', optimizer, epochs: 2, progress: false });
+    serving = false;
+    await answering;
+    expect(history.steps).toBe(2 * train.length!);
+    expect(answered).toBeGreaterThan(2);
   });
 });
 

@@ -40,6 +40,20 @@ export function batchesOf(source: unknown, name: string): AsyncIterable<unknown>
   throw new TypeError(`Expected DataLoader or (async) iterable of batches for ${name} but received ${describe(source)}`);
 }
 
+/**
+ * Calls the model with gradient recording off for the synchronous start of the call only (where the
+ * recurrent layers decide, once per call, not to record), not across its awaits: a grad mode held
+ * off while awaiting would leak into anything else running meanwhile (e.g. a training step). Ops
+ * after an await may record a small tape; the output is detached.
+ */
+async function callWithoutGrad(model: Module, batch: Batch, forward: ForwardHook | undefined): Promise<Tensor> {
+  let pending: Promise<{ output: Tensor }> | undefined;
+  noGrad(() => {
+    pending = callModel(model, batch, forward, undefined, false);
+  });
+  return (await (pending as Promise<{ output: Tensor }>)).output.detach();
+}
+
 /** Runs `fn` with the model in eval mode, restoring each module's previous mode after. */
 async function inEvalMode<T>(model: Module, fn: () => Promise<T>): Promise<T> {
   const modes = model.modules().map((m) => [m, m.training] as const);
@@ -62,7 +76,7 @@ export async function runEvaluation(model: Module, batches: AsyncIterable<unknow
     for await (const raw of batches) {
       if (run.signal?.aborted) return true;
       const batch = toBatch(raw, `batch ${index}`);
-      const { output } = await noGrad(() => callModel(model, batch, run.forward, undefined, false));
+      const output = await callWithoutGrad(model, batch, run.forward);
       const loss = run.loss ? noGrad(() => (run.loss as LossFn)(output, batch.target, batch)).item() : NaN;
       for (const metric of run.metrics) metric.update(output, batch.target, { loss, batchSize: batch.size });
       index++;
@@ -112,6 +126,9 @@ export interface PredictOptions<M extends Module = Module> {
 /**
  * The model's output, without gradients, in eval mode. `input` is a Tensor (or anything the
  * model takes: one call), or a DataLoader / iterable of batches (outputs concatenated on dim 0).
+ * The model is in eval mode until the promise settles: to serve predictions while the same
+ * process trains, predict with a copy (`copy.loadStateDict(model.stateDict())`), not the model
+ * being trained.
  */
 export async function predict<M extends Module>(model: M, input: unknown, options?: PredictOptions<M>): Promise<Tensor> {
   checkModel(model);
@@ -122,13 +139,13 @@ export async function predict<M extends Module>(model: M, input: unknown, option
   return inEvalMode(model, async () => {
     if (single) {
       const batch: Batch = { input, target: undefined, lengths: null, size: 1, tokens: 1, raw: input };
-      return (await noGrad(() => callModel(model, batch, forward, undefined, false))).output;
+      return callWithoutGrad(model, batch, forward);
     }
     const outputs: Tensor[] = [];
     let index = 0;
     for await (const raw of input as AsyncIterable<unknown>) {
       const batch = toBatch(raw, `batch ${index++}`);
-      outputs.push((await noGrad(() => callModel(model, batch, forward, undefined, false))).output);
+      outputs.push(await callWithoutGrad(model, batch, forward));
       await yieldToEventLoop();
     }
     if (outputs.length === 0) throw new RangeError('Expected at least one batch to predict but the loader yielded none');
