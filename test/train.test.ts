@@ -165,6 +165,17 @@ describe('fit: callbacks', () => {
     ]);
   });
 
+  it('a callback can stop training after the current batch', async () => {
+    const { train, model, forward } = tinySetup();
+    const history = await fit(model, {
+      train, loss: 'mse', optimizer: new optim.SGD(model.parameters(), { lr: 0.01 }), epochs: 5, forward, progress: false,
+      callbacks: { onBatchEnd: (batch, _logs, context) => { if (context.epoch === 1 && batch === 0) context.stopTraining = true; } },
+    });
+    expect(history.stopReason).toBe('callback');
+    expect(history.steps).toBe(3);
+    expect(history.epochs).toHaveLength(2); // the stopped epoch still gets its logs
+  });
+
   it('early stopping stops after `patience` epochs without improvement and restores the best weights', async () => {
     const { train, model, forward } = tinySetup();
     // A scripted metric: best (lowest) at epoch 1, then worse.

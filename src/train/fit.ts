@@ -271,6 +271,7 @@ class FitRun {
         const finished = await this.runEpoch();
         if (!finished) break;
       }
+      if (context.stopTraining && context.stopReason === 'completed') context.stopReason = 'callback';
       if (context.stopReason === 'aborted') await this.saveLast();
       await this.emit((c) => c.onTrainEnd?.(context));
     } finally {
