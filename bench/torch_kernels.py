@@ -36,8 +36,15 @@ def parse_args():
     p.add_argument("--mode", choices=["train", "infer"], required=True)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", default="default",
-                   help="torch.set_num_threads(n), or 'default' to leave torch's own choice")
+                   help="n: torch.set_num_threads(n) and OpenBLAS's n threads; 'default': leave both")
     return p.parse_args()
+
+
+def openblas():
+    try:
+        return ctypes.CDLL("libopenblas.so.0")
+    except OSError:
+        return None
 
 
 def openblas_threads():
@@ -46,10 +53,8 @@ def openblas_threads():
     Debian's torch is built with BLAS=generic, so torch.set_num_threads() does not reach OpenBLAS:
     its GEMMs use OpenBLAS's own default (all cores) whatever torch.get_num_threads() says.
     """
-    try:
-        return ctypes.CDLL("libopenblas.so.0").openblas_get_num_threads()
-    except (OSError, AttributeError):
-        return None
+    lib = openblas()
+    return lib.openblas_get_num_threads() if lib and hasattr(lib, "openblas_get_num_threads") else None
 
 
 def cpu_capability():
@@ -111,6 +116,9 @@ def main():
     default_threads = torch.get_num_threads()
     if args.threads != "default":
         torch.set_num_threads(int(args.threads))
+        lib = openblas()
+        if lib and hasattr(lib, "openblas_set_num_threads"):
+            lib.openblas_set_num_threads(int(args.threads))
     module, x, target = build(args)
     info = {
         "framework": "pytorch",
