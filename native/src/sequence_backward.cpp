@@ -133,8 +133,8 @@ struct BackwardPass {
   }
 
   void run_steps(const float* dy) {
-    const ColumnSplit units = split_columns(H, k.gemm_nr);
-    const ColumnSplit states = split_columns(S, k.gemm_nr);
+    const ColumnSplit units = split_columns(H, k.gemm_nr, step_work(shape));
+    const ColumnSplit states = split_columns(S, k.gemm_nr, step_work(shape));
     for (int s = T - 1; s >= 0; --s) {
       const int t = time_at(shape, s);
       gather_step_gradient(t, dy);

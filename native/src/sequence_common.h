@@ -31,8 +31,15 @@ inline bool is_active(const SeqShape& shape, int t, int b) {
   return shape.lengths == nullptr || t < shape.lengths[b];
 }
 
+// Multiply-adds of one step's recurrent GEMM: the size that decides how many threads a step gets.
+inline double step_work(const SeqShape& shape) {
+  return double(shape.batch) * shape.gates() * shape.hidden * shape.state();
+}
+
 // Column ranges [begin, end) that split `count` columns into `parts` pieces whose starts are
-// multiples of `align` (the GEMM panel width).
+// multiples of `align` (the GEMM panel width). `work` is the region's total cost in multiply-adds:
+// a region too small to repay waking another thread (and waiting for it at the barrier, which on a
+// busy machine can cost far more than the work) runs on the calling thread alone.
 struct ColumnSplit {
   int count;
   int align;
@@ -40,7 +47,7 @@ struct ColumnSplit {
   int begin(int part) const;
   int end(int part) const { return part + 1 == parts ? count : begin(part + 1); }
 };
-ColumnSplit split_columns(int count, int align);
+ColumnSplit split_columns(int count, int align, double work);
 
 // Per-calling-thread scratch memory, reused across calls (64-byte aligned, grows, never shrinks).
 // Valid until the next scratch() call on the same thread.

@@ -29,6 +29,8 @@ struct ForwardPass {
   float* hn_cache;      // [T, B, H] GRU training only, else nullptr
   float* h_pre;         // training: [T, B, H]; inference: [B, H] (LSTM with projection)
   float* hh;            // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
+  const bool has_bias;
+  float* bias_x;        // [G·H] added to the input projection: b_ih (+ b_hh except GRU)
   float* bias_hh;       // [G·H] GRU's b_hh (zeros when bias=False)
   PackedMatrix w_hh_t[4];  // per gate block: W_hh[g]ᵀ [S, H]
   PackedMatrix w_hr_t;     // W_hrᵀ [H, P]
@@ -36,7 +38,7 @@ struct ForwardPass {
   ForwardPass(const SeqShape& s, const SeqWeights& weights, float* out, float* cache)
       : shape(s), w(weights), k(kernels()), T(s.steps), B(s.batch), I(s.input), H(s.hidden),
         S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0),
-        training(cache != nullptr), y(out) {
+        training(cache != nullptr), y(out), has_bias(weights.b_ih != nullptr) {
     allocate(cache);
   }
 
@@ -47,7 +49,7 @@ struct ForwardPass {
   float* h_pre_at(int t) const { return h_pre + (training ? static_cast<size_t>(t) * B * H : 0); }
 
   void allocate(float* cache) {
-    const size_t hh_size = shape.cell == Cell::Gru ? size_t(B) * GH + GH : 0;
+    const size_t hh_size = (shape.cell == Cell::Gru ? size_t(B) * GH : 0) + 2 * size_t(GH);
     if (training) {
       const CacheLayout L = cache_layout(shape);
       gates = cache + L.gates;
@@ -66,28 +68,20 @@ struct ForwardPass {
       hh = h_pre + size_t(B) * H;
       hn_cache = nullptr;
     }
-    bias_hh = hh + size_t(B) * GH;
+    bias_x = hh + (shape.cell == Cell::Gru ? size_t(B) * GH : 0);
+    bias_hh = bias_x + GH;
+    std::fill_n(bias_hh, GH, 0.0f);
   }
 
-  // gates = x · W_ihᵀ + b_ih (+ b_hh, except GRU which adds it inside the gate kernel).
+  // gates = x · W_ihᵀ (biases are added per step, while the step's slice is in cache). Bias
+  // vectors: bias_x = b_ih (+ b_hh, folded in except for GRU, whose kernel needs b_hn apart).
   void project_inputs(const float* x) {
-    const bool bias = w.b_ih != nullptr;
-    const bool fold_hh = bias && shape.cell != Cell::Gru;
-    if (bias) {
-      const int rows = T * B;
-      parallel_for(std::min(rows, num_threads() * 4), [&](int part) {
-        const int parts = std::min(rows, num_threads() * 4);
-        const int r0 = static_cast<int>(static_cast<long long>(rows) * part / parts);
-        const int r1 = static_cast<int>(static_cast<long long>(rows) * (part + 1) / parts);
-        for (int r = r0; r < r1; ++r) {
-          float* row = gates + static_cast<size_t>(r) * GH;
-          for (int j = 0; j < GH; ++j) row[j] = fold_hh ? w.b_ih[j] + w.b_hh[j] : w.b_ih[j];
-        }
-      });
-    }
-    sgemm(Trans::No, Trans::Yes, T * B, GH, I, x, I, w.w_ih, I, gates, GH, bias);
-    if (shape.cell == Cell::Gru) {
-      for (int j = 0; j < GH; ++j) bias_hh[j] = bias ? w.b_hh[j] : 0.0f;
+    sgemm(Trans::No, Trans::Yes, T * B, GH, I, x, I, w.w_ih, I, gates, GH, false);
+    if (!has_bias) return;
+    const bool gru = shape.cell == Cell::Gru;
+    for (int j = 0; j < GH; ++j) {
+      bias_x[j] = gru ? w.b_ih[j] : w.b_ih[j] + w.b_hh[j];
+      bias_hh[j] = gru ? w.b_hh[j] : 0.0f;
     }
   }
 
@@ -112,6 +106,7 @@ struct ForwardPass {
     float* h_new = h_slot(slot_after(shape, t));
     float* g_t = gates_at(t);
     const bool gru = shape.cell == Cell::Gru;
+    if (has_bias) add_bias_to_units(g_t, j0, j1);
     float* rec = gru ? hh : g_t;
     for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, w_hh_t[g], rec + g * H, GH, !gru);
     for (int b = 0; b < B; ++b) {
@@ -137,6 +132,17 @@ struct ForwardPass {
           break;
       }
       if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, h_out, sizeof(float) * n);
+    }
+  }
+
+  // g_t[b, g·H + j] += bias_x[g·H + j] for the units [j0, j1) of every gate and row.
+  void add_bias_to_units(float* g_t, int j0, int j1) const {
+    for (int b = 0; b < B; ++b) {
+      for (int g = 0; g < G; ++g) {
+        float* row = g_t + size_t(b) * GH + g * H;
+        const float* bias = bias_x + g * H;
+        for (int j = j0; j < j1; ++j) row[j] += bias[j];
+      }
     }
   }
 
@@ -172,8 +178,8 @@ struct ForwardPass {
   }
 
   void run_steps() {
-    const ColumnSplit units = split_columns(H, k.gemm_nr);
-    const ColumnSplit outputs = split_columns(S, k.gemm_nr);
+    const ColumnSplit units = split_columns(H, k.gemm_nr, step_work(shape));
+    const ColumnSplit outputs = split_columns(S, k.gemm_nr, step_work(shape));
     for (int s = 0; s < T; ++s) {
       const int t = time_at(shape, s);
       parallel_for(units.parts, [&](int part) { step_units(t, units.begin(part), units.end(part)); });

@@ -222,7 +222,10 @@ TEST(matches_scalar_on_awkward_sizes) {
 
 TEST(bitwise_deterministic_and_thread_count_invariant) {
   for (Cell cell : kCells) {
-    Case c{cell, 7, 9, 20, 67, cell == Cell::Lstm ? 19 : 0, true, true, true, {7, 1, 4, 0, 7, 6, 2, 3, 5}};
+    // Big enough per step (B·G·H·S multiply-adds) for the steps to be split across threads.
+    std::vector<int> lengths(33);
+    for (int b = 0; b < 33; ++b) lengths[b] = (b * 5) % 8;
+    Case c{cell, 7, 33, 20, 181, cell == Cell::Lstm ? 67 : 0, true, true, true, lengths};
     Problem p = make_problem(c, 900);
     const Result first = run(p);
     const Result second = run(p);
