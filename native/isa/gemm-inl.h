@@ -34,14 +34,18 @@ static inline typename V::T broadcast_a(const float* a_k, const typename V::T* a
 constexpr int kFloatsPerLine = 16;  // 64-byte cache lines
 constexpr int kBPrefetchSteps = 8;  // 4 and 16 measured the same; without: ~10% slower at 1024-2048
 
-// C [kGemmMR, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for one whole tile.
-static inline void gemm_full_tile(int k, const float* a_panel, const float* b_panel, float* c, int ldc,
-                                  bool accumulate) {
+// C [Rows, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for the first Rows ≤ kGemmMR rows of a
+// tile. Each element's sum is the same FMA sequence whatever Rows is, so results never depend on
+// where the tile boundaries fall; a short tile (small batch: B = 1 streaming, B = 16) does only its
+// own rows' work instead of a whole kGemmMR-row tile.
+template <int Rows>
+static inline void gemm_tile(int k, const float* a_panel, const float* b_panel, float* c, int ldc,
+                             bool accumulate) {
   using T = typename Vec::T;
   constexpr int kNR = kGemmNV * Vec::width;
-  T acc[kGemmMR][kGemmNV];
+  T acc[Rows][kGemmNV];
 #pragma GCC unroll 32
-  for (int i = 0; i < kGemmMR; ++i) {
+  for (int i = 0; i < Rows; ++i) {
     __builtin_prefetch(c + static_cast<long long>(i) * ldc, 1, 3);
     __builtin_prefetch(c + static_cast<long long>(i) * ldc + kNR - 1, 1, 3);
 #pragma GCC unroll 8
@@ -63,7 +67,7 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
       for (int q = 0; q < kAVecs; ++q) a_vecs[q] = Vec::load(a_panel + q * Vec::width);
     }
 #pragma GCC unroll 32
-    for (int i = 0; i < kGemmMR; ++i) {
+    for (int i = 0; i < Rows; ++i) {
       const T a = broadcast_a<Vec>(a_panel, a_vecs, i);
 #pragma GCC unroll 8
       for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::mul_add(a, b[v], acc[i][v]);
@@ -72,7 +76,7 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
     b_panel += kNR;
   }
 #pragma GCC unroll 32
-  for (int i = 0; i < kGemmMR; ++i) {
+  for (int i = 0; i < Rows; ++i) {
 #pragma GCC unroll 8
     for (int v = 0; v < kGemmNV; ++v) {
       float* dst = c + static_cast<long long>(i) * ldc + v * Vec::width;
@@ -81,19 +85,31 @@ static inline void gemm_full_tile(int k, const float* a_panel, const float* b_pa
   }
 }
 
-// C [m, n] (+)= (a_panel · b_panel)[0:m, 0:n], m ≤ kGemmMR, n ≤ nr. The packed panels are zero
-// padded, so an edge tile is computed whole into a local tile and only its valid corner is copied;
-// the sums are the same operations in the same order as a full tile's (results do not depend on
-// where the tile boundaries fall). With accumulate == false, C is never read.
+// gemm_tile<rows> for a run-time rows in [1, Rows].
+template <int Rows>
+static inline void gemm_rows(int rows, int k, const float* a_panel, const float* b_panel, float* c, int ldc,
+                             bool accumulate) {
+  if constexpr (Rows > 1) {
+    if (rows < Rows) {
+      gemm_rows<Rows - 1>(rows, k, a_panel, b_panel, c, ldc, accumulate);
+      return;
+    }
+  }
+  gemm_tile<Rows>(k, a_panel, b_panel, c, ldc, accumulate);
+}
+
+// C [m, n] (+)= (a_panel · b_panel)[0:m, 0:n], m ≤ kGemmMR, n ≤ nr. Only the m rows are computed; a
+// tile narrower than nr is computed into a local tile (the packed B panel is zero padded) and its
+// valid columns copied. With accumulate == false, C is never read.
 static void gemm_micro(int k, const float* a_panel, const float* b_panel, float* c, int ldc, int m, int n,
                        bool accumulate) {
   constexpr int kNR = kGemmNV * Vec::width;
-  if (m == kGemmMR && n == kNR) {
-    gemm_full_tile(k, a_panel, b_panel, c, ldc, accumulate);
+  if (n == kNR) {
+    gemm_rows<kGemmMR>(m, k, a_panel, b_panel, c, ldc, accumulate);
     return;
   }
   alignas(64) float tile[kGemmMR * kNR];
-  gemm_full_tile(k, a_panel, b_panel, tile, kNR, false);
+  gemm_rows<kGemmMR>(m, k, a_panel, b_panel, tile, kNR, false);
   for (int i = 0; i < m; ++i) {
     float* dst = c + static_cast<long long>(i) * ldc;
     const float* src = tile + i * kNR;
