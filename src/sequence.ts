@@ -86,8 +86,8 @@ export interface ForwardResult {
 
 /** What a backward pass returns (weight gradients are accumulated into `grads`). */
 export interface BackwardResult {
-  /** `[T, B, I]` gradient of the input. */
-  dInput: Float32Array;
+  /** `[T, B, I]` gradient of the input; null when `upstream.inputGrad` is false. */
+  dInput: Float32Array | null;
   /** `[B, S]` gradient of the initial hidden state. */
   dh0: Float32Array;
   /** `[B, H]` gradient of the initial cell state (LSTM only). */
@@ -113,7 +113,7 @@ export interface HiddenState {
 }
 
 /** Gradients flowing into an LSTM backward pass; missing ones are zeros. */
-export interface LstmUpstream {
+export interface LstmUpstream extends InputGradOption {
   /** `[T, B, S]` gradient of `output`. */
   dOutput?: Float32Array | null;
   /** `[B, S]` gradient of `hN`. */
@@ -122,8 +122,14 @@ export interface LstmUpstream {
   dcN?: Float32Array | null;
 }
 
+/** Whether backward computes the input gradient. */
+export interface InputGradOption {
+  /** Default true; false skips the `dInput` GEMM (e.g. a first layer whose input needs no gradient). */
+  inputGrad?: boolean;
+}
+
 /** Gradients flowing into a GRU or RNN backward pass; missing ones are zeros. */
-export interface HiddenUpstream {
+export interface HiddenUpstream extends InputGradOption {
   /** `[T, B, H]` gradient of `output`. */
   dOutput?: Float32Array | null;
   /** `[B, H]` gradient of `hN`. */
@@ -231,7 +237,8 @@ function backwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown,
   const dOutput = optionalArray(up.dOutput, 'dOutput', [['steps', s.steps], ['batch', s.batch], [s.stateName, s.state]], true, '');
   const dhN = optionalArray(up.dhN, 'dhN', [['batch', s.batch], [s.stateName, s.state]], true, '');
   const dcN = optionalArray(up.dcN, 'dcN', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', `cell is ${cell}`);
-  return [cell, nativeOpts, weights, x, c, g, { dOutput, dhN, dcN }];
+  const inputGrad = optionalBool(up.inputGrad, 'inputGrad', true);
+  return [cell, nativeOpts, weights, x, c, g, { dOutput, dhN, dcN, inputGrad }];
 }
 
 // Keeps the contract's shape: cN/dc0 only for LSTM (the binding already omits them otherwise).

@@ -99,6 +99,33 @@ describe('async forms', () => {
   });
 });
 
+describe('inputGrad: false', () => {
+  it.each(['lstm', 'gru', 'rnn_relu'] as const)('%s: skips dInput only; every other gradient is bitwise the same', async (cell) => {
+    const p = problem(cell, 6, 4, 9, 11, { lengths: [6, 2, 0, 5] });
+    const api = API[cell];
+    const fwd = api.forward(p.opts, p.w, p.input, { training: true });
+    const gAll = p.grads(), gSkip = p.grads(), gAsync = p.grads();
+    const all = api.backward(p.opts, p.w, p.input, fwd.cache!, gAll, { dOutput: p.dOutput });
+    const skip = api.backward(p.opts, p.w, p.input, fwd.cache!, gSkip, { dOutput: p.dOutput, inputGrad: false });
+    const skipAsync = await api.backwardAsync(p.opts, p.w, p.input, fwd.cache!, gAsync, { dOutput: p.dOutput, inputGrad: false });
+    expect(all.dInput?.length).toBe(6 * 4 * 9);
+    expect(skip.dInput).toBeNull();
+    expect(skipAsync.dInput).toBeNull();
+    expect(skip.dh0).toEqual(all.dh0);
+    expect(gSkip).toEqual(gAll);
+    expect(gAsync).toEqual(gAll);
+  });
+
+  it('rejects a non-boolean inputGrad in TS and in C++ alike', () => {
+    const p = problem('gru', 2, 1, 3, 4);
+    const fwd = rnnkit.gruForward(p.opts, p.w, p.input, { training: true });
+    expect(() => rnnkit.gruBackward(p.opts, p.w, p.input, fwd.cache!, p.grads(), { inputGrad: 1 as never }))
+      .toThrow(new TypeError('Expected boolean for inputGrad but received 1 of type number'));
+    expect(() => native.sequenceBackward('gru', p.opts, p.w, p.input, fwd.cache, p.grads(), { inputGrad: 'no' }))
+      .toThrow(new TypeError('Expected boolean for inputGrad but received no of type string'));
+  });
+});
+
 describe('zero-copy views', () => {
   it('arrays with a byteOffset are read and written in place', () => {
     const p = problem('gru', 4, 3, 5, 6);

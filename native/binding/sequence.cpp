@@ -245,8 +245,8 @@ rnnkit::SeqGrads Writable(const WeightPtrs& g) {
           const_cast<float*>(g.b_hh), const_cast<float*>(g.w_hr)};
 }
 
-// sequenceBackward(cell, opts, weights, input, cache, grads, upstream?: {dOutput?, dhN?, dcN?})
-// → {dInput [T,B,I], dh0 [B,S], dc0? [B,H] (LSTM)}; grads accumulated (+=).
+// sequenceBackward(cell, opts, weights, input, cache, grads, upstream?: {dOutput?, dhN?, dcN?, inputGrad?})
+// → {dInput [T,B,I] (null when inputGrad is false), dh0 [B,S], dc0? [B,H] (LSTM)}; grads accumulated (+=).
 bool PrepareBackward(const Napi::CallbackInfo& info, const char* name, BackwardCall* call,
                      Napi::Object* result) {
   Napi::Env env = info.Env();
@@ -272,8 +272,10 @@ bool PrepareBackward(const Napi::CallbackInfo& info, const char* name, BackwardC
       !GetOptionalArray(upstream, "dcN", "dcN", CellDims(s), lstm, not_lstm, &a, &call->dc_n)) {
     return false;
   }
+  bool input_grad = true;
+  if (!ToOptionalBool(upstream.Get("inputGrad"), "inputGrad", true, &input_grad)) return false;
   *result = Napi::Object::New(env);
-  result->Set("dInput", NewArray(env, Count(InputDims(s)), &call->dx));
+  result->Set("dInput", input_grad ? NewArray(env, Count(InputDims(s)), &call->dx) : env.Null());
   result->Set("dh0", NewArray(env, Count(HiddenDims(s)), &call->dh0));
   if (lstm) result->Set("dc0", NewArray(env, Count(CellDims(s)), &call->dc0));
   return !env.IsExceptionPending();

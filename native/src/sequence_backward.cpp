@@ -148,7 +148,7 @@ struct BackwardPass {
 
   void weight_gradients(const SeqGrads& grads, float* dx, const float* x) {
     const int rows = T * B;
-    sgemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
+    if (dx) sgemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
     sgemm(Trans::Yes, Trans::No, GH, I, rows, dgates, GH, x, I, grads.w_ih, I, true);
     const float* h_prev_all = h_slot(shape.reverse ? 1 : 0);
     sgemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);

@@ -154,7 +154,7 @@ function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
       biasHh: weights.biasHh ? new Float32Array(weights.biasHh.length) : null,
       weightHr: weights.weightHr ? new Float32Array(weights.weightHr.length) : null,
     };
-    const upstream = { dOutput: stash.dOutput, dhN, dcN: stash.dcN };
+    const upstream = { dOutput: stash.dOutput, dhN, dcN: stash.dcN, inputGrad: x.requiresGrad };
     stash.dOutput = null;
     stash.dcN = null;
     return [[opts, weights, x.data, cache, grads, upstream], grads];

@@ -59,7 +59,7 @@ void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, floa
                       const float* x, const float* h0, const float* c0, float* cache);
 
 // Sequence backward (BPTT) from the cache of a training-mode forward with the same arguments.
-//   dx    [T, B, I]  written
+//   dx    [T, B, I]  written; nullptr = not needed (skips its GEMM)
 //   dh0   [B, S]     written
 //   dc0   [B, H]     written (LSTM only, else ignored)
 //   grads            accumulated (+=)
