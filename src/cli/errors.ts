@@ -1,0 +1,62 @@
+/**
+ * User errors of the `rnnkit` command: a bad flag value, a missing or malformed file. They are
+ * printed as one `rnnkit: <message>` line and exit non-zero, without a stack trace; any other error
+ * is a bug (or an environment problem such as a missing addon) and is printed with its stack when
+ * `RNNKIT_DEBUG=1`.
+ * @module
+ */
+
+/** Exit code of a user error (bad flags, bad input files). */
+export const EXIT_USAGE = 2;
+/** Exit code of anything else that went wrong. */
+export const EXIT_FAILURE = 1;
+
+/** An error the user can fix; its message says what is wrong. */
+export class CliError extends Error {
+  constructor(message: string, readonly exitCode: number = EXIT_USAGE) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+/** `RNNKIT_DEBUG=1` (or any non-empty value but 0): print stacks. */
+export function debugEnabled(): boolean {
+  const value = process.env.RNNKIT_DEBUG;
+  return value !== undefined && value !== '' && value !== '0';
+}
+
+/** The message of a Node file-system error in words: `no such file`, `permission denied`, … */
+export function describeFsError(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  switch (code) {
+    case 'ENOENT': return 'no such file';
+    case 'EACCES':
+    case 'EPERM': return 'permission denied';
+    case 'EISDIR': return 'is a directory, not a file';
+    case 'ENOTDIR': return 'a part of the path is not a directory';
+    case 'EMFILE': return 'too many open files';
+    default: return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/**
+ * Prints an error the way the CLI reports it and returns the exit code: a {@link CliError} or an
+ * error from the library's argument validation as one line, anything else with its stack under
+ * RNNKIT_DEBUG (and a hint to set it otherwise).
+ */
+export function reportError(error: unknown, stderr: NodeJS.WritableStream = process.stderr): number {
+  const debug = debugEnabled();
+  if (error instanceof CliError) {
+    stderr.write(`rnnkit: ${error.message}\n`);
+    if (debug && error.stack) stderr.write(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  stderr.write(`rnnkit: ${message}\n`);
+  if (debug) {
+    if (error instanceof Error && error.stack) stderr.write(`${error.stack}\n`);
+  } else {
+    stderr.write('(set RNNKIT_DEBUG=1 to see where it happened)\n');
+  }
+  return EXIT_FAILURE;
+}

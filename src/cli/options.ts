@@ -1,0 +1,174 @@
+/**
+ * Declared options of the CLI commands, read from the command line or a JSON config file, checked
+ * in one place so both say the same thing about a bad value:
+ *
+ *   --epochs must be a positive integer, got 'abc'
+ *   "epochs" in cfg.json must be a positive integer, got "abc"
+ *
+ * Commander parses the flags (unknown flags, missing values, --help); it keeps every value as the
+ * string it was given, and {@link resolveOptions} converts and validates them here, after merging
+ * with the config file (flags win over the file, the file over the defaults).
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { CliError, describeFsError } from './errors.js';
+
+/** What an option's value must be. `inputFile`/`outputFile` are paths (relative ones in a config file are resolved from its folder). */
+export type OptionKind =
+  | 'positiveInt' | 'nonNegativeInt' | 'int' | 'positiveNumber' | 'number' | 'probability' | 'fraction'
+  | 'string' | 'inputFile' | 'outputFile' | 'boolean' | readonly string[];
+
+/** One option: its flag as commander spells it (`--seq-len <n>`), what it means, its kind and default. */
+export interface OptionSpec {
+  flag: string;
+  description: string;
+  kind: OptionKind;
+  default?: string | number | boolean;
+  required?: boolean;
+}
+
+/** A parsed config file: its values by option key, and where it is (for messages and relative paths). */
+export interface ConfigFile {
+  file: string;
+  values: Record<string, unknown>;
+}
+
+/** The option's key: commander's camelCase attribute name of its long flag (`--seq-len` → `seqLen`). */
+export function optionKey(spec: OptionSpec): string {
+  const long = /--([a-z0-9-]+)/i.exec(spec.flag);
+  if (!long) throw new Error(`option flag without a long name: ${spec.flag}`);
+  return long[1].replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+}
+
+const longFlag = (spec: OptionSpec): string => `--${/--([a-z0-9-]+)/i.exec(spec.flag)![1]}`;
+
+function kindWords(kind: OptionKind): string {
+  if (typeof kind !== 'string') return `one of ${kind.join(', ')}`;
+  switch (kind) {
+    case 'positiveInt': return 'a positive integer';
+    case 'nonNegativeInt': return 'an integer >= 0';
+    case 'int': return 'an integer';
+    case 'positiveNumber': return 'a positive number';
+    case 'number': return 'a number';
+    case 'probability': return 'a number in [0, 1)';
+    case 'fraction': return 'a number between 0 and 1 (exclusive)';
+    case 'boolean': return 'true or false';
+    default: return 'a non-empty string';
+  }
+}
+
+function asNumber(value: unknown): number {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  return Number.NaN;
+}
+
+/** The value converted to the option's kind, or undefined when it is not one. */
+function convert(value: unknown, kind: OptionKind): unknown {
+  if (typeof kind !== 'string') return typeof value === 'string' && kind.includes(value) ? value : undefined;
+  if (kind === 'boolean') {
+    if (typeof value === 'boolean') return value;
+    return value === 'true' ? true : value === 'false' ? false : undefined;
+  }
+  if (kind === 'string' || kind === 'inputFile' || kind === 'outputFile') return typeof value === 'string' && value !== '' ? value : undefined;
+  const n = asNumber(value);
+  if (!Number.isFinite(n)) return undefined;
+  const ok = {
+    positiveInt: Number.isInteger(n) && n > 0,
+    nonNegativeInt: Number.isInteger(n) && n >= 0,
+    int: Number.isInteger(n),
+    positiveNumber: n > 0,
+    number: true,
+    probability: n >= 0 && n < 1,
+    fraction: n > 0 && n < 1,
+  }[kind];
+  return ok ? n : undefined;
+}
+
+/** Declares the options on a commander command (values stay strings; defaults are shown in --help, applied by resolveOptions). */
+export function addOptions(command: Command, specs: readonly OptionSpec[]): Command {
+  for (const spec of specs) {
+    const shown = spec.default === undefined || spec.kind === 'boolean' ? '' : ` (default: ${spec.default})`;
+    const choices = typeof spec.kind !== 'string' ? ` (${spec.kind.join(' | ')})` : '';
+    command.option(spec.flag, `${spec.description}${choices}${shown}${spec.required ? ' (required)' : ''}`);
+  }
+  return command;
+}
+
+/**
+ * The options' values: from the command line, else the config file, else the default; converted
+ * and checked. Throws a {@link CliError} naming the flag (or config key) and the bad value.
+ */
+export function resolveOptions(specs: readonly OptionSpec[], cli: Record<string, unknown>, config: ConfigFile | null = null): Record<string, unknown> {
+  const result: Record<string, unknown> = {};
+  for (const spec of specs) {
+    const key = optionKey(spec);
+    const fromCli = cli[key] !== undefined;
+    const fromConfig = !fromCli && config !== null && config.values[key] !== undefined;
+    const raw = fromCli ? cli[key] : fromConfig ? config!.values[key] : spec.default;
+    if (raw === undefined) {
+      if (spec.required) {
+        throw new CliError(`${longFlag(spec)} is required: ${spec.description}${config ? ` (or "${key}" in ${config.file})` : ''}`);
+      }
+      continue;
+    }
+    const value = convert(raw, spec.kind);
+    if (value === undefined) {
+      const where = fromConfig ? `"${key}" in ${config!.file}` : longFlag(spec);
+      const got = fromConfig ? JSON.stringify(raw) : `'${String(raw)}'`;
+      throw new CliError(`${where} must be ${kindWords(spec.kind)}, got ${got}`);
+    }
+    const isPath = spec.kind === 'inputFile' || spec.kind === 'outputFile';
+    result[key] = isPath && fromConfig ? path.resolve(path.dirname(config!.file), value as string) : value;
+  }
+  return result;
+}
+
+// Levenshtein distance, for "did you mean" on config keys.
+function distance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
+ * Reads a JSON config file: an object whose keys are option names in camelCase (`seqLen`) or as
+ * flags (`seq-len`). `extraKeys` are keys the caller handles itself (e.g. `task`).
+ */
+export function loadConfig(file: string, specs: readonly OptionSpec[], extraKeys: readonly string[] = []): ConfigFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new CliError(`cannot read config file '${file}': ${describeFsError(error)}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (error) {
+    throw new CliError(`config file '${file}' is not valid JSON: ${(error as Error).message}`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new CliError(`config file '${file}' must hold a JSON object ({"input": ..., "epochs": ...}), got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`);
+  }
+  const known = [...specs.map(optionKey).filter((key) => key !== 'config'), ...extraKeys];
+  const values: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(parsed)) {
+    const key = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+    if (!known.includes(key)) {
+      const closest = known.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best), known[0]);
+      const hint = distance(key, closest) <= 2 ? ` (did you mean "${closest}"?)` : '';
+      throw new CliError(`unknown key "${name}" in config file '${file}'${hint}; known keys: ${known.join(', ')}`);
+    }
+    values[key] = value;
+  }
+  return { file, values };
+}

@@ -1,0 +1,133 @@
+/**
+ * The `rnnkit` command: commander program with the subcommands train (text | classify | forecast),
+ * generate, forecast, info and bench. {@link main} runs it and turns every failure into a message
+ * and an exit code (see src/cli/errors.ts).
+ * @module
+ */
+import { Command, CommanderError } from 'commander';
+import { setNumThreads } from '../runtime.js';
+import { BENCH_CONFIGS, runBench } from './bench.js';
+import { CliError, EXIT_USAGE, reportError } from './errors.js';
+import { runForecast, type ForecastCliOptions } from './forecast.js';
+import { packageVersion, runInfo } from './info.js';
+import { addOptions, resolveOptions, type OptionSpec } from './options.js';
+import { consoleOutput, type Output } from './output.js';
+import { runGenerate, type GenerateCliOptions } from './text.js';
+import { addTrainCommand, checkFiles, THREADS_OPTION } from './train.js';
+
+const GENERATE_OPTIONS: OptionSpec[] = [
+  { flag: '--model <file>', description: "a text model from 'rnnkit train text'", kind: 'inputFile', required: true },
+  { flag: '--prompt <text>', description: 'text the model reads first (default: a newline)', kind: 'string' },
+  { flag: '--length <n>', description: 'characters to generate', kind: 'positiveInt', default: 200 },
+  { flag: '--temperature <t>', description: 'sampling temperature: < 1 safer, > 1 wilder, 0 = always the likeliest', kind: 'number', default: 1 },
+  { flag: '--top-k <k>', description: 'sample among the k likeliest characters only (default: all)', kind: 'positiveInt' },
+  { flag: '--seed <n>', description: 'seed of the draws: the same seed gives the same text', kind: 'nonNegativeInt' },
+  THREADS_OPTION,
+];
+
+const FORECAST_OPTIONS: OptionSpec[] = [
+  { flag: '--model <file>', description: "a forecasting model from 'rnnkit train forecast'", kind: 'inputFile', required: true },
+  { flag: '--input <file>', description: 'the series (CSV, same columns as in training)', kind: 'inputFile', required: true },
+  { flag: '--horizon <n>', description: 'steps to forecast', kind: 'positiveInt', default: 28 },
+  { flag: '--column <names>', description: 'value column(s) (default: those the model was trained on)', kind: 'string' },
+  { flag: '--backtest', description: 'forecast the last --horizon steps of the file instead and compare with the truth and baselines', kind: 'boolean' },
+  { flag: '--plot <file>', description: 'also draw the forecast as SVG', kind: 'outputFile' },
+  { flag: '--output <file>', description: 'write the forecast CSV there instead of stdout', kind: 'outputFile' },
+  THREADS_OPTION,
+];
+
+const BENCH_OPTIONS: OptionSpec[] = [
+  { flag: '--config <names>', description: `configurations, comma-separated, or all: ${Object.keys(BENCH_CONFIGS).join(', ')}`, kind: 'string', default: 'S,M,stream' },
+  { flag: '--cell <cell>', description: 'only this cell (M has lstm, gru and rnn)', kind: ['lstm', 'gru', 'rnn', 'all'], default: 'all' },
+  { flag: '--seconds <s>', description: 'time per measurement', kind: 'positiveNumber', default: 0.5 },
+  { flag: '--seed <n>', description: 'seed of the random weights and data', kind: 'nonNegativeInt', default: 0 },
+  { flag: '--json', description: 'print the results as JSON', kind: 'boolean' },
+  THREADS_OPTION,
+];
+
+/** Resolves a command's options, checks its files, applies --threads. */
+function prepare(specs: readonly OptionSpec[], cli: Record<string, unknown>): Record<string, unknown> {
+  const values = resolveOptions(specs, cli);
+  checkFiles(specs, values);
+  if (values.threads !== undefined) setNumThreads(values.threads as number);
+  return values;
+}
+
+function checkBenchConfigs(names: string): void {
+  if (names === 'all') return;
+  for (const name of names.split(',').map((n) => n.trim())) {
+    if (!(name in BENCH_CONFIGS) && !(name.toUpperCase() in BENCH_CONFIGS)) {
+      throw new CliError(`--config must be a comma-separated list of ${Object.keys(BENCH_CONFIGS).join(', ')} or all, got '${names}'`);
+    }
+  }
+}
+
+/** The whole program; `output` receives the commands' lines (stdout by default). */
+export function buildProgram(output: Output = consoleOutput()): Command {
+  const program = new Command('rnnkit')
+    .description('Recurrent neural networks (RNN, LSTM, GRU) for Node.js: train, generate, forecast, inspect, benchmark.')
+    .version(packageVersion(), '-V, --version', 'print the version')
+    .showSuggestionAfterError()
+    .showHelpAfterError("(add --help for usage)")
+    .configureHelp({ sortSubcommands: false, showGlobalOptions: false })
+    .addHelpText('after', `
+Examples:
+  rnnkit train text --input corpus.txt --epochs 2 --out lm.safetensors
+  rnnkit generate --model lm.safetensors --prompt "The " --length 300 --temperature 0.8 --top-k 10 --seed 1
+  rnnkit train classify --input data.csv --features 3
+  rnnkit train forecast --input series.csv --column value --holdout 28 --plot backtest.svg
+  rnnkit forecast --model model.safetensors --input series.csv --horizon 28 --plot forecast.svg
+  rnnkit info
+  rnnkit bench --config M
+
+Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack traces.`);
+
+  addTrainCommand(program, output);
+
+  addOptions(program.command('generate').summary('sample text from a model trained with rnnkit train text')
+    .description('Generate text with a character-level language model: the prompt, then what the model writes after it.'), GENERATE_OPTIONS)
+    .addHelpText('after', '\nExample:\n  rnnkit generate --model lm.safetensors --prompt "The " --length 200 --temperature 0.8 --top-k 10 --seed 1')
+    .action((cli: Record<string, unknown>) => { runGenerate(prepare(GENERATE_OPTIONS, cli) as unknown as GenerateCliOptions, output); });
+
+  addOptions(program.command('forecast').summary('forecast a CSV series with a model trained with rnnkit train forecast')
+    .description('Forecast the steps after the end of a series (printed as CSV), or backtest on its last steps.'), FORECAST_OPTIONS)
+    .addHelpText('after', '\nExample:\n  rnnkit forecast --model forecaster.safetensors --input series.csv --horizon 28 --plot forecast.svg')
+    .action((cli: Record<string, unknown>) => { runForecast(prepare(FORECAST_OPTIONS, cli) as unknown as ForecastCliOptions, output); });
+
+  program.command('info').summary('version, instruction set, threads, N-API, addon')
+    .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')
+    .option('--json', 'print as JSON')
+    .action((options: { json?: boolean }) => runInfo(options, output));
+
+  addOptions(program.command('bench').summary('quick benchmark: training and inference tokens/s')
+    .description('Benchmark training steps (forward + MSE + backward + Adam) and inference through the public API on the\n'
+      + 'design\'s §8 configurations: S = LSTM 32→64 B16 T50; M = LSTM/GRU/RNN 128→256 B64 T100; L = LSTM 512→1024\n'
+      + 'B128 T50; stream = LSTM 128→256 one step at B1 with carried state.'), BENCH_OPTIONS)
+    .action((cli: Record<string, unknown>) => {
+      const values = prepare(BENCH_OPTIONS, cli);
+      checkBenchConfigs(values.config as string);
+      runBench(values as { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output);
+    });
+
+  for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.exitOverride();
+  return program;
+}
+
+/** Runs the command line (`argv` as process.argv) and returns the exit code. */
+export async function main(argv: readonly string[] = process.argv, output?: Output): Promise<number> {
+  const program = buildProgram(output);
+  if (argv.length <= 2) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv]);
+    return 0;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (['commander.helpDisplayed', 'commander.help', 'commander.version'].includes(error.code)) return 0;
+      return error.exitCode === 0 ? 0 : EXIT_USAGE; // commander printed the message already
+    }
+    return reportError(error);
+  }
+}

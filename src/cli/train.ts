@@ -1,0 +1,179 @@
+/**
+ * `rnnkit train <task>` and `rnnkit train --config cfg.json`: the options of each task, read from
+ * flags or a JSON config file (flags win), checked, then handed to the task's runner.
+ * @module
+ */
+import type { Command } from 'commander';
+import { setNumThreads } from '../runtime.js';
+import { CLASSIFY_FORMAT, trainClassify, type ClassifyOptions } from './classify.js';
+import { CliError } from './errors.js';
+import { checkInputFile, checkOutputFile } from './files.js';
+import { CALENDAR_FEATURES, trainForecast, type TrainForecastCliOptions } from './forecast.js';
+import { addOptions, loadConfig, optionKey, resolveOptions, type ConfigFile, type OptionSpec } from './options.js';
+import type { Output } from './output.js';
+import { trainText, type TrainTextCliOptions } from './text.js';
+
+/** Options every command that computes takes. */
+export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 'native threads (default: the cores available)', kind: 'positiveInt' };
+
+const CONFIG_OPTION: OptionSpec = { flag: '--config <file>', description: 'read options from a JSON file (flags given too win)', kind: 'inputFile' };
+
+/** Training options most tasks share. */
+function trainingOptions(defaults: { epochs: number; batchSize: number; lr: number; hidden: number; layers: number }): OptionSpec[] {
+  return [
+    { flag: '--cell <cell>', description: 'recurrent cell', kind: ['lstm', 'gru'], default: 'lstm' },
+    { flag: '--hidden <n>', description: 'hidden units per recurrent layer', kind: 'positiveInt', default: defaults.hidden },
+    { flag: '--layers <n>', description: 'stacked recurrent layers', kind: 'positiveInt', default: defaults.layers },
+    { flag: '--dropout <p>', description: 'dropout between recurrent layers', kind: 'probability', default: 0 },
+    { flag: '--epochs <n>', description: 'passes over the training data', kind: 'positiveInt', default: defaults.epochs },
+    { flag: '--batch-size <n>', description: 'sequences per optimizer step', kind: 'positiveInt', default: defaults.batchSize },
+    { flag: '--lr <rate>', description: 'learning rate (Adam)', kind: 'positiveNumber', default: defaults.lr },
+    { flag: '--clip <norm>', description: 'clip the gradient norm to this', kind: 'positiveNumber', default: 1 },
+    { flag: '--seed <n>', description: 'seed of initialization, shuffling and sampling', kind: 'nonNegativeInt', default: 0 },
+  ];
+}
+
+/** One `rnnkit train` task: its options, help and runner. */
+interface TrainTask {
+  summary: string;
+  help: string;
+  options: OptionSpec[];
+  run(values: Record<string, unknown>, output: Output): Promise<unknown>;
+}
+
+export const TRAIN_TASKS: Record<string, TrainTask> = {
+  text: {
+    summary: 'character-level language model on a text file (Embedding → LSTM/GRU → Linear, truncated BPTT)',
+    help: `
+The end of the text (--val-split) is held out to report bits per character after every epoch
+(compare with the unigram baseline printed first). After training the model is saved and a sample
+is printed; generate more with 'rnnkit generate --model <out>'.
+
+Example:
+  rnnkit train text --input corpus.txt --epochs 3 --hidden 256 --layers 2 --out lm.safetensors`,
+    options: [
+      { flag: '--input <file>', description: 'the training text (UTF-8)', kind: 'inputFile', required: true },
+      { flag: '--out <file>', description: 'where to save the model (safetensors)', kind: 'outputFile', default: 'model.safetensors' },
+      { flag: '--val-split <fraction>', description: 'share of the text, from its end, held out for validation (0 = none)', kind: 'probability', default: 0.1 },
+      ...trainingOptions({ epochs: 1, batchSize: 32, lr: 3e-3, hidden: 256, layers: 2 }),
+      { flag: '--embedding <n>', description: 'character embedding size', kind: 'positiveInt', default: 64 },
+      { flag: '--seq-len <n>', description: 'characters per training window', kind: 'positiveInt', default: 256 },
+      { flag: '--bptt <n>', description: 'truncated-BPTT chunk: an optimizer step every n characters of a window', kind: 'positiveInt', default: 64 },
+      { flag: '--sample <n>', description: 'characters of sample text to print after training (0 = none)', kind: 'nonNegativeInt', default: 200 },
+      { flag: '--temperature <t>', description: 'temperature of the sample', kind: 'positiveNumber', default: 0.8 },
+    ],
+    run: (values, output) => trainText(values as unknown as TrainTextCliOptions, output),
+  },
+  classify: {
+    summary: 'sequence classification from a CSV file (LSTM/GRU → Linear on the last state)',
+    help: `${CLASSIFY_FORMAT}
+
+A random --val-split of the rows (seeded) reports validation accuracy after every epoch, beside the
+majority-class baseline. Features are standardized with the training rows' mean and std; the saved
+file holds the weights (PyTorch names) and, in its metadata, the classes and the scaling.
+
+Example:
+  rnnkit train classify --input gestures.csv --features 3 --epochs 20 --out classifier.safetensors`,
+    options: [
+      { flag: '--input <file>', description: 'the CSV file (format below)', kind: 'inputFile', required: true },
+      { flag: '--out <file>', description: 'where to save the model (safetensors)', kind: 'outputFile', default: 'model.safetensors' },
+      { flag: '--features <n>', description: 'features per time step', kind: 'positiveInt', default: 1 },
+      { flag: '--steps <n>', description: 'time steps per sequence (default: from the row length; checked when given)', kind: 'positiveInt' },
+      { flag: '--val-split <fraction>', description: 'share of the rows held out for validation (0 = none)', kind: 'probability', default: 0.2 },
+      ...trainingOptions({ epochs: 10, batchSize: 32, lr: 1e-2, hidden: 64, layers: 1 }),
+    ],
+    run: (values, output) => trainClassify(values as unknown as ClassifyOptions, output),
+  },
+  forecast: {
+    summary: 'time-series forecasting from a CSV column (LSTM/GRU → Linear, multi-step with carried state)',
+    help: `
+CSV: one row per time step, in time order; a header row names the columns (without one, name
+columns by position: --column 2). The model reads windows of --window steps and predicts the next
+value; forecasts of several steps feed each prediction back in. With --holdout N the last N steps
+are held out: the model forecasts them and is compared (MAE, RMSE) with the naive (last value) and
+seasonal-naive baselines; --plot draws that comparison as SVG. With --date-column and --calendar
+the model also sees calendar features of the step it predicts (e.g. dayOfWeek for daily data).
+
+Example:
+  rnnkit train forecast --input births.csv --column births --date-column date --calendar dayOfWeek \\
+    --holdout 28 --window 56 --epochs 10 --plot backtest.svg --out forecaster.safetensors`,
+    options: [
+      { flag: '--input <file>', description: 'the CSV file', kind: 'inputFile', required: true },
+      { flag: '--column <names>', description: 'value column(s) to forecast, by header name or 1-based position, comma-separated (default: the last column)', kind: 'string' },
+      { flag: '--date-column <name>', description: 'column of dates (for --calendar and dated forecasts)', kind: 'string' },
+      { flag: '--calendar <features>', description: `calendar covariates from the dates, comma-separated: ${CALENDAR_FEATURES.join(', ')}`, kind: 'string' },
+      { flag: '--out <file>', description: 'where to save the model (safetensors)', kind: 'outputFile', default: 'model.safetensors' },
+      { flag: '--window <n>', description: 'steps the model reads per training sample (and warm-up before forecasting)', kind: 'positiveInt', default: 28 },
+      { flag: '--holdout <n>', description: 'hold out the last n steps to compare the forecast with baselines (0 = train on all)', kind: 'nonNegativeInt', default: 0 },
+      { flag: '--season <n>', description: 'season of the seasonal-naive baseline (default: 7 for daily, 12 for monthly dates)', kind: 'positiveInt' },
+      { flag: '--plot <file>', description: 'SVG of the held-out forecast vs truth (with --holdout)', kind: 'outputFile' },
+      ...trainingOptions({ epochs: 10, batchSize: 64, lr: 3e-3, hidden: 64, layers: 1 }),
+    ],
+    run: (values, output) => trainForecast(values as unknown as TrainForecastCliOptions, output),
+  },
+};
+
+/** Checks files before the (long) work starts: inputs readable, outputs writable. */
+export function checkFiles(specs: readonly OptionSpec[], values: Record<string, unknown>): void {
+  for (const spec of specs) {
+    const value = values[optionKey(spec)];
+    if (typeof value !== 'string') continue;
+    if (spec.kind === 'inputFile') checkInputFile(value);
+    if (spec.kind === 'outputFile') checkOutputFile(value);
+  }
+}
+
+/** Resolves the task's options (flags over config over defaults), applies --threads, runs the task. */
+async function runTask(name: string, cli: Record<string, unknown>, config: ConfigFile | null, output: Output): Promise<void> {
+  const task = TRAIN_TASKS[name];
+  const specs = [...task.options, THREADS_OPTION];
+  const values = resolveOptions(specs, cli, config);
+  checkFiles(specs, values);
+  if (values.threads !== undefined) setNumThreads(values.threads as number);
+  await task.run(values, output);
+}
+
+function taskOfConfig(config: ConfigFile, expected?: string): string {
+  const task = config.values.task;
+  if (expected !== undefined) {
+    if (task !== undefined && task !== expected) throw new CliError(`"task" in ${config.file} is ${JSON.stringify(task)}, but the command is 'rnnkit train ${expected}'`);
+    return expected;
+  }
+  if (task === undefined) throw new CliError(`${config.file} needs a "task" (${Object.keys(TRAIN_TASKS).join(', ')}) when no task is given on the command line`);
+  if (typeof task !== 'string' || !(task in TRAIN_TASKS)) throw new CliError(`"task" in ${config.file} must be one of ${Object.keys(TRAIN_TASKS).join(', ')}, got ${JSON.stringify(task)}`);
+  return task;
+}
+
+/** Adds `train` and its task subcommands to the program. */
+export function addTrainCommand(program: Command, output: Output): void {
+  const train = program.command('train')
+    .summary('train a model: text, classify or forecast')
+    .description('Train a model on a file and save it (safetensors). Choose a task, or give a JSON config with a "task" key.')
+    .option(CONFIG_OPTION.flag, 'JSON file with "task" and the task\'s options, e.g. {"task": "text", "input": "corpus.txt", "epochs": 2}')
+    .addHelpText('after', `
+Config file: option names as keys, camelCase or as flags ("seqLen" or "seq-len"); relative paths
+are relative to the config file. Flags given on the command line win over the file:
+  rnnkit train --config cfg.json
+  rnnkit train text --config cfg.json --epochs 5`)
+    .action(async (options: { config?: string }) => {
+      if (options.config === undefined) {
+        train.outputHelp({ error: true });
+        throw new CliError(`choose a task (rnnkit train ${Object.keys(TRAIN_TASKS).join('|')} ...) or give --config <file>`);
+      }
+      const anyTask = loadConfig(options.config, Object.values(TRAIN_TASKS).flatMap((t) => t.options).concat(THREADS_OPTION), ['task']);
+      const name = taskOfConfig(anyTask);
+      await runTask(name, {}, loadConfig(options.config, [...TRAIN_TASKS[name].options, THREADS_OPTION], ['task']), output);
+    });
+
+  for (const [name, task] of Object.entries(TRAIN_TASKS)) {
+    const command = train.command(name).summary(task.summary).description(`Train: ${task.summary}.`);
+    addOptions(command, [...task.options, THREADS_OPTION, CONFIG_OPTION]);
+    command.addHelpText('after', task.help);
+    command.action(async (cli: Record<string, unknown>) => {
+      const specs = [...task.options, THREADS_OPTION];
+      const config = typeof cli.config === 'string' ? loadConfig(cli.config, specs, ['task']) : null;
+      if (config) taskOfConfig(config, name);
+      await runTask(name, cli, config, output);
+    });
+  }
+}
