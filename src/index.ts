@@ -21,3 +21,5 @@ export {
 } from './train/checkpoint.js';
 export * from './data/index.js';
 export * from './train/index.js';
+export * as forecast from './tasks/forecast.js';
+export * as svg from './tasks/svg.js';
