@@ -23,3 +23,4 @@ export * from './data/index.js';
 export * from './train/index.js';
 export * as forecast from './tasks/forecast.js';
 export * as svg from './tasks/svg.js';
+export * as text from './tasks/text.js';
