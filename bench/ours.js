@@ -9,7 +9,8 @@
 //
 // Modes (same work as the PyTorch side):
 //   train  forward (training: true) + MSE loss and its gradient dOutput = 2(output − target)/N in JS
-//          + backward (dhN zero), weight gradients zeroed every iteration
+//          + backward (dhN zero, no dInput: x needs no gradient, as in PyTorch), weight gradients
+//          zeroed every iteration
 //   infer  forward (training: false)
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
@@ -114,7 +115,8 @@ function makeStep(rnnkit, args, problem) {
     for (const g of Object.values(grads)) g.fill(0);
     const result = forward(opts, weights, x, { training: true });
     mseGradient(result.output, target, dOutput);
-    backward(opts, weights, x, result.cache, grads, { dOutput });
+    // x needs no gradient (as in the PyTorch peer): skip dInput like autograd does.
+    backward(opts, weights, x, result.cache, grads, { dOutput, inputGrad: false });
   };
 }
 
