@@ -147,7 +147,7 @@ async function main() {
   const caption = [recipe, Object.entries(metrics).map(([name, m]) => `${name}: MAE ${m.mae.toFixed(0)}, RMSE ${m.rmse.toFixed(0)}`).join(' · ')];
   const plot = forecast.forecastPlot({
     history: forecast.channel(train), truth: test.values, forecasts: { [modelName]: predictions[modelName], [Object.keys(metrics)[1]]: predictions[Object.keys(metrics)[1]] },
-    historySteps: 4 * 7, tickEvery: 7, title: `US births per day: ${test.steps}-day forecast from ${isoDay(firstTest)}`, yLabel: 'births',
+    historySteps: 4 * 7, tickEvery: 7, title: `US births per day: ${test.steps}-day forecast from ${isoDay(firstTest)}`, yLabel: 'births', xLabel: `date (${dates.at(-1).getUTCFullYear()}; forecast from ${isoDay(firstTest)})`,
     xFormat: (offset) => isoDay(new Date(firstTest.getTime() + offset * 86400000)).slice(5), caption,
   });
   const files = { plot: path.join(options.out, 'forecast.svg'), model: path.join(options.out, 'model.safetensors'), metrics: path.join(options.out, 'metrics.json') };

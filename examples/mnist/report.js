@@ -1,5 +1,6 @@
 // What the run shows at the end: a confusion matrix on the console and a loss/accuracy plot as a
 // small hand-written SVG (two panels sharing the epoch axis, no dependencies).
+import { svg } from 'rnnkit';
 
 /** counts[true digit][predicted digit] */
 export function confusionMatrix(predictions, labels, classes = 10) {
@@ -20,17 +21,8 @@ export function formatConfusion(counts) {
   return lines.join('\n');
 }
 
-const escapeXml = (text) => String(text).replace(/[<>&"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;' })[c]);
-
-/** Round tick values covering [low, high]. */
-function ticks(low, high, count = 5) {
-  const raw = (high - low) / count;
-  const magnitude = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => s >= raw);
-  const values = [];
-  for (let v = Math.ceil(low / step) * step; v <= high + 1e-9; v += step) values.push(Number(v.toFixed(10)));
-  return values;
-}
+// Escaping, round ticks and the document wrapper are rnnkit's small SVG writer (src/tasks/svg.ts).
+const { escapeXml, niceTicks: ticks, svgDocument } = svg;
 
 /**
  * One panel: a polyline of `values` against epochs 1..n, with axes, ticks and a title.
@@ -77,6 +69,5 @@ export function trainingPlot(curve, caption = []) {
     ...caption.map((line, i) => `<text x="${width / 2}" y="${top + panelHeight + 58 + 18 * i}" text-anchor="middle" `
       + `fill="#555" font-size="11">${escapeXml(line)}</text>`),
   ];
-  return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" `
-    + `font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${body.join('\n')}\n</svg>\n`;
+  return svgDocument(width, height, body);
 }

@@ -594,6 +594,8 @@ export interface ForecastPlotOptions {
   historySteps?: number;
   title?: string;
   yLabel?: string;
+  /** Default 'steps from the forecast start'. */
+  xLabel?: string;
   /** Steps between x ticks, counted from the forecast start (default: round numbers). */
   tickEvery?: number;
   /** x tick label of a step offset from the forecast start (default the offset, e.g. −14, 0, 14). */
@@ -619,7 +621,7 @@ export function forecastPlot(options: ForecastPlotOptions): string {
     : Array.from({ length: Math.floor((shown + horizon) / positiveInt(o.tickEvery, 'tickEvery')) + 1 }, (_, i) => Math.ceil(-shown / o.tickEvery!) * o.tickEvery! + i * o.tickEvery!)
       .filter((x) => x < horizon);
   return lineChart({
-    xTicks: ticks, title: o.title ?? 'forecast vs truth', yLabel: o.yLabel, xLabel: 'steps from the forecast start', xFormat: o.xFormat,
+    xTicks: ticks, title: o.title ?? 'forecast vs truth', yLabel: o.yLabel, xLabel: o.xLabel ?? 'steps from the forecast start', xFormat: o.xFormat,
     series: [
       { name: 'history', values: Array.from(o.history).slice(-shown), x: historyX, color: '#555' },
       { name: 'truth', values: joined(o.truth), x: horizonX, color: '#1f77b4', width: 2 },

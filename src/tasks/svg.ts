@@ -53,7 +53,7 @@ export interface LineChartOptions {
   title?: string;
   xLabel?: string;
   yLabel?: string;
-  /** Size of the whole document in px (default 860 × 420). */
+  /** Size of the whole document in px (default 860 × 420, plus a legend row and the caption). */
   width?: number;
   height?: number;
   /** Axis ranges (default: the data's, y padded by 5 %). */
@@ -126,26 +126,28 @@ function axes(o: LineChartOptions, box: { x: number; y: number; w: number; h: nu
   return out;
 }
 
-/** A legend in the top right corner of the box, on white: one short line and the name per series. */
-function legend(series: LineSeries[], colors: string[], box: { x: number; y: number; w: number }): string[] {
-  const x = box.x + box.w - 180;
-  const background = `<rect x="${x - 8}" y="${box.y + 4}" width="184" height="${14 * series.length + 10}" fill="white" fill-opacity="0.85" stroke="#ddd"/>`;
-  return [background, ...series.flatMap((s, i) => {
-    const y = box.y + 16 + 14 * i;
+/** A legend row centred under the chart at height `y`: a short line and the name per series. */
+function legend(series: LineSeries[], colors: string[], centre: number, y: number): string[] {
+  // Text width estimated at 6.5 px per character of a 12 px sans-serif font.
+  const widths = series.map((s) => 30 + 6.5 * s.name.length + 18);
+  let x = centre - widths.reduce((a, b) => a + b, 0) / 2;
+  return series.flatMap((s, i) => {
     const dash = s.dash ? ` stroke-dasharray="${escapeXml(s.dash)}"` : '';
-    return [`<line x1="${x}" x2="${x + 24}" y1="${y}" y2="${y}" stroke="${escapeXml(colors[i])}" stroke-width="2"${dash}/>`,
-      `<text x="${x + 30}" y="${y + 4}">${escapeXml(s.name)}</text>`];
-  })];
+    const items = [`<line x1="${num(x)}" x2="${num(x + 24)}" y1="${y - 4}" y2="${y - 4}" stroke="${escapeXml(colors[i])}" stroke-width="2"${dash}/>`,
+      `<text x="${num(x + 30)}" y="${y}">${escapeXml(s.name)}</text>`];
+    x += widths[i];
+    return items;
+  });
 }
 
 /**
- * A standalone SVG document: the series as lines over shared axes, with grid, ticks, legend,
- * optional markers and caption.
+ * A standalone SVG document: the series as lines over shared axes, with grid, ticks, optional
+ * markers, a legend row under the x axis, and the caption.
  */
 export function lineChart(options: LineChartOptions): string {
   const width = options.width ?? 860;
   const caption = options.caption ?? [];
-  const height = (options.height ?? 420) + 16 * caption.length;
+  const height = (options.height ?? 420) + 22 + 16 * caption.length; // + the legend row
   const box = { x: MARGIN.left, y: MARGIN.top, w: width - MARGIN.left - MARGIN.right, h: (options.height ?? 420) - MARGIN.top - MARGIN.bottom };
   const xr = options.xRange ?? dataRange(options.series, (s, i) => (s.x ? s.x[i] : i));
   let yr = options.yRange;
@@ -166,9 +168,10 @@ export function lineChart(options: LineChartOptions): string {
     }
     return out;
   });
-  const captionLines = caption.map((line, i) => `<text x="${width / 2}" y="${box.y + box.h + 58 + 16 * i}" `
+  const legendY = box.y + box.h + 60;
+  const captionLines = caption.map((line, i) => `<text x="${width / 2}" y="${legendY + 22 + 16 * i}" `
     + `text-anchor="middle" fill="#555" font-size="11">${escapeXml(line)}</text>`);
-  const body = [...axes(options, box, [x0, x1], [y0, y1], px, py), ...lines, ...legend(options.series, colors, box), ...captionLines];
+  const body = [...axes(options, box, [x0, x1], [y0, y1], px, py), ...lines, ...legend(options.series, colors, box.x + box.w / 2, legendY), ...captionLines];
   return svgDocument(width, height, body);
 }
 
