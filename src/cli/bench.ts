@@ -11,26 +11,7 @@ import * as optim from '../optim/index.js';
 import { getNumThreads, isa } from '../runtime.js';
 import { manualSeed, noGrad, randn, type Tensor } from '../tensor/index.js';
 import type { Output } from './output.js';
-
-/** One §8 configuration. */
-export interface BenchConfig {
-  name: string;
-  cells: readonly CellKind[];
-  inputSize: number;
-  hiddenSize: number;
-  batch: number;
-  steps: number;
-}
-
-export type CellKind = 'lstm' | 'gru' | 'rnn';
-
-/** ARCHITECTURE.md §8. */
-export const BENCH_CONFIGS: Record<string, BenchConfig> = {
-  S: { name: 'S', cells: ['lstm'], inputSize: 32, hiddenSize: 64, batch: 16, steps: 50 },
-  M: { name: 'M', cells: ['lstm', 'gru', 'rnn'], inputSize: 128, hiddenSize: 256, batch: 64, steps: 100 },
-  L: { name: 'L', cells: ['lstm'], inputSize: 512, hiddenSize: 1024, batch: 128, steps: 50 },
-  stream: { name: 'stream', cells: ['lstm'], inputSize: 128, hiddenSize: 256, batch: 1, steps: 1 },
-};
+import { BENCH_CONFIGS, type BenchConfig, type CellKind } from './specs.js';
 
 /** One measured row. */
 export interface BenchResult {
@@ -89,13 +70,12 @@ export function benchCell(config: BenchConfig, cell: CellKind, seconds: number):
   const { inputSize: I, hiddenSize: H, batch: B, steps: T } = config;
   const layer = makeLayer(cell, config);
   const forwardFlops = 2 * T * B * GATES[cell] * H * (I + H);
-  const result: BenchResult = { config: config.name, cell, inputSize: I, hiddenSize: H, batch: B, steps: T, infer: undefined as unknown as Timing };
+  const shape = { config: config.name, cell, inputSize: I, hiddenSize: H, batch: B, steps: T };
   if (config.name === 'stream') {
-    const x = randn(1, 1, I); // [T=1, B=1, I]
+    const x = randn(1, 1, I); // one step [T=1, B=1, I]
     let state: unknown = null;
     const step = () => noGrad(() => { state = layer.forward(x, state)[1]; });
-    result.infer = timing(measure(step, seconds, 100), 1, forwardFlops);
-    return result;
+    return { ...shape, infer: timing(measure(step, seconds, 100), 1, forwardFlops) };
   }
   const x = randn(T, B, I); // time-major [T, B, I]
   const target = randn(T, B, H);
@@ -106,9 +86,9 @@ export function benchCell(config: BenchConfig, cell: CellKind, seconds: number):
     nn.mseLoss(output, target).backward();
     optimizer.step();
   };
-  result.train = timing(measure(trainStep, seconds, 2), T * B, 3 * forwardFlops);
-  result.infer = timing(measure(() => noGrad(() => layer.forward(x)), seconds, 2), T * B, forwardFlops);
-  return result;
+  const train = timing(measure(trainStep, seconds, 2), T * B, 3 * forwardFlops);
+  const infer = timing(measure(() => noGrad(() => layer.forward(x)), seconds, 2), T * B, forwardFlops);
+  return { ...shape, train, infer };
 }
 
 /** Resolves `--config` (comma-separated names or `all`) and `--cell` to what will run. */

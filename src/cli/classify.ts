@@ -22,18 +22,6 @@ import { CliError } from './errors.js';
 import { csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
 import { epochPrinter, progressSetting, type Output } from './output.js';
 
-/** The CSV format, as `rnnkit train classify --help` shows it. */
-export const CLASSIFY_FORMAT = `
-CSV format (one sequence per row):
-  label,x1,x2,...,xN
-The first field is the class label (any text, e.g. "walk" or 3); the other N fields are the
-sequence flattened step by step: with --features F, step t holds fields t*F+1 ... t*F+F, so
-N = steps * F (all rows the same length). A first row whose values are not numbers is a header.
-Example, 2 features, 3 steps:
-  label,t0_a,t0_b,t1_a,t1_b,t2_a,t2_b
-  up,0.1,1.0,0.2,1.1,0.3,1.2
-  down,0.3,1.2,0.2,1.1,0.1,1.0`;
-
 /** Options of the classify task (resolved by src/cli/train.ts). */
 export interface ClassifyOptions {
   input: string;

@@ -19,6 +19,12 @@ export class CliError extends Error {
   }
 }
 
+/** A library error caused by the user's input, re-raised as a one-line CLI error. */
+export function asUserError(error: unknown, context: string): never {
+  if (error instanceof TypeError || error instanceof RangeError) throw new CliError(`${context}: ${error.message}`);
+  throw error;
+}
+
 /** `RNNKIT_DEBUG=1` (or any non-empty value but 0): print stacks. */
 export function debugEnabled(): boolean {
   const value = process.env.RNNKIT_DEBUG;

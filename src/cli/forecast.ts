@@ -10,13 +10,10 @@ import { writeFileSync } from 'node:fs';
 import * as forecast from '../tasks/forecast.js';
 import { lineChart } from '../tasks/svg.js';
 import { manualSeed } from '../tensor/random.js';
-import { CliError } from './errors.js';
+import { asUserError, CliError } from './errors.js';
 import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
 import { epochPrinter, progressSetting, type Output } from './output.js';
-import { asUserError } from './text.js';
-
-/** Calendar covariates the CLI can add from a date column. */
-export const CALENDAR_FEATURES = ['dayOfWeek', 'month', 'dayOfYear'] as const;
+import { CALENDAR_FEATURES } from './specs.js';
 
 /** How the CLI read the series; saved in the model's metadata under {@link CLI_METADATA_KEY}. */
 export interface SeriesSpec {

@@ -139,11 +139,8 @@ function distance(a: string, b: string): number {
   return previous[b.length];
 }
 
-/**
- * Reads a JSON config file: an object whose keys are option names in camelCase (`seqLen`) or as
- * flags (`seq-len`). `extraKeys` are keys the caller handles itself (e.g. `task`).
- */
-export function loadConfig(file: string, specs: readonly OptionSpec[], extraKeys: readonly string[] = []): ConfigFile {
+/** A config file's JSON object, not yet checked against any command's options. */
+export function readConfigFile(file: string): Record<string, unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -159,9 +156,17 @@ export function loadConfig(file: string, specs: readonly OptionSpec[], extraKeys
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new CliError(`config file '${file}' must hold a JSON object ({"input": ..., "epochs": ...}), got ${Array.isArray(parsed) ? 'an array' : JSON.stringify(parsed)}`);
   }
-  const known = [...specs.map(optionKey).filter((key) => key !== 'config'), ...extraKeys];
+  return parsed as Record<string, unknown>;
+}
+
+/**
+ * A config file's values for a command: keys are option names in camelCase (`seqLen`) or as flags
+ * (`seq-len`); `extraKeys` are keys the caller handles itself (e.g. `task`). Unknown keys are errors.
+ */
+export function configFor(file: string, raw: Record<string, unknown>, specs: readonly OptionSpec[], extraKeys: readonly string[] = []): ConfigFile {
+  const known = [...new Set([...specs.map(optionKey).filter((key) => key !== 'config'), ...extraKeys])];
   const values: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(parsed)) {
+  for (const [name, value] of Object.entries(raw)) {
     const key = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
     if (!known.includes(key)) {
       const closest = known.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best), known[0]);

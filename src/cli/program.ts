@@ -6,13 +6,13 @@
  */
 import { Command, CommanderError } from 'commander';
 import { setNumThreads } from '../runtime.js';
-import { BENCH_CONFIGS, runBench } from './bench.js';
 import { CliError, EXIT_USAGE, reportError } from './errors.js';
-import { runForecast, type ForecastCliOptions } from './forecast.js';
+import type { ForecastCliOptions } from './forecast.js';
 import { packageVersion, runInfo } from './info.js';
 import { addOptions, resolveOptions, type OptionSpec } from './options.js';
 import { consoleOutput, type Output } from './output.js';
-import { runGenerate, type GenerateCliOptions } from './text.js';
+import { BENCH_CONFIGS } from './specs.js';
+import type { GenerateCliOptions } from './text.js';
 import { addTrainCommand, checkFiles, THREADS_OPTION } from './train.js';
 
 const GENERATE_OPTIONS: OptionSpec[] = [
@@ -87,12 +87,18 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
   addOptions(program.command('generate').summary('sample text from a model trained with rnnkit train text')
     .description('Generate text with a character-level language model: the prompt, then what the model writes after it.'), GENERATE_OPTIONS)
     .addHelpText('after', '\nExample:\n  rnnkit generate --model lm.safetensors --prompt "The " --length 200 --temperature 0.8 --top-k 10 --seed 1')
-    .action((cli: Record<string, unknown>) => { runGenerate(prepare(GENERATE_OPTIONS, cli) as unknown as GenerateCliOptions, output); });
+    .action(async (cli: Record<string, unknown>) => {
+      const options = prepare(GENERATE_OPTIONS, cli) as unknown as GenerateCliOptions;
+      (await import('./text.js')).runGenerate(options, output);
+    });
 
   addOptions(program.command('forecast').summary('forecast a CSV series with a model trained with rnnkit train forecast')
     .description('Forecast the steps after the end of a series (printed as CSV), or backtest on its last steps.'), FORECAST_OPTIONS)
     .addHelpText('after', '\nExample:\n  rnnkit forecast --model forecaster.safetensors --input series.csv --horizon 28 --plot forecast.svg')
-    .action((cli: Record<string, unknown>) => { runForecast(prepare(FORECAST_OPTIONS, cli) as unknown as ForecastCliOptions, output); });
+    .action(async (cli: Record<string, unknown>) => {
+      const options = prepare(FORECAST_OPTIONS, cli) as unknown as ForecastCliOptions;
+      (await import('./forecast.js')).runForecast(options, output);
+    });
 
   program.command('info').summary('version, instruction set, threads, N-API, addon')
     .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')
@@ -103,10 +109,10 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
     .description('Benchmark training steps (forward + MSE + backward + Adam) and inference through the public API on the\n'
       + 'design\'s §8 configurations: S = LSTM 32→64 B16 T50; M = LSTM/GRU/RNN 128→256 B64 T100; L = LSTM 512→1024\n'
       + 'B128 T50; stream = LSTM 128→256 one step at B1 with carried state.'), BENCH_OPTIONS)
-    .action((cli: Record<string, unknown>) => {
+    .action(async (cli: Record<string, unknown>) => {
       const values = prepare(BENCH_OPTIONS, cli);
       checkBenchConfigs(values.config as string);
-      runBench(values as { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output);
+      (await import('./bench.js')).runBench(values as { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output);
     });
 
   for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.exitOverride();

@@ -6,7 +6,7 @@
  */
 import * as text from '../tasks/text.js';
 import { manualSeed } from '../tensor/random.js';
-import { CliError } from './errors.js';
+import { asUserError, CliError } from './errors.js';
 import { checkInputFile, readInputText } from './files.js';
 import { epochPrinter, progressSetting, type Output } from './output.js';
 
@@ -29,12 +29,6 @@ export interface TrainTextCliOptions {
   out: string;
   sample: number;
   temperature: number;
-}
-
-/** A library error caused by the user's input, re-raised as a one-line CLI error. */
-export function asUserError(error: unknown, context: string): never {
-  if (error instanceof TypeError || error instanceof RangeError) throw new CliError(`${context}: ${error.message}`);
-  throw error;
 }
 
 /** The text split into [train, validation]: the last `valSplit` of the characters (at least 2) validate. */
@@ -60,7 +54,7 @@ export async function trainText(o: TrainTextCliOptions, output: Output): Promise
   const model = new text.CharLM(vocab.size, { cell: o.cell, embeddingDim: o.embedding, hiddenSize: o.hidden, numLayers: o.layers, dropout: o.dropout });
   output.info(`${o.input}: ${[...trainPart].length} training and ${validation ? [...validation].length : 0} validation characters, `
     + `${vocab.size} distinct; unigram baseline ${text.unigramBitsPerChar(trainPart).toFixed(3)} bits/char`);
-  output.info(`Embedding(${vocab.size}→${o.embedding}) → ${o.cell.toUpperCase()}(${o.hidden}, ${o.layers} layers) → Linear(${o.hidden}→${vocab.size}); `
+  output.info(`Embedding(${vocab.size}→${o.embedding}) → ${o.cell.toUpperCase()}(${o.hidden}, ${o.layers} layer${o.layers > 1 ? 's' : ''}) → Linear(${o.hidden}→${vocab.size}); `
     + `windows of ${o.seqLen}, BPTT ${o.bptt}, batch ${o.batchSize}, Adam one-cycle lr ${o.lr}, ${o.epochs} epochs, seed ${o.seed}`);
   const history = await text.train(model, vocab, trainPart, {
     validation, epochs: o.epochs, batchSize: o.batchSize, seqLength: o.seqLen, bpttSteps: o.bptt, lr: o.lr,

@@ -5,13 +5,14 @@
  */
 import type { Command } from 'commander';
 import { setNumThreads } from '../runtime.js';
-import { CLASSIFY_FORMAT, trainClassify, type ClassifyOptions } from './classify.js';
+import type { ClassifyOptions } from './classify.js';
 import { CliError } from './errors.js';
 import { checkInputFile, checkOutputFile } from './files.js';
-import { CALENDAR_FEATURES, trainForecast, type TrainForecastCliOptions } from './forecast.js';
-import { addOptions, loadConfig, optionKey, resolveOptions, type ConfigFile, type OptionSpec } from './options.js';
+import type { TrainForecastCliOptions } from './forecast.js';
+import { addOptions, configFor, optionKey, readConfigFile, resolveOptions, type ConfigFile, type OptionSpec } from './options.js';
 import type { Output } from './output.js';
-import { trainText, type TrainTextCliOptions } from './text.js';
+import { CALENDAR_FEATURES, CLASSIFY_FORMAT } from './specs.js';
+import type { TrainTextCliOptions } from './text.js';
 
 /** Options every command that computes takes. */
 export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 'native threads (default: the cores available)', kind: 'positiveInt' };
@@ -33,7 +34,7 @@ function trainingOptions(defaults: { epochs: number; batchSize: number; lr: numb
   ];
 }
 
-/** One `rnnkit train` task: its options, help and runner. */
+/** One `rnnkit train` task: its options, help and runner (imported when it runs: help and flag errors stay fast). */
 interface TrainTask {
   summary: string;
   help: string;
@@ -62,7 +63,7 @@ Example:
       { flag: '--sample <n>', description: 'characters of sample text to print after training (0 = none)', kind: 'nonNegativeInt', default: 200 },
       { flag: '--temperature <t>', description: 'temperature of the sample', kind: 'positiveNumber', default: 0.8 },
     ],
-    run: (values, output) => trainText(values as unknown as TrainTextCliOptions, output),
+    run: async (values, output) => (await import('./text.js')).trainText(values as unknown as TrainTextCliOptions, output),
   },
   classify: {
     summary: 'sequence classification from a CSV file (LSTM/GRU → Linear on the last state)',
@@ -82,7 +83,7 @@ Example:
       { flag: '--val-split <fraction>', description: 'share of the rows held out for validation (0 = none)', kind: 'probability', default: 0.2 },
       ...trainingOptions({ epochs: 10, batchSize: 32, lr: 1e-2, hidden: 64, layers: 1 }),
     ],
-    run: (values, output) => trainClassify(values as unknown as ClassifyOptions, output),
+    run: async (values, output) => (await import('./classify.js')).trainClassify(values as unknown as ClassifyOptions, output),
   },
   forecast: {
     summary: 'time-series forecasting from a CSV column (LSTM/GRU → Linear, multi-step with carried state)',
@@ -109,7 +110,7 @@ Example:
       { flag: '--plot <file>', description: 'SVG of the held-out forecast vs truth (with --holdout)', kind: 'outputFile' },
       ...trainingOptions({ epochs: 10, batchSize: 64, lr: 3e-3, hidden: 64, layers: 1 }),
     ],
-    run: (values, output) => trainForecast(values as unknown as TrainForecastCliOptions, output),
+    run: async (values, output) => (await import('./forecast.js')).trainForecast(values as unknown as TrainForecastCliOptions, output),
   },
 };
 
@@ -118,8 +119,9 @@ export function checkFiles(specs: readonly OptionSpec[], values: Record<string, 
   for (const spec of specs) {
     const value = values[optionKey(spec)];
     if (typeof value !== 'string') continue;
-    if (spec.kind === 'inputFile') checkInputFile(value);
-    if (spec.kind === 'outputFile') checkOutputFile(value);
+    const key = optionKey(spec);
+    if (spec.kind === 'inputFile') checkInputFile(value, key === 'input' ? 'input file' : `${key} file`);
+    if (spec.kind === 'outputFile') checkOutputFile(value, key === 'out' || key === 'output' ? 'output file' : `${key} file`);
   }
 }
 
@@ -133,14 +135,15 @@ async function runTask(name: string, cli: Record<string, unknown>, config: Confi
   await task.run(values, output);
 }
 
-function taskOfConfig(config: ConfigFile, expected?: string): string {
-  const task = config.values.task;
+/** The task a config file names (checked against the command line's, when one was given). */
+function taskOfConfig(file: string, task: unknown, expected?: string): string {
+  const tasks = Object.keys(TRAIN_TASKS);
   if (expected !== undefined) {
-    if (task !== undefined && task !== expected) throw new CliError(`"task" in ${config.file} is ${JSON.stringify(task)}, but the command is 'rnnkit train ${expected}'`);
+    if (task !== undefined && task !== expected) throw new CliError(`"task" in ${file} is ${JSON.stringify(task)}, but the command is 'rnnkit train ${expected}'`);
     return expected;
   }
-  if (task === undefined) throw new CliError(`${config.file} needs a "task" (${Object.keys(TRAIN_TASKS).join(', ')}) when no task is given on the command line`);
-  if (typeof task !== 'string' || !(task in TRAIN_TASKS)) throw new CliError(`"task" in ${config.file} must be one of ${Object.keys(TRAIN_TASKS).join(', ')}, got ${JSON.stringify(task)}`);
+  if (task === undefined) throw new CliError(`${file} needs a "task" (${tasks.join(', ')}) when no task is given on the command line`);
+  if (typeof task !== 'string' || !tasks.includes(task)) throw new CliError(`"task" in ${file} must be one of ${tasks.join(', ')}, got ${JSON.stringify(task)}`);
   return task;
 }
 
@@ -160,19 +163,24 @@ are relative to the config file. Flags given on the command line win over the fi
         train.outputHelp({ error: true });
         throw new CliError(`choose a task (rnnkit train ${Object.keys(TRAIN_TASKS).join('|')} ...) or give --config <file>`);
       }
-      const anyTask = loadConfig(options.config, Object.values(TRAIN_TASKS).flatMap((t) => t.options).concat(THREADS_OPTION), ['task']);
-      const name = taskOfConfig(anyTask);
-      await runTask(name, {}, loadConfig(options.config, [...TRAIN_TASKS[name].options, THREADS_OPTION], ['task']), output);
+      const raw = readConfigFile(options.config);
+      const name = taskOfConfig(options.config, raw.task);
+      await runTask(name, {}, configFor(options.config, raw, [...TRAIN_TASKS[name].options, THREADS_OPTION], ['task']), output);
     });
 
   for (const [name, task] of Object.entries(TRAIN_TASKS)) {
     const command = train.command(name).summary(task.summary).description(`Train: ${task.summary}.`);
     addOptions(command, [...task.options, THREADS_OPTION, CONFIG_OPTION]);
     command.addHelpText('after', task.help);
-    command.action(async (cli: Record<string, unknown>) => {
-      const specs = [...task.options, THREADS_OPTION];
-      const config = typeof cli.config === 'string' ? loadConfig(cli.config, specs, ['task']) : null;
-      if (config) taskOfConfig(config, name);
+    command.action(async (cli: Record<string, unknown>, self: Command) => {
+      // `--config` after the task name may land on the parent `train` command (commander reads a parent's options anywhere).
+      const file = (cli.config ?? self.parent?.opts().config) as string | undefined;
+      let config: ConfigFile | null = null;
+      if (file !== undefined) {
+        const raw = readConfigFile(file);
+        taskOfConfig(file, raw.task, name);
+        config = configFor(file, raw, [...task.options, THREADS_OPTION], ['task']);
+      }
       await runTask(name, cli, config, output);
     });
   }
