@@ -17,7 +17,7 @@ import { CliError, describeFsError } from './errors.js';
 
 /** What an option's value must be. `inputFile`/`outputFile` are paths (relative ones in a config file are resolved from its folder). */
 export type OptionKind =
-  | 'positiveInt' | 'nonNegativeInt' | 'int' | 'positiveNumber' | 'number' | 'probability' | 'fraction'
+  | 'positiveInt' | 'nonNegativeInt' | 'positiveNumber' | 'nonNegativeNumber' | 'probability' | 'fraction'
   | 'string' | 'inputFile' | 'outputFile' | 'boolean' | readonly string[];
 
 /** One option: its flag as commander spells it (`--seq-len <n>`), what it means, its kind and default. */
@@ -49,9 +49,8 @@ function kindWords(kind: OptionKind): string {
   switch (kind) {
     case 'positiveInt': return 'a positive integer';
     case 'nonNegativeInt': return 'an integer >= 0';
-    case 'int': return 'an integer';
     case 'positiveNumber': return 'a positive number';
-    case 'number': return 'a number';
+    case 'nonNegativeNumber': return 'a number >= 0';
     case 'probability': return 'a number in [0, 1)';
     case 'fraction': return 'a number between 0 and 1 (exclusive)';
     case 'boolean': return 'true or false';
@@ -78,9 +77,8 @@ function convert(value: unknown, kind: OptionKind): unknown {
   const ok = {
     positiveInt: Number.isInteger(n) && n > 0,
     nonNegativeInt: Number.isInteger(n) && n >= 0,
-    int: Number.isInteger(n),
     positiveNumber: n > 0,
-    number: true,
+    nonNegativeNumber: n >= 0,
     probability: n >= 0 && n < 1,
     fraction: n > 0 && n < 1,
   }[kind];

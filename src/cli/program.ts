@@ -19,7 +19,7 @@ const GENERATE_OPTIONS: OptionSpec[] = [
   { flag: '--model <file>', description: "a text model from 'rnnkit train text'", kind: 'inputFile', required: true },
   { flag: '--prompt <text>', description: 'text the model reads first (default: a newline)', kind: 'string' },
   { flag: '--length <n>', description: 'characters to generate', kind: 'positiveInt', default: 200 },
-  { flag: '--temperature <t>', description: 'sampling temperature: < 1 safer, > 1 wilder, 0 = always the likeliest', kind: 'number', default: 1 },
+  { flag: '--temperature <t>', description: 'sampling temperature: < 1 safer, > 1 wilder, 0 = always the likeliest', kind: 'nonNegativeNumber', default: 1 },
   { flag: '--top-k <k>', description: 'sample among the k likeliest characters only (default: all)', kind: 'positiveInt' },
   { flag: '--seed <n>', description: 'seed of the draws: the same seed gives the same text', kind: 'nonNegativeInt' },
   THREADS_OPTION,
