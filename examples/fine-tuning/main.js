@@ -8,7 +8,7 @@
 //   4. saves the result with PyTorch's names; check_torch.py loads it in PyTorch and compares.
 //
 //   /usr/bin/python3 examples/fine-tuning/train_torch.py
-//   node examples/fine-tuning/main.js [--epochs 3] [--lr 3e-3] [--dir examples/fine-tuning/output] [--help]
+//   node examples/fine-tuning/main.js [--epochs 6] [--lr 3e-3] [--dir examples/fine-tuning/output] [--help]
 //   /usr/bin/python3 examples/fine-tuning/check_torch.py
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -43,7 +43,7 @@ export class DigitLSTM extends nn.Module {
 }
 
 const OPTIONS = {
-  epochs: { default: '3', help: 'passes over the new digits' },
+  epochs: { default: '6', help: 'passes over the new digits' },
   lr: { default: '3e-3', help: 'AdamW learning rate' },
   'weight-decay': { default: '1e-2', help: "AdamW's decoupled weight decay (frozen weights must not decay)" },
   'batch-size': { default: '64', help: 'images per step' },
@@ -163,7 +163,8 @@ async function main() {
   const percent = (f) => `${(100 * f).toFixed(2)} %`;
   console.log(`Fine-tuned in ${seconds.toFixed(1)} s (loss ${history.metrics.loss[0].toFixed(4)} → ${history.metrics.loss.at(-1).toFixed(4)})`);
   console.log(`accuracy on the ${newTest.labels.length} test images of digits 5–9: ${percent(accuracyBefore.new)} → ${percent(accuracyAfter.new)}`);
-  console.log(`accuracy on the ${oldTest.labels.length} test images of digits 0–4: ${percent(accuracyBefore.old)} → ${percent(accuracyAfter.old)} (not trained on: forgetting)`);
+  const torchOld = metadata?.testAccuracyDigits0to4 ? `; PyTorch measured ${percent(Number(metadata.testAccuracyDigits0to4))} before` : '';
+  console.log(`accuracy on the ${oldTest.labels.length} test images of digits 0–4: ${percent(accuracyBefore.old)} → ${percent(accuracyAfter.old)} (not trained on: forgetting${torchOld})`);
 
   const report = changes(model, before);
   for (const { name, frozen, changed, size } of report) console.log(`  ${name.padEnd(18)} ${frozen ? 'frozen ' : 'trained'}  ${changed}/${size} values changed`);
