@@ -20,7 +20,7 @@ import { tensor, type Tensor } from '../tensor/index.js';
 import { fit } from '../train/index.js';
 import { CliError } from './errors.js';
 import { csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
-import { epochPrinter, progressSetting, type Output } from './output.js';
+import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 
 /** Options of the classify task (resolved by src/cli/train.ts). */
 export interface ClassifyOptions {
@@ -181,8 +181,8 @@ export async function trainClassify(o: ClassifyOptions, output: Output): Promise
 
   output.info(`${data.rows} sequences of ${data.steps} steps × ${data.features} features, ${data.classes.length} classes `
     + `(${data.classes.slice(0, 8).join(', ')}${data.classes.length > 8 ? ', …' : ''}); ${trainRows.length} train, ${valRows.length} validation`);
-  output.info(`${o.cell.toUpperCase()}(${data.features}→${o.hidden}, ${o.layers} layer${o.layers > 1 ? 's' : ''}) → Linear(${o.hidden}→${data.classes.length}); `
-    + `Adam lr ${o.lr}, batch ${o.batchSize}, ${o.epochs} epochs, clip ${o.clip}, seed ${o.seed}`);
+  output.info(`${o.cell.toUpperCase()}(${data.features}→${o.hidden}, ${plural(o.layers, 'layer')}) → Linear(${o.hidden}→${data.classes.length}); `
+    + `Adam lr ${o.lr}, batch ${o.batchSize}, ${plural(o.epochs, 'epoch')}, clip ${o.clip}, seed ${o.seed}`);
   if (validation) output.info(`majority-class baseline: ${(100 * majorityAccuracy(data, trainRows, valRows)).toFixed(2)} % validation accuracy`);
 
   const history = await fit(model, {

@@ -12,7 +12,7 @@ import { lineChart } from '../tasks/svg.js';
 import { manualSeed } from '../tensor/random.js';
 import { asUserError, CliError } from './errors.js';
 import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
-import { epochPrinter, progressSetting, type Output } from './output.js';
+import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import { CALENDAR_FEATURES } from './specs.js';
 
 /** How the CLI read the series; saved in the model's metadata under {@link CLI_METADATA_KEY}. */
@@ -155,8 +155,8 @@ export async function trainForecast(o: TrainForecastCliOptions, output: Output):
   });
   output.info(`${o.input}: ${series.steps} steps of ${table.names.join(', ')}${calendar.length ? ` + calendar ${calendar.join(', ')} (${series.covariateCount} covariates)` : ''}; `
     + `${head.steps} for training${tail ? `, last ${tail.steps} held out` : ''}`);
-  output.info(`${o.cell.toUpperCase()}(${model.features}→${o.hidden}, ${o.layers} layer${o.layers > 1 ? 's' : ''}) → Linear(${o.hidden}→${series.channels}) on windows of ${o.window}; `
-    + `Adam one-cycle lr ${o.lr}, batch ${o.batchSize}, ${o.epochs} epochs, seed ${o.seed}`);
+  output.info(`${o.cell.toUpperCase()}(${model.features}→${o.hidden}, ${plural(o.layers, 'layer')}) → Linear(${o.hidden}→${series.channels}) on windows of ${o.window}; `
+    + `Adam one-cycle lr ${o.lr}, batch ${o.batchSize}, ${plural(o.epochs, 'epoch')}, seed ${o.seed}`);
   const history = await forecast.trainForecaster(model, head, {
     epochs: o.epochs, batchSize: o.batchSize, lr: o.lr, clipGradNorm: o.clip, progress: progressSetting(output),
     callbacks: epochPrinter(output, o.epochs, ['loss']),
@@ -238,19 +238,20 @@ export function runForecast(o: ForecastCliOptions, output: Output): Float32Array
   if (o.backtest && o.horizon >= series.steps) throw new CliError(`--horizon must be smaller than the series (${series.steps} steps) with --backtest, got '${o.horizon}'`);
   const { head, tail } = o.backtest ? forecast.splitTail(series, o.horizon) : { head: series, tail: null };
   let futureDates: Date[] | null = null;
-  let futureCovariates: number[][] | Float32Array | null = null;
-  if (tail) {
-    futureCovariates = tail.covariates;
-  } else if (table.dates) {
-    futureDates = nextDates(table.dates, o.horizon);
-    if (spec.calendar.length > 0) futureCovariates = forecast.calendarFeatures(futureDates, spec.calendar);
-  }
-  let predicted: Float32Array;
+  let forecasts: Record<string, Float32Array>;
+  let comparison: string[] = [];
   try {
-    predicted = model.forecast(head, o.horizon, { futureCovariates });
+    if (tail) {
+      ({ lines: comparison, forecasts } = compareOnTail(model, head, tail, spec.season));
+    } else {
+      futureDates = table.dates ? nextDates(table.dates, o.horizon) : null;
+      const futureCovariates = spec.calendar.length > 0 ? forecast.calendarFeatures(futureDates!, spec.calendar) : null;
+      forecasts = { model: model.forecast(head, o.horizon, { futureCovariates }) };
+    }
   } catch (error) {
     return asUserError(error, 'cannot forecast');
   }
+  const predicted = forecasts.model;
   const dateOf = (h: number): string => (tail ? table.dates?.[head.steps + h] ?? '' : futureDates ? futureDates[h].toISOString().slice(0, 10) : '');
   const csv = [['step', ...(table.dates ? [spec.dateColumn ?? 'date'] : []), ...table.names].join(',')];
   for (let h = 0; h < o.horizon; h++) {
@@ -263,12 +264,7 @@ export function runForecast(o: ForecastCliOptions, output: Output): Float32Array
   } else {
     for (const line of csv) output.info(line);
   }
-  const forecasts: Record<string, Float32Array> = { model: predicted };
-  if (tail) {
-    const { lines, forecasts: all } = compareOnTail(model, head, tail, spec.season);
-    for (const line of lines) output.info(line);
-    Object.assign(forecasts, all);
-  }
+  for (const line of comparison) output.info(line);
   if (o.plot) {
     writePlot(o.plot, head, tail, forecasts, `${table.names[0]}: ${tail ? 'backtest over the last' : 'forecast of the next'} ${o.horizon} steps`);
     output.info(`wrote ${o.plot}`);

@@ -17,6 +17,11 @@ export function consoleOutput(): Output {
   return { info: (line) => process.stdout.write(`${line}\n`), bar: Boolean(process.stderr.isTTY) };
 }
 
+/** `1 epoch`, `3 epochs`. */
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
 /** fit's `progress` option for this output. */
 export function progressSetting(output: Output): ProgressSetting {
   return output.bar ? 'bar' : false;

@@ -8,7 +8,7 @@ import * as text from '../tasks/text.js';
 import { manualSeed } from '../tensor/random.js';
 import { asUserError, CliError } from './errors.js';
 import { checkInputFile, readInputText } from './files.js';
-import { epochPrinter, progressSetting, type Output } from './output.js';
+import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 
 /** Options of `rnnkit train text` (resolved by src/cli/train.ts). */
 export interface TrainTextCliOptions {
@@ -54,8 +54,8 @@ export async function trainText(o: TrainTextCliOptions, output: Output): Promise
   const model = new text.CharLM(vocab.size, { cell: o.cell, embeddingDim: o.embedding, hiddenSize: o.hidden, numLayers: o.layers, dropout: o.dropout });
   output.info(`${o.input}: ${[...trainPart].length} training and ${validation ? [...validation].length : 0} validation characters, `
     + `${vocab.size} distinct; unigram baseline ${text.unigramBitsPerChar(trainPart).toFixed(3)} bits/char`);
-  output.info(`Embedding(${vocab.size}→${o.embedding}) → ${o.cell.toUpperCase()}(${o.hidden}, ${o.layers} layer${o.layers > 1 ? 's' : ''}) → Linear(${o.hidden}→${vocab.size}); `
-    + `windows of ${o.seqLen}, BPTT ${o.bptt}, batch ${o.batchSize}, Adam one-cycle lr ${o.lr}, ${o.epochs} epochs, seed ${o.seed}`);
+  output.info(`Embedding(${vocab.size}→${o.embedding}) → ${o.cell.toUpperCase()}(${o.hidden}, ${plural(o.layers, 'layer')}) → Linear(${o.hidden}→${vocab.size}); `
+    + `windows of ${o.seqLen}, BPTT ${o.bptt}, batch ${o.batchSize}, Adam one-cycle lr ${o.lr}, ${plural(o.epochs, 'epoch')}, seed ${o.seed}`);
   const history = await text.train(model, vocab, trainPart, {
     validation, epochs: o.epochs, batchSize: o.batchSize, seqLength: o.seqLen, bpttSteps: o.bptt, lr: o.lr,
     clipGradNorm: o.clip, seed: o.seed, progress: progressSetting(output),
