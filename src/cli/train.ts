@@ -59,7 +59,7 @@ Example:
       ...trainingOptions({ epochs: 1, batchSize: 32, lr: 3e-3, hidden: 256, layers: 2 }),
       { flag: '--embedding <n>', description: 'character embedding size', kind: 'positiveInt', default: 64 },
       { flag: '--seq-len <n>', description: 'characters per training window', kind: 'positiveInt', default: 256 },
-      { flag: '--bptt <n>', description: 'truncated-BPTT chunk: an optimizer step every n characters of a window', kind: 'positiveInt', default: 64 },
+      { flag: '--bptt <n>', description: 'truncated-BPTT chunk: an optimizer step every n characters of a window', kind: 'positiveInt', default: 32 },
       { flag: '--sample <n>', description: 'characters of sample text to print after training (0 = none)', kind: 'nonNegativeInt', default: 200 },
       { flag: '--temperature <t>', description: 'temperature of the sample', kind: 'positiveNumber', default: 0.8 },
     ],
