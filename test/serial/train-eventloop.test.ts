@@ -9,7 +9,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { DataLoader, fit, manualSeed, nn, optim, randn, TensorDataset, type Tensor } from '../src/index.js';
+import { DataLoader, fit, manualSeed, nn, optim, randn, TensorDataset, type Tensor } from '../../src/index.js';
 
 const P99_BOUND_MS = 50;
 
