@@ -1,28 +1,16 @@
 // rnnkit side of `npm run bench:kernels`: one config, one mode, one process.
 //
-// Spawned by bench/kernels.js; speaks the same line protocol as bench/torch_kernels.py:
-//   stdout, once:  {"event":"ready","info":{...}}        after building weights and data
-//   stdin:         run <timed> <warm>                     <warm> untimed, then <timed> timed iterations
-//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}
-//   stdin:         quit
-// On a failed import or call it prints {"event":"error","message":...} and exits 1.
+// Spawned by bench/kernels.js; speaks the line protocol of bench/child.js (as bench/torch_kernels.py).
 //
 // Modes (same work as the PyTorch side):
 //   train  forward (training: true) + MSE loss and its gradient dOutput = 2(output − target)/N in JS
 //          + backward (dhN zero, no dInput: x needs no gradient, as in PyTorch), weight gradients
 //          zeroed every iteration
 //   infer  forward (training: false)
-import { readFileSync } from 'node:fs';
-import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { announce, fail, loadRnnkit, mseGradient, serve } from './child.js';
 
 const GATES = { lstm: 4, gru: 3, rnn: 1 };
-
-function fail(message) {
-  process.stdout.write(JSON.stringify({ event: 'error', message }) + '\n');
-  process.exit(1);
-}
 
 function readArgs() {
   const { values } = parseArgs({
@@ -87,21 +75,6 @@ function buildProblem(args) {
   return { opts, weights, grads, x, target };
 }
 
-// dOutput = ∂ mean((output − target)²) / ∂ output into `dOutput`; returns the loss itself (as
-// F.mse_loss computes it). The buffer is reused across iterations, as PyTorch's caching allocator
-// reuses its gradient memory (a fresh 6.5 MB array per M step costs ≈ 10 ms of page faults here).
-function mseGradient(output, target, dOutput) {
-  const n = output.length;
-  const scale = 2 / n;
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const diff = output[i] - target[i];
-    sum += diff * diff;
-    dOutput[i] = scale * diff;
-  }
-  return sum / n;
-}
-
 function makeStep(rnnkit, args, problem) {
   const forward = rnnkit[`${args.cell}Forward`];
   const backward = rnnkit[`${args.cell}Backward`];
@@ -120,48 +93,11 @@ function makeStep(rnnkit, args, problem) {
   };
 }
 
-function timedMs(step) {
-  const start = performance.now();
-  step();
-  return performance.now() - start;
-}
-
-async function serve(step) {
-  for await (const line of createInterface({ input: process.stdin })) {
-    const words = line.trim().split(/\s+/);
-    if (words[0] === '') continue;
-    if (words[0] === 'quit') return;
-    if (words[0] !== 'run') fail(`unknown command ${JSON.stringify(line)}`);
-    const [timed, warm] = [Number(words[1]), Number(words[2])];
-    const warmMs = Array.from({ length: warm }, () => timedMs(step));
-    const ms = Array.from({ length: timed }, () => timedMs(step));
-    process.stdout.write(JSON.stringify({ event: 'times', ms, warmMs }) + '\n');
-  }
-}
-
 async function main() {
   const args = readArgs();
-  let rnnkit;
-  try {
-    rnnkit = await import('../dist/index.js');
-  } catch (err) {
-    fail(`cannot load ../dist/index.js (run \`npm run build\`): ${err.message.split('\n')[0]}`);
-  }
-  if (args.threads !== 'default') rnnkit.setNumThreads(Number(args.threads));
+  const rnnkit = await loadRnnkit(args.threads);
   const step = makeStep(rnnkit, args, buildProblem(args));
-  try {
-    step(); // one call before "ready" so a broken API fails here with a clear message
-  } catch (err) {
-    fail(`${args.cell} ${args.mode} step failed: ${err.message}`);
-  }
-  const info = {
-    framework: 'rnnkit',
-    version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
-    threads: rnnkit.getNumThreads?.() ?? null,
-    isa: rnnkit.isa?.() ?? null,
-    node: process.version,
-  };
-  process.stdout.write(JSON.stringify({ event: 'ready', info }) + '\n');
+  announce(rnnkit, step, `${args.cell} ${args.mode} step`);
   await serve(step);
 }
 

@@ -1,12 +1,8 @@
 """PyTorch side of `npm run bench:kernels`: one config, one mode, one process.
 
-Spawned by bench/kernels.js (run with /usr/bin/python3, which has torch 1.13). Speaks the same
-line protocol as bench/ours.js so the driver can interleave the two peers burst by burst:
-
-  stdout, once:  {"event": "ready", "info": {...}}       after building the module and the data
-  stdin:         run <timed> <warm>                       <warm> untimed then <timed> timed iterations
-  stdout:        {"event": "times", "ms": [...], "warmMs": [...]}   wall time of each iteration
-  stdin:         quit
+Spawned by bench/kernels.js (run with /usr/bin/python3, which has torch 1.13). Speaks the line
+protocol of bench/child.js (as bench/ours.js) so the driver can interleave the peers burst by burst;
+bench/train_torch.py imports its builder, thread setup and protocol loop.
 
 Modes (same work as bench/ours.js):
   train  out, _ = m(x); loss = mse(out, target); loss.backward()   (grads zeroed every iteration)
@@ -90,37 +86,15 @@ def make_step(args, module, x, target):
     return step
 
 
-def serve(step):
-    for line in sys.stdin:
-        words = line.split()
-        if not words:
-            continue
-        if words[0] == "quit":
-            return
-        if words[0] != "run":
-            raise SystemExit(f"torch_kernels.py: unknown command {line!r}")
-        timed, warm = int(words[1]), int(words[2])
-        warm_times = [timed_ms(step) for _ in range(warm)]
-        times = [timed_ms(step) for _ in range(timed)]
-        print(json.dumps({"event": "times", "ms": times, "warmMs": warm_times}), flush=True)
-
-
-def timed_ms(step):
-    start = time.perf_counter()
-    step()
-    return (time.perf_counter() - start) * 1e3
-
-
-def main():
-    args = parse_args()
+def configure_threads(threads):
+    """Applies --threads ('default' leaves torch's and OpenBLAS's own); returns the peer's info."""
     default_threads = torch.get_num_threads()
-    if args.threads != "default":
-        torch.set_num_threads(int(args.threads))
+    if threads != "default":
+        torch.set_num_threads(int(threads))
         lib = openblas()
         if lib and hasattr(lib, "openblas_set_num_threads"):
-            lib.openblas_set_num_threads(int(args.threads))
-    module, x, target = build(args)
-    info = {
+            lib.openblas_set_num_threads(int(threads))
+    return {
         "framework": "pytorch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -128,8 +102,38 @@ def main():
         "openblasThreads": openblas_threads(),
         "cpuCapability": cpu_capability(),
     }
+
+
+def serve(step, info, inner=1):
+    """Says "ready" with info, then answers `run <timed> <warm>` until `quit` (bench/child.js)."""
     print(json.dumps({"event": "ready", "info": info}), flush=True)
-    serve(make_step(args, module, x, target))
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            return
+        if words[0] != "run":
+            raise SystemExit(f"{sys.argv[0]}: unknown command {line!r}")
+        timed, warm = int(words[1]), int(words[2])
+        warm_times = [sample_ms(step, inner) for _ in range(warm)]
+        times = [sample_ms(step, inner) for _ in range(timed)]
+        print(json.dumps({"event": "times", "ms": times, "warmMs": warm_times}), flush=True)
+
+
+def sample_ms(step, inner):
+    """Wall time of `inner` calls of step, divided by inner (a µs step is timed over many calls)."""
+    start = time.perf_counter()
+    for _ in range(inner):
+        step()
+    return (time.perf_counter() - start) * 1e3 / inner
+
+
+def main():
+    args = parse_args()
+    info = configure_threads(args.threads)
+    module, x, target = build(args)
+    serve(make_step(args, module, x, target), info)
 
 
 if __name__ == "__main__":

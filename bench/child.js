@@ -1,0 +1,88 @@
+// The rnnkit side of the benchmark line protocol, shared by bench/ours.js (kernels) and
+// bench/train_ours.js (model API); the PyTorch children (torch_kernels.py, train_torch.py) speak it
+// too, and bench/driver.js drives it:
+//   stdout, once:  {"event":"ready","info":{...}}        after building weights and data
+//   stdin:         run <timed> <warm>                     <warm> untimed, then <timed> timed samples
+//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}
+//   stdin:         quit
+// On a failed import or call a child prints {"event":"error","message":...} and exits 1.
+import { readFileSync } from 'node:fs';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+
+/** Reports `message` to the driver and exits. */
+export function fail(message) {
+  process.stdout.write(JSON.stringify({ event: 'error', message }) + '\n');
+  process.exit(1);
+}
+
+/** The package as built in dist/ (what users import), with `threads` applied unless 'default'. */
+export async function loadRnnkit(threads) {
+  let rnnkit;
+  try {
+    rnnkit = await import('../dist/index.js');
+  } catch (err) {
+    fail(`cannot load ../dist/index.js (run \`npm run build\`): ${err.message.split('\n')[0]}`);
+  }
+  if (threads !== 'default') rnnkit.setNumThreads(Number(threads));
+  return rnnkit;
+}
+
+/** Calls `step` once (a broken API fails here with a clear message), then says "ready" with `info`. */
+export function announce(rnnkit, step, what, extraInfo = {}) {
+  try {
+    step();
+  } catch (err) {
+    fail(`${what} failed: ${err.message}`);
+  }
+  const info = {
+    framework: 'rnnkit',
+    version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    threads: rnnkit.getNumThreads?.() ?? null,
+    isa: rnnkit.isa?.() ?? null,
+    node: process.version,
+    ...extraInfo,
+  };
+  process.stdout.write(JSON.stringify({ event: 'ready', info }) + '\n');
+}
+
+/**
+ * Wall time of one sample in ms: `inner` calls of `step`, divided by `inner` (a streaming step of
+ * a few µs is timed over many calls so the clock's resolution and the loop are negligible).
+ */
+function sampleMs(step, inner) {
+  const start = performance.now();
+  for (let i = 0; i < inner; i++) step();
+  return (performance.now() - start) / inner;
+}
+
+/** Answers `run <timed> <warm>` until `quit` (or the end of stdin). */
+export async function serve(step, inner = 1) {
+  for await (const line of createInterface({ input: process.stdin })) {
+    const words = line.trim().split(/\s+/);
+    if (words[0] === '') continue;
+    if (words[0] === 'quit') return;
+    if (words[0] !== 'run') fail(`unknown command ${JSON.stringify(line)}`);
+    const [timed, warm] = [Number(words[1]), Number(words[2])];
+    const warmMs = Array.from({ length: warm }, () => sampleMs(step, inner));
+    const ms = Array.from({ length: timed }, () => sampleMs(step, inner));
+    process.stdout.write(JSON.stringify({ event: 'times', ms, warmMs }) + '\n');
+  }
+}
+
+/**
+ * dOutput = ∂ mean((output − target)²) / ∂ output into `dOutput`; returns the loss itself (as
+ * F.mse_loss computes it). The buffer is reused across iterations, as PyTorch's caching allocator
+ * reuses its gradient memory (a fresh 6.5 MB array per M step costs ≈ 10 ms of page faults here).
+ */
+export function mseGradient(output, target, dOutput) {
+  const n = output.length;
+  const scale = 2 / n;
+  let sum = 0;
+  for (let i = 0; i < n; i++) {
+    const diff = output[i] - target[i];
+    sum += diff * diff;
+    dOutput[i] = scale * diff;
+  }
+  return sum / n;
+}

@@ -1,0 +1,190 @@
+#!/usr/bin/env node
+// npm run bench — the training step and inference through rnnkit's model API against PyTorch 1.13
+// on the ARCHITECTURE.md §8 configurations, in one run, plus the overhead of the model API over the
+// bare kernels doing the same work.
+//
+// Per (config, mode) three children run interleaved (bench/driver.js): `model` and `bare`
+// (bench/train_ours.js --api model|bare) and `pytorch` (bench/train_torch.py). See bench/README.md.
+//   train   forward over the sequence, MSE against a random target on every output, backward, Adam
+//           step, zeroGrad
+//   infer   forward only, no gradient (eval)
+//   stream  LSTM 128→256, B = 1, one step with the state carried over (inference)
+// ratio    = PyTorch median / model-API median (> 1: we are faster), and the same of the minima
+// overhead = model-API median / bare median − 1 (and of the minima); bare = the kernels' forward and
+//            backward (no dInput, like the layer), MSE in one JS loop, the addon's Adam per parameter
+//
+// Options: --only S,M-LSTM,…,stream  --modes train,infer,stream  --seconds 4 (timed budget per peer)
+//          --min-runs 5  --max-runs 200  --warmup 2  --threads N (ours)  --torch-threads N|default
+//          --python /usr/bin/python3  --no-bare  --seed 1234  --out file.json  --quick (1 s, 3 runs)
+//          --build (run `npm run build` first)
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, relative } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  BENCH_DIR, Peer, checkBuild, fmtMs, fmtRate, fmtX, gitDescribe, measurePeers, printErrors, printLoadNote,
+  printTable, resultsPath,
+} from './driver.js';
+
+// ARCHITECTURE.md §8. `target`: the training-step ratio over PyTorch the product wants (the native
+// core's targets, now for the whole step); `overheadTarget`: the model API over the bare kernels.
+const STREAM_STEPS_PER_SAMPLE = 200;
+const CONFIGS = [
+  { name: 'S', cell: 'lstm', input: 32, hidden: 64, batch: 16, steps: 50, target: 4, modes: ['train', 'infer'] },
+  { name: 'M-LSTM', cell: 'lstm', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
+  { name: 'M-GRU', cell: 'gru', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
+  { name: 'M-RNN', cell: 'rnn', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
+  { name: 'L', cell: 'lstm', input: 512, hidden: 1024, batch: 128, steps: 50, target: 1.2, modes: ['train', 'infer'] },
+  { name: 'stream', cell: 'lstm', input: 128, hidden: 256, batch: 1, steps: 1, inner: STREAM_STEPS_PER_SAMPLE, modes: ['stream'] },
+];
+const MODES = {
+  train: 'training step: forward, MSE, backward, Adam step, zeroGrad',
+  infer: 'inference: forward under noGrad / eval',
+  stream: `streaming inference: one step, state carried (each sample = mean of ${STREAM_STEPS_PER_SAMPLE} steps)`,
+};
+const SIDES = ['model', 'bare', 'pytorch'];
+
+function readOptions() {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      modes: { type: 'string', default: 'train,infer,stream' },
+      seconds: { type: 'string', default: '4' },
+      'min-runs': { type: 'string', default: '5' },
+      'max-runs': { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '2' },
+      threads: { type: 'string', default: 'default' },
+      'torch-threads': { type: 'string', default: 'default' },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      seed: { type: 'string', default: '1234' },
+      'no-bare': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      build: { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only ? values.only.split(',') : null;
+  const configs = only ? CONFIGS.filter((c) => only.includes(c.name)) : CONFIGS;
+  if (configs.length === 0) throw new Error(`--only matched none of ${CONFIGS.map((c) => c.name).join(', ')}`);
+  return {
+    configs,
+    modes: values.modes.split(',').filter((m) => m in MODES),
+    seconds: values.quick ? 1 : Number(values.seconds),
+    minRuns: values.quick ? 3 : Number(values['min-runs']),
+    maxRuns: Number(values['max-runs']),
+    maxRounds: 10,
+    warmup: values.quick ? 1 : Number(values.warmup),
+    threads: values.threads,
+    torchThreads: values['torch-threads'],
+    python: values.python,
+    seed: values.seed,
+    bare: !values['no-bare'],
+    out: values.out,
+    build: values.build,
+  };
+}
+
+function startPeers(config, mode, options) {
+  const shape = ['--cell', config.cell, '--input', config.input, '--hidden', config.hidden, '--batch', config.batch,
+    '--steps', config.steps, '--mode', mode, '--inner', config.inner ?? 1, '--seed', options.seed].map(String);
+  const ours = (api) => new Peer(api, process.execPath,
+    [join(BENCH_DIR, 'train_ours.js'), ...shape, '--api', api, '--threads', options.threads]);
+  return [
+    ours('model'),
+    ...(options.bare ? [ours('bare')] : []),
+    new Peer('pytorch', options.python, [join(BENCH_DIR, 'train_torch.py'), ...shape, '--threads', options.torchThreads]),
+  ];
+}
+
+const ratio = (a, b, key) => (a?.[key] !== undefined && b?.[key] !== undefined ? a[key] / b[key] : null);
+
+function derive(config, mode, result) {
+  for (const side of Object.values(result)) {
+    if (side.medianMs !== undefined) side.tokensPerSec = (config.steps * config.batch) / (side.medianMs / 1000);
+  }
+  const { model, bare, pytorch } = result;
+  const derived = {
+    speedup: ratio(pytorch, model, 'medianMs'),
+    speedupOfMins: ratio(pytorch, model, 'minMs'),
+    overhead: bare ? ratio(model, bare, 'medianMs') - 1 : null,
+    overheadOfMins: bare ? ratio(model, bare, 'minMs') - 1 : null,
+    target: mode === 'train' ? config.target : null,
+    overheadTarget: mode === 'train' ? config.overheadTarget ?? null : null,
+  };
+  if (!bare?.medianMs || !model?.medianMs) derived.overhead = derived.overheadOfMins = null;
+  // Conservative: both the ratio of medians and of minima must reach the target.
+  derived.targetMet = derived.target && derived.speedup !== null
+    ? Math.min(derived.speedup, derived.speedupOfMins) >= derived.target : null;
+  derived.overheadMet = derived.overheadTarget && derived.overhead !== null
+    ? Math.max(derived.overhead, derived.overheadOfMins) <= derived.overheadTarget : null;
+  return derived;
+}
+
+const fmtPercent = (v) => (v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)} %`);
+const verdict = (met) => (met === null ? '' : met ? ' ok' : ' MISS');
+const configLabel = (c) => `${c.name} ${c.name.startsWith('M-') ? '' : c.cell}`.trim();
+
+function printMode(rows, mode) {
+  const own = rows.filter((r) => r.mode === mode);
+  if (own.length === 0) return;
+  const header = ['config', 'I/H/B/T', 'model ms med (min)', 'bare ms', 'torch ms', 'vs torch med / min', 'target',
+    'overhead med / min', 'model tok/s', 'torch tok/s'];
+  const lines = own.map((r) => [
+    configLabel(r.config), `${r.config.input}/${r.config.hidden}/${r.config.batch}/${r.config.steps}`,
+    fmtMs(r.model), fmtMs(r.bare), fmtMs(r.pytorch), `${fmtX(r.speedup)} / ${fmtX(r.speedupOfMins)}`,
+    r.target ? `≥${r.target}×${verdict(r.targetMet)}` : '',
+    `${fmtPercent(r.overhead)} / ${fmtPercent(r.overheadOfMins)}${r.overheadTarget ? ` (≤${100 * r.overheadTarget} %${verdict(r.overheadMet)})` : ''}`,
+    fmtRate(r.model?.tokensPerSec), fmtRate(r.pytorch?.tokensPerSec),
+  ]);
+  console.log(`\n${MODES[mode]}\n`);
+  printTable(header, lines);
+}
+
+async function main() {
+  const options = readOptions();
+  const date = new Date();
+  const commit = gitDescribe();
+  console.log(`rnnkit bench (model API) at ${commit}, ${date.toISOString()}`);
+  console.log(`${os.cpus()[0]?.model} × ${os.availableParallelism()}, node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
+  const buildWarnings = checkBuild(options.build);
+
+  const rows = [];
+  const peerInfo = {};
+  for (const config of options.configs) {
+    for (const mode of config.modes.filter((m) => options.modes.includes(m))) {
+      process.stdout.write(`  measuring ${config.name} ${mode} … `);
+      const loadBefore = os.loadavg()[0];
+      const result = await measurePeers(startPeers(config, mode, options), options);
+      const row = { config, mode, ...result, ...derive(config, mode, result), loadavg1: [loadBefore, os.loadavg()[0]] };
+      rows.push(row);
+      for (const side of SIDES) if (result[side]?.info) peerInfo[side] = result[side].info;
+      console.log(SIDES.filter((s) => result[s]).map((s) => `${s} ${fmtMs(result[s])} ms`).join(', ') +
+        `, vs torch ${fmtX(row.speedup)}, overhead ${fmtPercent(row.overhead)}`);
+    }
+  }
+
+  for (const side of SIDES) console.log(`${side}: ${JSON.stringify(peerInfo[side] ?? 'unavailable')}`);
+  console.log('\nTimes in ms per step, median (min); vs torch = PyTorch / model API (> 1: faster), target ok = both' +
+    ' ratios reach it; overhead = model API / bare kernels − 1');
+  for (const mode of Object.keys(MODES)) printMode(rows, mode);
+  printErrors(rows, SIDES);
+  printLoadNote(rows, os.availableParallelism());
+
+  const report = {
+    commit, date: date.toISOString(),
+    machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, loadavgEnd: os.loadavg() },
+    method: { seconds: options.seconds, minRuns: options.minRuns, maxRuns: options.maxRuns, warmup: options.warmup,
+      seed: options.seed, threads: options.threads, torchThreads: options.torchThreads, streamStepsPerSample: STREAM_STEPS_PER_SAMPLE },
+    peers: peerInfo,
+    buildWarnings,
+    results: rows.map(({ config, ...rest }) => ({ ...config, ...rest })),
+  };
+  const file = resultsPath(options.out, 'train', date);
+  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+  console.log(`\nwrote ${relative(process.cwd(), file)}`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

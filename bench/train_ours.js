@@ -1,0 +1,122 @@
+// rnnkit side of `npm run bench` (bench/train.js): one config, one mode, one API, one process.
+// Speaks the line protocol of bench/child.js.
+//
+// --api model (what users write, everything through dist/index.js):
+//   train   const [out] = rnn.forward(x); nn.mseLoss(out, target).backward(); adam.step(); adam.zeroGrad()
+//   infer   rnn.eval(); noGrad(() => rnn.forward(x))
+//   stream  rnn.eval(); noGrad(() => rnn.forward(x1, state)) with the state carried from step to step
+// --api bare (the floor the model API is measured against: the same work on raw arrays):
+//   train   zero the gradient arrays; <cell>Forward(training); MSE + dOutput in one JS loop into a
+//           reused buffer; <cell>Backward(inputGrad: false, as the layer passes for an input that needs
+//           no gradient); the addon's adamStep on each parameter (what optim.Adam calls)
+//   infer / stream   <cell>Forward(training: false) (stream: with h0/c0 from the previous step)
+// Both APIs start from the same weights, input and target (the model's, seeded by manualSeed).
+import { parseArgs } from 'node:util';
+import { announce, fail, loadRnnkit, mseGradient, serve } from './child.js';
+
+const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false,
+  decoupledWeightDecay: false }; // optim.Adam's defaults, as PyTorch's
+
+function readArgs() {
+  const { values } = parseArgs({
+    options: {
+      cell: { type: 'string' },
+      input: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string' },
+      steps: { type: 'string' },
+      mode: { type: 'string' },
+      api: { type: 'string', default: 'model' },
+      inner: { type: 'string', default: '1' },
+      seed: { type: 'string', default: '1234' },
+      threads: { type: 'string', default: 'default' },
+    },
+  });
+  const size = (name) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
+    return n;
+  };
+  if (!['lstm', 'gru', 'rnn'].includes(values.cell)) fail('--cell must be one of lstm, gru, rnn');
+  if (!['train', 'infer', 'stream'].includes(values.mode)) fail('--mode must be train, infer or stream');
+  if (!['model', 'bare'].includes(values.api)) fail('--api must be model or bare');
+  return {
+    cell: values.cell, mode: values.mode, api: values.api, seed: Number(values.seed), threads: values.threads,
+    input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'), inner: size('inner'),
+  };
+}
+
+// The module with PyTorch's default init, x and target ~ U(−1, 1), all from the seeded global RNG.
+function buildProblem(rnnkit, args) {
+  const { nn, manualSeed, rand } = rnnkit;
+  manualSeed(args.seed);
+  const Module = { lstm: nn.LSTM, gru: nn.GRU, rnn: nn.RNN }[args.cell];
+  const model = new Module(args.input, args.hidden);
+  const uniform = (shape) => rand(shape).mul(2).sub(1);
+  const x = uniform([args.steps, args.batch, args.input]); // [T, B, I]
+  const target = uniform([args.steps, args.batch, args.hidden]); // [T, B, H]
+  return { model, x, target };
+}
+
+function modelStep(rnnkit, args, { model, x, target }) {
+  const { nn, optim, noGrad, zeros } = rnnkit;
+  if (args.mode === 'train') {
+    model.train();
+    const adam = new optim.Adam(model.parameters());
+    return () => {
+      const [output] = model.forward(x);
+      nn.mseLoss(output, target).backward();
+      adam.step();
+      adam.zeroGrad();
+    };
+  }
+  model.eval();
+  if (args.mode === 'infer') return () => noGrad(() => model.forward(x));
+  const stateShape = [1, args.batch, args.hidden];
+  let state = args.cell === 'lstm' ? [zeros(stateShape), zeros(stateShape)] : zeros(stateShape);
+  return () => noGrad(() => {
+    [, state] = model.forward(x, state);
+  });
+}
+
+function bareStep(rnnkit, args, { model, x, target }) {
+  const forward = rnnkit[`${args.cell}Forward`];
+  const backward = rnnkit[`${args.cell}Backward`];
+  const [weightIh, weightHh, biasIh, biasHh] = model.allWeights[0].map((p) => p.data);
+  const weights = { weightIh, weightHh, biasIh, biasHh };
+  const opts = { steps: args.steps, batch: args.batch, inputSize: args.input, hiddenSize: args.hidden };
+  if (args.cell === 'rnn') opts.nonlinearity = 'tanh';
+  if (args.mode === 'infer') return () => forward(opts, weights, x.data, { training: false });
+  if (args.mode === 'stream') {
+    let state = { h0: null, c0: null, training: false };
+    return () => {
+      const result = forward(opts, weights, x.data, state);
+      state = { h0: result.hN, c0: result.cN ?? null, training: false };
+    };
+  }
+  const names = Object.keys(weights);
+  const grads = Object.fromEntries(names.map((k) => [k, new Float32Array(weights[k].length)]));
+  const moments = names.map((k) => [new Float32Array(weights[k].length), new Float32Array(weights[k].length)]);
+  const dOutput = new Float32Array(target.numel); // [T, B, H], reused (see mseGradient)
+  const { adamStep } = rnnkit.loadBinding();
+  let step = 0;
+  return () => {
+    for (const g of Object.values(grads)) g.fill(0);
+    const result = forward(opts, weights, x.data, { training: true });
+    mseGradient(result.output, target.data, dOutput);
+    backward(opts, weights, x.data, result.cache, grads, { dOutput, inputGrad: false });
+    step++;
+    names.forEach((k, i) => adamStep(weights[k], grads[k], moments[i][0], moments[i][1], null, { ...ADAM, step }));
+  };
+}
+
+async function main() {
+  const args = readArgs();
+  const rnnkit = await loadRnnkit(args.threads);
+  const problem = buildProblem(rnnkit, args);
+  const step = (args.api === 'model' ? modelStep : bareStep)(rnnkit, args, problem);
+  announce(rnnkit, step, `${args.api} ${args.cell} ${args.mode} step`, { api: args.api });
+  await serve(step, args.inner);
+}
+
+main();

@@ -1,0 +1,71 @@
+"""PyTorch side of `npm run bench` (bench/train.js): one config, one mode, one process.
+
+Run with /usr/bin/python3 (torch 1.13); speaks the line protocol of bench/child.js, like
+bench/torch_kernels.py, whose module/data builder, thread setup and protocol loop it reuses.
+
+Modes (the same work as bench/train_ours.js --api model):
+  train   out, _ = m(x); F.mse_loss(out, target).backward(); adam.step(); adam.zero_grad()
+  infer   m.eval(); with torch.no_grad(): m(x)
+  stream  m.eval(); with torch.no_grad(): _, state = m(x1, state)  (state carried step to step)
+"""
+
+import argparse
+
+import torch
+import torch.nn.functional as F
+
+from torch_kernels import CELLS, build, configure_threads, serve
+
+
+def parse_args():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--cell", choices=sorted(CELLS), required=True)
+    p.add_argument("--input", type=int, required=True)   # I
+    p.add_argument("--hidden", type=int, required=True)  # H
+    p.add_argument("--batch", type=int, required=True)   # B
+    p.add_argument("--steps", type=int, required=True)   # T
+    p.add_argument("--mode", choices=["train", "infer", "stream"], required=True)
+    p.add_argument("--inner", type=int, default=1, help="steps per timed sample (the sample is their mean)")
+    p.add_argument("--seed", type=int, default=1234)
+    p.add_argument("--threads", default="default",
+                   help="n: torch.set_num_threads(n) and OpenBLAS's n threads; 'default': leave both")
+    return p.parse_args()
+
+
+def make_step(args, module, x, target):
+    if args.mode == "train":
+        module.train()
+        adam = torch.optim.Adam(module.parameters())  # 1.13 defaults (lr 1e-3, for-loop implementation)
+
+        def step():
+            out, _ = module(x)
+            F.mse_loss(out, target).backward()
+            adam.step()
+            adam.zero_grad()  # set_to_none=False in 1.13: zero-fill, like ours
+        return step
+
+    module.eval()
+    if args.mode == "infer":
+        def step():
+            with torch.no_grad():
+                module(x)
+        return step
+
+    state = None  # zeros on the first step, then the previous step's final state
+
+    def step():
+        nonlocal state
+        with torch.no_grad():
+            _, state = module(x, state)
+    return step
+
+
+def main():
+    args = parse_args()
+    info = configure_threads(args.threads)
+    module, x, target = build(args)
+    serve(make_step(args, module, x, target), info, args.inner)
+
+
+if __name__ == "__main__":
+    main()
