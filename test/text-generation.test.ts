@@ -126,6 +126,22 @@ describe('text generation: a character LSTM on State of the Union addresses', ()
     }
     expect(text.load(readFileSync(file)).model.config).toEqual(model.config); // from bytes too
   });
+
+  it('a GRU model trains with carried state and round-trips too', async () => {
+    manualSeed(1);
+    const gru = new text.CharLM(vocab.size, { cell: 'gru', hiddenSize: 32, embeddingDim: 8, numLayers: 2 });
+    const gruHistory = await text.train(gru, vocab, data.train.slice(0, 8193), {
+      validation: data.validation.slice(0, 2000), batchSize: 8, seqLength: 128, bpttSteps: 32, lr: 1e-2, progress: false,
+    });
+    expect(gruHistory.steps).toBe(8 * 4); // 64 windows → 8 batches × 4 chunks
+    expect(gruHistory.metrics.val_bpc[0]).toBeLessThan(Math.log2(vocab.size)); // better than uniform
+    const file = path.join(scratch, 'gru.safetensors');
+    text.save(file, gru, vocab);
+    const loaded = text.load(file);
+    expect(loaded.model.rnn.mode).toBe('GRU');
+    expect(text.generate(loaded.model, loaded.vocab, { prompt: 'The ', length: 100, seed: 4 }))
+      .toBe(text.generate(gru, vocab, { prompt: 'The ', length: 100, seed: 4 }));
+  });
 });
 
 describe('sampling rule (sampleLogits)', () => {

@@ -3,7 +3,7 @@
 // validation perplexity and bits per character after every epoch, then what the model writes at a
 // few temperatures, and saves model + vocabulary in one safetensors file.
 //
-//   node examples/text-generation/main.js [--epochs 3] [--cell lstm] [--hidden 256] [--out DIR] [--help]
+//   node examples/text-generation/main.js [--epochs 3] [--cell lstm] [--hidden 128] [--out DIR] [--help]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,16 +17,16 @@ const HERE = path.dirname(fileURLToPath(import.meta.url));
 // The defaults are sized for a few minutes on two cores (see README "Text generation").
 const OPTIONS = {
   epochs: { default: '3', help: 'passes over the training characters' },
-  'train-chars': { default: '400000', help: 'training characters: the most recent of the training addresses' },
+  'train-chars': { default: '700000', help: 'training characters: the most recent of the training addresses' },
   'valid-chars': { default: '50000', help: 'validation characters: the most recent of the validation addresses' },
   cell: { default: 'lstm', help: 'recurrent cell: lstm or gru' },
-  hidden: { default: '256', help: 'width of each recurrent layer' },
-  embedding: { default: '64', help: 'size of the character embeddings' },
+  hidden: { default: '128', help: 'width of each recurrent layer' },
+  embedding: { default: '32', help: 'size of the character embeddings' },
   layers: { default: '2', help: 'recurrent layers' },
   'batch-size': { default: '32', help: 'windows per batch' },
   'seq-length': { default: '256', help: 'characters per training window (state carried through it)' },
-  bptt: { default: '64', help: 'truncated-BPTT chunk: an optimizer step every this many characters' },
-  lr: { default: '3e-3', help: 'peak learning rate of the one-cycle schedule (Adam)' },
+  bptt: { default: '16', help: 'truncated-BPTT chunk: an optimizer step every this many characters' },
+  lr: { default: '1e-2', help: 'peak learning rate of the one-cycle schedule (Adam)' },
   seed: { default: '0', help: 'seed of the RNG (init, window order, samples)' },
   threads: { default: '', help: 'native threads (default: the cores available)' },
   prompt: { default: 'Mr. Speaker, ', help: 'text the samples start from' },

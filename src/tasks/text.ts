@@ -481,7 +481,11 @@ export interface TrainTextOptions {
   batchSize?: number;
   /** Characters per training window (default 256); windows are shuffled, each starts from a zero state. */
   seqLength?: number;
-  /** Truncated-BPTT chunk: an optimizer step every `bpttSteps` characters of a window, the detached state carried on (default 64). */
+  /**
+   * Truncated-BPTT chunk: an optimizer step every `bpttSteps` characters of a window, the detached
+   * state carried on (default 32; shorter chunks mean more steps per character read, which is what
+   * a short training run needs most).
+   */
   bpttSteps?: number;
   /** Adam's learning rate: the peak of the one-cycle schedule, or the constant rate (default 3e-3). */
   lr?: number;
@@ -522,7 +526,7 @@ export async function train(model: CharLM, vocab: CharVocab, trainText: string |
   const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, 'epochs');
   const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, 'batchSize');
   const seqLength = o.seqLength === undefined ? 256 : positiveInt(o.seqLength, 'seqLength');
-  const bpttSteps = o.bpttSteps === undefined ? 64 : positiveInt(o.bpttSteps, 'bpttSteps');
+  const bpttSteps = o.bpttSteps === undefined ? 32 : positiveInt(o.bpttSteps, 'bpttSteps');
   const lr = o.lr === undefined ? 3e-3 : numberAtLeast(o.lr, 'lr', Number.MIN_VALUE, 'positive number');
   const schedule = o.schedule === undefined ? 'oneCycle' : choice(o.schedule, 'schedule', ['oneCycle', 'constant'] as const);
   const clipGradNorm = o.clipGradNorm === undefined ? 1 : numberAtLeast(o.clipGradNorm, 'clipGradNorm', Number.MIN_VALUE, 'positive number');
@@ -539,7 +543,7 @@ export async function train(model: CharLM, vocab: CharVocab, trainText: string |
     onEpochEnd: async (_epoch: number, logs: EpochLogs) => {
       logs.bpc = logs.loss / LN2;
       if (validation === null) return;
-      const result = await evaluate(model, vocab, validation, { streams: validationStreams, steps: bpttSteps * 4 });
+      const result = await evaluate(model, vocab, validation, { streams: validationStreams });
       Object.assign(logs, { val_loss: result.loss, val_perplexity: result.perplexity, val_bpc: result.bpc });
     },
   };
