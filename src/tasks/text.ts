@@ -275,8 +275,8 @@ function timeMajorIds(tokens: unknown): { ids: Int32Array; batch: number; steps:
 /**
  * A character-level language model: Embedding(vocabSize → embeddingDim) → LSTM or GRU
  * (`numLayers` × `hiddenSize`) → Linear(hiddenSize → vocabSize). Parameters are named
- * `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias` — the names of the same
- * torch.nn model with `batch_first=True`.
+ * `embedding.weight`, `rnn.weight_ih_l0`, …, `head.weight`, `head.bias` — the state_dict names of
+ * a torch.nn module with attributes `embedding`, `rnn` (nn.LSTM / nn.GRU) and `head`.
  *
  * `forward(tokens [B, T], state?)` → `[logits [B, T, V], state]`; `forwardAsync` runs the
  * recurrent layers on the thread pool (fit uses it). Internally time-major (only the ids and the
@@ -320,8 +320,7 @@ export class CharLM extends Module {
 
   /** tokens `[B, T]` (integral ids), state (null = zeros) → `[logits [B, T, vocabSize], state]`. */
   forward(tokens: Tensor | number[][], state?: CharLMState | null): [Tensor, CharLMState] {
-    const { ids, batch, steps } = timeMajorIds(tokens);
-    const x = this.embedding.forward(new Tensor(Float32Array.from(ids), [steps, batch]));
+    const x = this.embed(tokens);
     const [out, next] = this.rnn instanceof LSTM
       ? this.rnn.forward(x, state as [Tensor, Tensor] | null | undefined)
       : this.rnn.forward(x, state as Tensor | null | undefined);
@@ -335,12 +334,17 @@ export class CharLM extends Module {
    */
   async forwardAsync(tokens: Tensor | number[][], state?: CharLMState | null): Promise<[Tensor, CharLMState]> {
     const recording = isGradEnabled();
-    const { ids, batch, steps } = timeMajorIds(tokens);
-    const x = this.embedding.forward(new Tensor(Float32Array.from(ids), [steps, batch]));
+    const x = this.embed(tokens);
     const [out, next] = this.rnn instanceof LSTM
       ? await this.rnn.forwardAsync(x, state as [Tensor, Tensor] | null | undefined)
       : await this.rnn.forwardAsync(x, state as Tensor | null | undefined);
     return [recording ? this.logits(out) : noGrad(() => this.logits(out)), next];
+  }
+
+  // tokens [B, T] → embeddings [T, B, E]
+  private embed(tokens: Tensor | number[][]): Tensor {
+    const { ids, batch, steps } = timeMajorIds(tokens);
+    return this.embedding.forward(new Tensor(Float32Array.from(ids), [steps, batch]));
   }
 
   // out [T, B, H] → logits [B, T, V]
