@@ -3,7 +3,7 @@
 // too, and bench/driver.js drives it:
 //   stdout, once:  {"event":"ready","info":{...}}        after building weights and data
 //   stdin:         run <timed> <warm>                     <warm> untimed, then <timed> timed samples
-//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}
+//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}    (+ "referenceMs":[...], see serve)
 //   stdin:         quit
 // On a failed import or call a child prints {"event":"error","message":...} and exits 1.
 import { readFileSync } from 'node:fs';
@@ -28,13 +28,17 @@ export async function loadRnnkit(threads) {
   return rnnkit;
 }
 
-/** Calls `step` once (a broken API fails here with a clear message), then says "ready" with `info`. */
+/**
+ * Calls `step` once (a broken API fails here with a clear message), then says "ready" with `info`
+ * (`extraInfo` null: only the check).
+ */
 export function announce(rnnkit, step, what, extraInfo = {}) {
   try {
     step();
   } catch (err) {
     fail(`${what} failed: ${err.message}`);
   }
+  if (extraInfo === null) return;
   const info = {
     framework: 'rnnkit',
     version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
@@ -56,17 +60,37 @@ function sampleMs(step, inner) {
   return (performance.now() - start) / inner;
 }
 
-/** Answers `run <timed> <warm>` until `quit` (or the end of stdin). */
-export async function serve(step, inner = 1) {
+/**
+ * One timed sample of `step` and, with a `reference` step, one of it right beside (in alternating
+ * order, so neither always runs on the caches the other left): the pair sees the same load.
+ */
+function samplePair(step, reference, inner, index) {
+  if (!reference) return [sampleMs(step, inner), null];
+  if (index % 2 === 1) {
+    const referenceMs = sampleMs(reference, inner);
+    return [sampleMs(step, inner), referenceMs];
+  }
+  const ms = sampleMs(step, inner);
+  return [ms, sampleMs(reference, inner)];
+}
+
+/**
+ * Answers `run <timed> <warm>` until `quit` (or the end of stdin). With a `reference` step, every
+ * sample of `step` is paired with one of `reference` in this process, reported as `referenceMs`.
+ */
+export async function serve(step, inner = 1, reference = null) {
+  let index = 0;
   for await (const line of createInterface({ input: process.stdin })) {
     const words = line.trim().split(/\s+/);
     if (words[0] === '') continue;
     if (words[0] === 'quit') return;
     if (words[0] !== 'run') fail(`unknown command ${JSON.stringify(line)}`);
     const [timed, warm] = [Number(words[1]), Number(words[2])];
-    const warmMs = Array.from({ length: warm }, () => sampleMs(step, inner));
-    const ms = Array.from({ length: timed }, () => sampleMs(step, inner));
-    process.stdout.write(JSON.stringify({ event: 'times', ms, warmMs }) + '\n');
+    const warmMs = Array.from({ length: warm }, () => samplePair(step, reference, inner, index++)[0]);
+    const pairs = Array.from({ length: timed }, () => samplePair(step, reference, inner, index++));
+    const reply = { event: 'times', ms: pairs.map(([ms]) => ms), warmMs };
+    if (reference) reply.referenceMs = pairs.map(([, referenceMs]) => referenceMs);
+    process.stdout.write(JSON.stringify(reply) + '\n');
   }
 }
 

@@ -115,8 +115,9 @@ function planBursts(estimates, options) {
 /**
  * Measures the peers of one (config, mode) interleaved: waits for each one's "ready" (a peer that
  * fails to start is reported with its error, the others are still measured), warms them up, then
- * runs alternating bursts. Returns `{ [peer.name]: { info, median/min/…, samplesMs } | { error } }`
- * and closes every peer. Options: seconds, minRuns, maxRuns, maxRounds, warmup.
+ * runs alternating bursts. Returns `{ [peer.name]: { info, median/min/…, samplesMs, reference? } | { error } }`
+ * (`reference`: the same statistics of the samples a peer paired with its own, if it sends
+ * `referenceMs`) and closes every peer. Options: seconds, minRuns, maxRuns, maxRounds, warmup.
  */
 export async function measurePeers(peers, options) {
   const result = {};
@@ -141,16 +142,21 @@ export async function measurePeers(peers, options) {
     }
     const plans = planBursts(estimates, options);
     const samples = live.map(() => []);
+    const references = live.map(() => []); // a peer's paired reference step (bench/child.js serve)
     for (let round = 0; round < (plans[0]?.rounds ?? 0); round++) {
       const order = live.map((_, i) => i);
       if (round % 2 === 1) order.reverse();
       for (const i of order) {
-        const { ms } = await live[i].request(`run ${plans[i].size} ${plans[i].rewarm}`);
+        const { ms, referenceMs } = await live[i].request(`run ${plans[i].size} ${plans[i].rewarm}`);
         samples[i].push(...ms);
+        if (referenceMs) references[i].push(...referenceMs);
         await sleep(20); // let the idle peers' pool threads stop spinning before the next starts
       }
     }
-    live.forEach((peer, i) => Object.assign(result[peer.name], stats(samples[i]), { samplesMs: samples[i] }));
+    live.forEach((peer, i) => {
+      Object.assign(result[peer.name], stats(samples[i]), { samplesMs: samples[i] });
+      if (references[i].length > 0) result[peer.name].reference = { ...stats(references[i]), samplesMs: references[i] };
+    });
   } catch (err) {
     for (const peer of live) result[peer.name].error ??= err.message;
   } finally {

@@ -3,19 +3,21 @@
 // on the ARCHITECTURE.md §8 configurations, in one run, plus the overhead of the model API over the
 // bare kernels doing the same work.
 //
-// Per (config, mode) three children run interleaved (bench/driver.js): `model` and `bare`
-// (bench/train_ours.js --api model|bare) and `pytorch` (bench/train_torch.py). See bench/README.md.
+// Per (config, mode) two children run in alternating bursts (bench/driver.js): `model`
+// (bench/train_ours.js --api model --paired) and `pytorch` (bench/train_torch.py); the model child
+// pairs every sample with one of the `bare` step in the same process. See bench/README.md.
 //   train   forward over the sequence, MSE against a random target on every output, backward, Adam
 //           step, zeroGrad
 //   infer   forward only, no gradient (eval)
 //   stream  LSTM 128→256, B = 1, one step with the state carried over (inference)
 // ratio    = PyTorch median / model-API median (> 1: we are faster), and the same of the minima
-// overhead = model-API median / bare median − 1 (and of the minima); bare = the kernels' forward and
-//            backward (no dInput, like the layer), MSE in one JS loop, the addon's Adam per parameter
+// overhead = median over the pairs of model-API time / bare time − 1 (and the ratio of the minima − 1);
+//            bare = the kernels' forward and backward (no dInput, like the layer), MSE in one JS loop,
+//            the addon's Adam per parameter
 //
 // Options: --only S,M-LSTM,…,stream  --modes train,infer,stream  --seconds 4 (timed budget per peer)
 //          --min-runs 5  --max-runs 200  --warmup 2  --threads N (ours)  --torch-threads N|default
-//          --python /usr/bin/python3  --no-bare  --seed 1234  --out file.json  --quick (1 s, 3 runs)
+//          --python /usr/bin/python3  --no-bare (no paired bare step)  --seed 1234  --out file.json  --quick (1 s, 3 runs)
 //          --build (run `npm run build` first)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -42,7 +44,7 @@ const MODES = {
   infer: 'inference: forward under noGrad / eval',
   stream: `streaming inference: one step, state carried (each sample = mean of ${STREAM_STEPS_PER_SAMPLE} steps)`,
 };
-const SIDES = ['model', 'bare', 'pytorch'];
+const SIDES = ['model', 'pytorch'];
 
 function readOptions() {
   const { values } = parseArgs({
@@ -87,31 +89,43 @@ function readOptions() {
 function startPeers(config, mode, options) {
   const shape = ['--cell', config.cell, '--input', config.input, '--hidden', config.hidden, '--batch', config.batch,
     '--steps', config.steps, '--mode', mode, '--inner', config.inner ?? 1, '--seed', options.seed].map(String);
-  const ours = (api) => new Peer(api, process.execPath,
-    [join(BENCH_DIR, 'train_ours.js'), ...shape, '--api', api, '--threads', options.threads]);
   return [
-    ours('model'),
-    ...(options.bare ? [ours('bare')] : []),
+    new Peer('model', process.execPath, [join(BENCH_DIR, 'train_ours.js'), ...shape, '--api', 'model',
+      ...(options.bare ? ['--paired'] : []), '--threads', options.threads]),
     new Peer('pytorch', options.python, [join(BENCH_DIR, 'train_torch.py'), ...shape, '--threads', options.torchThreads]),
   ];
 }
 
 const ratio = (a, b, key) => (a?.[key] !== undefined && b?.[key] !== undefined ? a[key] / b[key] : null);
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = (sorted.length - 1) / 2;
+  return (sorted[Math.floor(mid)] + sorted[Math.ceil(mid)]) / 2;
+};
+
+// The model API over the bare kernels: the median of the per-pair ratios (each pair ran back to
+// back in one process, so load swings cancel) and the ratio of the minima.
+function overheadOf(model) {
+  const bare = model?.reference;
+  if (!bare || model.samplesMs === undefined) return { overhead: null, overheadOfMins: null };
+  return {
+    overhead: median(model.samplesMs.map((ms, i) => ms / bare.samplesMs[i])) - 1,
+    overheadOfMins: model.minMs / bare.minMs - 1,
+  };
+}
 
 function derive(config, mode, result) {
   for (const side of Object.values(result)) {
     if (side.medianMs !== undefined) side.tokensPerSec = (config.steps * config.batch) / (side.medianMs / 1000);
   }
-  const { model, bare, pytorch } = result;
+  const { model, pytorch } = result;
   const derived = {
     speedup: ratio(pytorch, model, 'medianMs'),
     speedupOfMins: ratio(pytorch, model, 'minMs'),
-    overhead: bare ? ratio(model, bare, 'medianMs') - 1 : null,
-    overheadOfMins: bare ? ratio(model, bare, 'minMs') - 1 : null,
+    ...overheadOf(model),
     target: mode === 'train' ? config.target : null,
     overheadTarget: mode === 'train' ? config.overheadTarget ?? null : null,
   };
-  if (!bare?.medianMs || !model?.medianMs) derived.overhead = derived.overheadOfMins = null;
   // Conservative: both the ratio of medians and of minima must reach the target.
   derived.targetMet = derived.target && derived.speedup !== null
     ? Math.min(derived.speedup, derived.speedupOfMins) >= derived.target : null;
@@ -127,11 +141,11 @@ const configLabel = (c) => `${c.name} ${c.name.startsWith('M-') ? '' : c.cell}`.
 function printMode(rows, mode) {
   const own = rows.filter((r) => r.mode === mode);
   if (own.length === 0) return;
-  const header = ['config', 'I/H/B/T', 'model ms med (min)', 'bare ms', 'torch ms', 'vs torch med / min', 'target',
-    'overhead med / min', 'model tok/s', 'torch tok/s'];
+  const header = ['config', 'I/H/B/T', 'model API ms med (min)', 'bare ms', 'torch ms', 'vs torch med / min', 'target',
+    'overhead paired med / min', 'model tok/s', 'torch tok/s'];
   const lines = own.map((r) => [
     configLabel(r.config), `${r.config.input}/${r.config.hidden}/${r.config.batch}/${r.config.steps}`,
-    fmtMs(r.model), fmtMs(r.bare), fmtMs(r.pytorch), `${fmtX(r.speedup)} / ${fmtX(r.speedupOfMins)}`,
+    fmtMs(r.model), fmtMs(r.model?.reference), fmtMs(r.pytorch), `${fmtX(r.speedup)} / ${fmtX(r.speedupOfMins)}`,
     r.target ? `≥${r.target}×${verdict(r.targetMet)}` : '',
     `${fmtPercent(r.overhead)} / ${fmtPercent(r.overheadOfMins)}${r.overheadTarget ? ` (≤${100 * r.overheadTarget} %${verdict(r.overheadMet)})` : ''}`,
     fmtRate(r.model?.tokensPerSec), fmtRate(r.pytorch?.tokensPerSec),
@@ -158,14 +172,14 @@ async function main() {
       const row = { config, mode, ...result, ...derive(config, mode, result), loadavg1: [loadBefore, os.loadavg()[0]] };
       rows.push(row);
       for (const side of SIDES) if (result[side]?.info) peerInfo[side] = result[side].info;
-      console.log(SIDES.filter((s) => result[s]).map((s) => `${s} ${fmtMs(result[s])} ms`).join(', ') +
-        `, vs torch ${fmtX(row.speedup)}, overhead ${fmtPercent(row.overhead)}`);
+      console.log(`model ${fmtMs(result.model)} ms, bare ${fmtMs(result.model?.reference)} ms, pytorch ${fmtMs(result.pytorch)} ms,` +
+        ` vs torch ${fmtX(row.speedup)}, overhead ${fmtPercent(row.overhead)}`);
     }
   }
 
   for (const side of SIDES) console.log(`${side}: ${JSON.stringify(peerInfo[side] ?? 'unavailable')}`);
   console.log('\nTimes in ms per step, median (min); vs torch = PyTorch / model API (> 1: faster), target ok = both' +
-    ' ratios reach it; overhead = model API / bare kernels − 1');
+    ' ratios reach it;\noverhead = model API / bare kernels − 1: median of the per-pair ratios (same process, back to back) / of the minima');
   for (const mode of Object.keys(MODES)) printMode(rows, mode);
   printErrors(rows, SIDES);
   printLoadNote(rows, os.availableParallelism());

@@ -10,7 +10,11 @@
 //           reused buffer; <cell>Backward(inputGrad: false, as the layer passes for an input that needs
 //           no gradient); the addon's adamStep on each parameter (what optim.Adam calls)
 //   infer / stream   <cell>Forward(training: false) (stream: with h0/c0 from the previous step)
-// Both APIs start from the same weights, input and target (the model's, seeded by manualSeed).
+// Both APIs start from the same weights, input and target (the model's, seeded by manualSeed); the
+// bare step updates its own copy of the weights.
+// --paired (with --api model): each timed sample of the model step is paired with one of the bare
+//   step in this process (alternating order), reported as `referenceMs` (bench/child.js): the
+//   overhead of the model API is then measured under the same load, sample by sample.
 import { parseArgs } from 'node:util';
 import { announce, fail, loadRnnkit, mseGradient, serve } from './child.js';
 
@@ -27,6 +31,7 @@ function readArgs() {
       steps: { type: 'string' },
       mode: { type: 'string' },
       api: { type: 'string', default: 'model' },
+      paired: { type: 'boolean', default: false },
       inner: { type: 'string', default: '1' },
       seed: { type: 'string', default: '1234' },
       threads: { type: 'string', default: 'default' },
@@ -41,7 +46,7 @@ function readArgs() {
   if (!['train', 'infer', 'stream'].includes(values.mode)) fail('--mode must be train, infer or stream');
   if (!['model', 'bare'].includes(values.api)) fail('--api must be model or bare');
   return {
-    cell: values.cell, mode: values.mode, api: values.api, seed: Number(values.seed), threads: values.threads,
+    cell: values.cell, mode: values.mode, api: values.api, paired: values.paired, seed: Number(values.seed), threads: values.threads,
     input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'), inner: size('inner'),
   };
 }
@@ -82,7 +87,7 @@ function modelStep(rnnkit, args, { model, x, target }) {
 function bareStep(rnnkit, args, { model, x, target }) {
   const forward = rnnkit[`${args.cell}Forward`];
   const backward = rnnkit[`${args.cell}Backward`];
-  const [weightIh, weightHh, biasIh, biasHh] = model.allWeights[0].map((p) => p.data);
+  const [weightIh, weightHh, biasIh, biasHh] = model.allWeights[0].map((p) => p.data.slice());
   const weights = { weightIh, weightHh, biasIh, biasHh };
   const opts = { steps: args.steps, batch: args.batch, inputSize: args.input, hiddenSize: args.hidden };
   if (args.cell === 'rnn') opts.nonlinearity = 'tanh';
@@ -115,8 +120,10 @@ async function main() {
   const rnnkit = await loadRnnkit(args.threads);
   const problem = buildProblem(rnnkit, args);
   const step = (args.api === 'model' ? modelStep : bareStep)(rnnkit, args, problem);
-  announce(rnnkit, step, `${args.api} ${args.cell} ${args.mode} step`, { api: args.api });
-  await serve(step, args.inner);
+  const reference = args.paired && args.api === 'model' ? bareStep(rnnkit, args, problem) : null;
+  if (reference) announce(rnnkit, reference, `bare ${args.cell} ${args.mode} step`, null);
+  announce(rnnkit, step, `${args.api} ${args.cell} ${args.mode} step`, { api: args.api, pairedWith: reference ? 'bare' : null });
+  await serve(step, args.inner, reference);
 }
 
 main();
