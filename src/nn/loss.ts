@@ -423,7 +423,7 @@ function differenceSlopeOf(kind: DifferenceKind, d: number, p: number): number {
 
 // The per-element loops, each in its own small function: inlined in differenceLoss they were only
 // optimized on-stack (OSR) and deoptimized again after every call ("insufficient type feedback"
-// past the loop), running at ~4× the cost of a plain loop (7 ms per mseLoss forward at T·B·H = 1.6M).
+// past the loop), running at ~3× the cost of a plain loop (9 vs 3 ns per element).
 function sumDifferenceLosses(kind: DifferenceKind, p: number, x: Float32Array, y: Float32Array): number {
   let total = 0;
   for (let i = 0; i < x.length; i++) total += differenceLossOf(kind, Math.fround(x[i] - y[i]), p);
