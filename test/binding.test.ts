@@ -121,7 +121,7 @@ describe('inputGrad: false', () => {
     const fwd = rnnkit.gruForward(p.opts, p.w, p.input, { training: true });
     expect(() => rnnkit.gruBackward(p.opts, p.w, p.input, fwd.cache!, p.grads(), { inputGrad: 1 as never }))
       .toThrow(new TypeError('Expected boolean for inputGrad but received 1 of type number'));
-    expect(() => native.sequenceBackward('gru', p.opts, p.w, p.input, fwd.cache, p.grads(), { inputGrad: 'no' }))
+    expect(() => native.sequenceBackward('gru', p.opts, p.w, p.input, fwd.cache!, p.grads(), { inputGrad: 'no' }))
       .toThrow(new TypeError('Expected boolean for inputGrad but received no of type string'));
   });
 });
