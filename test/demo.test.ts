@@ -105,7 +105,7 @@ describe('npm run demo (sequential MNIST), reduced', () => {
     const baseline = nearestCentroidAccuracy(split);
     console.log(`reduced demo: test accuracy ${(100 * history.testAccuracy).toFixed(2)} %, nearest centroid ${(100 * baseline).toFixed(2)} %`);
     expect(baseline).toBeGreaterThan(0.75); // the baseline is a real one
-    expect(history.testAccuracy).toBeGreaterThan(baseline + 0.05); // 93.1 % vs 80.4 % (avx512, seed 0)
+    expect(history.testAccuracy).toBeGreaterThan(baseline + 0.05); // 93.3 % vs 80.4 % (avx512, seed 0)
   });
 
   it('saves the whole model (safetensors, PyTorch names) and a loss/accuracy SVG', () => {
