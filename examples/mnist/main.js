@@ -29,12 +29,12 @@ const OPTIONS = {
   threads: { default: '', help: 'native threads (default: the cores available)' },
   'train-limit': { default: '', help: 'train on only this many digits (spread over all digits), for a quick run' },
   target: { default: '0.97', help: 'report when the test accuracy first reaches this' },
-  out: { default: path.join(HERE, 'output'), help: 'folder for model.safetensors, training.svg, history.json' },
+  out: { default: path.join(HERE, 'output'), shown: 'examples/mnist/output', help: 'folder for model.safetensors, training.svg, history.json' },
 };
 
 function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`);
-  return `Usage: node examples/mnist/main.js [options]\n\n${lines.join('\n')}\n  --help         show this help`;
+  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(16)} ${o.help}${o.default ? ` (default ${o.shown ?? o.default})` : ''}`);
+  return `Usage: node examples/mnist/main.js [options]\n\n${lines.join('\n')}\n  --help             show this help`;
 }
 
 /** The command line, checked: exits with usage on --help, throws on a bad value. */
@@ -47,7 +47,7 @@ function readOptions(argv) {
   }
   const number = (name, valid) => {
     const value = Number(values[name]);
-    if (values[name] === '' || !valid(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}\n\n${usage()}`);
+    if (values[name] === '' || !valid(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}`);
     return value;
   };
   const positiveInt = (v) => Number.isInteger(v) && v > 0;
@@ -103,8 +103,18 @@ function saveResults(out, model, report, recipe, accuracy) {
   return Object.values(files);
 }
 
+/** readOptions, or the problem and the usage on stderr and exit code 2. */
+function readOptionsOrExit(argv) {
+  try {
+    return readOptions(argv);
+  } catch (error) {
+    console.error(`${error.message}\n\n${usage()}`);
+    process.exit(2);
+  }
+}
+
 async function main() {
-  const options = readOptions(process.argv.slice(2));
+  const options = readOptionsOrExit(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);
 
