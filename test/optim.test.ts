@@ -486,3 +486,12 @@ describe('clipping', () => {
       + 'To disable this error and scale the gradients by the non-finite norm anyway, set `errorIfNonfinite: false`');
   });
 });
+
+describe('OneCycleLR with a zero-length phase', () => {
+  it('throws at construction like PyTorch (ZeroDivisionError there) instead of a NaN learning rate', () => {
+    const p = new Tensor(new Float32Array(3), [3], true);
+    const opt = new optim.Adam([p], { lr: 1e-3 });
+    expect(() => new optim.OneCycleLR(opt, 0.01, { totalSteps: 10, pctStart: 0.1 }))
+      .toThrow(new RangeError('OneCycleLR phase 1 spans zero steps (pctStart · totalSteps = 1): raise totalSteps or change pctStart'));
+  });
+});

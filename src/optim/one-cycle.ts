@@ -159,6 +159,11 @@ export class OneCycleLR extends LRScheduler {
       for (let i = 0; i < this.phases.length; i++) {
         const phase = this.phases[i];
         if (stepNum <= phase.endStep || i === this.phases.length - 1) {
+          if (phase.endStep === startStep) {
+            // PyTorch raises ZeroDivisionError here; a NaN learning rate would surface much later.
+            throw new RangeError(`OneCycleLR phase ${i + 1} spans zero steps (pctStart · totalSteps = ${startStep + 1}): `
+              + 'raise totalSteps or change pctStart');
+          }
           const pct = (stepNum - startStep) / (phase.endStep - startStep);
           if (this.cycleMomentum) {
             setMomentum(group, anneal(group[phase.startMomentum] as number, group[phase.endMomentum] as number, pct), this.useBeta1);
