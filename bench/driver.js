@@ -14,6 +14,7 @@ import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
 
 export const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const ROOT = resolve(BENCH_DIR, '..');
@@ -243,4 +244,48 @@ export function printLoadNote(rows, cores) {
   if (busiest > 2.5) {
     console.log('note: other work shared the machine, absolute times are inflated; the interleaved ratios are the numbers to read');
   }
+}
+
+/**
+ * The command-line options both benchmarks share. `defaultModes`: the --modes default;
+ * `switchName`: the driver's own boolean "--no-…" flag, returned as `enabled` (true unless given).
+ */
+export function readBenchOptions(configs, modes, defaultModes, switchName) {
+  const { values } = parseArgs({
+    options: {
+      only: { type: 'string' },
+      modes: { type: 'string', default: defaultModes },
+      seconds: { type: 'string', default: '4' },
+      'min-runs': { type: 'string', default: '5' },
+      'max-runs': { type: 'string', default: '200' },
+      warmup: { type: 'string', default: '2' },
+      threads: { type: 'string', default: 'default' },
+      'torch-threads': { type: 'string', default: 'default' },
+      python: { type: 'string', default: '/usr/bin/python3' },
+      seed: { type: 'string', default: '1234' },
+      [switchName]: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      quick: { type: 'boolean', default: false },
+      build: { type: 'boolean', default: false },
+    },
+  });
+  const only = values.only ? values.only.split(',') : null;
+  const chosen = only ? configs.filter((c) => only.includes(c.name)) : configs;
+  if (chosen.length === 0) throw new Error(`--only matched none of ${configs.map((c) => c.name).join(', ')}`);
+  return {
+    configs: chosen,
+    modes: values.modes.split(',').filter((m) => m in modes),
+    seconds: values.quick ? 1 : Number(values.seconds),
+    minRuns: values.quick ? 3 : Number(values['min-runs']),
+    maxRuns: Number(values['max-runs']),
+    maxRounds: 10,
+    warmup: values.quick ? 1 : Number(values.warmup),
+    threads: values.threads,
+    torchThreads: values['torch-threads'],
+    python: values.python,
+    seed: values.seed,
+    enabled: !values[switchName],
+    out: values.out,
+    build: values.build,
+  };
 }

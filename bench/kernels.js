@@ -14,8 +14,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
-import {
+import { readBenchOptions,
   BENCH_DIR, Peer, ROOT, checkBuild, fmtMs, fmtRate, fmtX, gitDescribe, measurePeers, printErrors, printLoadNote,
   printTable as printMarkdownTable, resultsPath,
 } from './driver.js';
@@ -32,43 +31,8 @@ const CONFIGS = [
 const MODES = { train: 'forward+backward', infer: 'forward only' };
 
 function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      only: { type: 'string' },
-      modes: { type: 'string', default: 'train,infer' },
-      seconds: { type: 'string', default: '4' },
-      'min-runs': { type: 'string', default: '5' },
-      'max-runs': { type: 'string', default: '200' },
-      warmup: { type: 'string', default: '2' },
-      threads: { type: 'string', default: 'default' },
-      'torch-threads': { type: 'string', default: 'default' },
-      python: { type: 'string', default: '/usr/bin/python3' },
-      seed: { type: 'string', default: '1234' },
-      'no-gemm': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      build: { type: 'boolean', default: false },
-    },
-  });
-  const only = values.only ? values.only.split(',') : null;
-  const configs = only ? CONFIGS.filter((c) => only.includes(c.name)) : CONFIGS;
-  if (configs.length === 0) throw new Error(`--only matched none of ${CONFIGS.map((c) => c.name).join(', ')}`);
-  return {
-    configs,
-    modes: values.modes.split(',').filter((m) => m in MODES),
-    seconds: values.quick ? 1 : Number(values.seconds),
-    minRuns: values.quick ? 3 : Number(values['min-runs']),
-    maxRuns: Number(values['max-runs']),
-    maxRounds: 10,
-    warmup: values.quick ? 1 : Number(values.warmup),
-    threads: values.threads,
-    torchThreads: values['torch-threads'],
-    python: values.python,
-    seed: values.seed,
-    gemm: !values['no-gemm'],
-    out: values.out,
-    build: values.build,
-  };
+  const { enabled, ...options } = readBenchOptions(CONFIGS, MODES, 'train,infer', 'no-gemm');
+  return { ...options, gemm: enabled };
 }
 
 function startPeers(config, mode, options) {

@@ -22,8 +22,7 @@
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, relative } from 'node:path';
-import { parseArgs } from 'node:util';
-import {
+import { readBenchOptions,
   BENCH_DIR, Peer, checkBuild, fmtMs, fmtRate, fmtX, gitDescribe, measurePeers, printErrors, printLoadNote,
   printTable, resultsPath,
 } from './driver.js';
@@ -47,43 +46,8 @@ const MODES = {
 const SIDES = ['model', 'pytorch'];
 
 function readOptions() {
-  const { values } = parseArgs({
-    options: {
-      only: { type: 'string' },
-      modes: { type: 'string', default: 'train,infer,stream' },
-      seconds: { type: 'string', default: '4' },
-      'min-runs': { type: 'string', default: '5' },
-      'max-runs': { type: 'string', default: '200' },
-      warmup: { type: 'string', default: '2' },
-      threads: { type: 'string', default: 'default' },
-      'torch-threads': { type: 'string', default: 'default' },
-      python: { type: 'string', default: '/usr/bin/python3' },
-      seed: { type: 'string', default: '1234' },
-      'no-bare': { type: 'boolean', default: false },
-      out: { type: 'string' },
-      quick: { type: 'boolean', default: false },
-      build: { type: 'boolean', default: false },
-    },
-  });
-  const only = values.only ? values.only.split(',') : null;
-  const configs = only ? CONFIGS.filter((c) => only.includes(c.name)) : CONFIGS;
-  if (configs.length === 0) throw new Error(`--only matched none of ${CONFIGS.map((c) => c.name).join(', ')}`);
-  return {
-    configs,
-    modes: values.modes.split(',').filter((m) => m in MODES),
-    seconds: values.quick ? 1 : Number(values.seconds),
-    minRuns: values.quick ? 3 : Number(values['min-runs']),
-    maxRuns: Number(values['max-runs']),
-    maxRounds: 10,
-    warmup: values.quick ? 1 : Number(values.warmup),
-    threads: values.threads,
-    torchThreads: values['torch-threads'],
-    python: values.python,
-    seed: values.seed,
-    bare: !values['no-bare'],
-    out: values.out,
-    build: values.build,
-  };
+  const { enabled, ...options } = readBenchOptions(CONFIGS, MODES, 'train,infer,stream', 'no-bare');
+  return { ...options, bare: enabled };
 }
 
 function startPeers(config, mode, options) {
