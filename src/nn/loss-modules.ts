@@ -25,94 +25,64 @@ function reductionOptions<T extends ReductionOptions>(options: T | undefined): T
   return { ...opts, reduction };
 }
 
+/** A loss function of ./loss.ts, as a module calls it: with the options the module was built with. */
+type LossFunction<Options, Target> = (input: Tensor, target: Target, options: Options) => Tensor;
+
+/**
+ * Every loss module: options checked once, at construction, and `forward` = the loss function with
+ * them. A subclass only names its function (`lossFunction`), so the modules cannot drift
+ * apart in how they hold and pass their options.
+ */
 abstract class Loss<Options extends ReductionOptions, Target> extends Module {
   /** 'mean', 'sum' or 'none'. */
   readonly reduction: Reduction;
   protected readonly options: Options & { reduction: Reduction };
+  /** The function of ./loss.ts this module applies. */
+  protected abstract readonly lossFunction: LossFunction<Options, Target>;
 
-  constructor(options: Options | undefined) {
+  constructor(options?: Options) {
     super();
     this.options = reductionOptions(options);
     this.reduction = this.options.reduction;
   }
 
   /** The loss of `input` against `target`. */
-  abstract override forward(input: Tensor, target: Target): Tensor;
+  override forward(input: Tensor, target: Target): Tensor {
+    return this.lossFunction(input, target, this.options);
+  }
 }
 
 /** `nn.CrossEntropyLoss`: {@link crossEntropy} with fixed options. */
 export class CrossEntropyLoss extends Loss<CrossEntropyOptions, ClassTarget> {
-  constructor(options?: CrossEntropyOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: ClassTarget): Tensor {
-    return crossEntropy(input, target, this.options);
-  }
+  protected readonly lossFunction = crossEntropy;
 }
 
 /** `nn.NLLLoss`: {@link nllLoss} with fixed options. */
 export class NLLLoss extends Loss<NllLossOptions, ClassTarget> {
-  constructor(options?: NllLossOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: ClassTarget): Tensor {
-    return nllLoss(input, target, this.options);
-  }
+  protected readonly lossFunction = nllLoss;
 }
 
 /** `nn.MSELoss`: {@link mseLoss}. */
 export class MSELoss extends Loss<ReductionOptions, Tensor> {
-  constructor(options?: ReductionOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: Tensor): Tensor {
-    return mseLoss(input, target, this.options);
-  }
+  protected readonly lossFunction = mseLoss;
 }
 
 /** `nn.L1Loss`: {@link l1Loss}. */
 export class L1Loss extends Loss<ReductionOptions, Tensor> {
-  constructor(options?: ReductionOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: Tensor): Tensor {
-    return l1Loss(input, target, this.options);
-  }
+  protected readonly lossFunction = l1Loss;
 }
 
 /** `nn.SmoothL1Loss`: {@link smoothL1Loss} (option `beta`). */
 export class SmoothL1Loss extends Loss<SmoothL1LossOptions, Tensor> {
-  constructor(options?: SmoothL1LossOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: Tensor): Tensor {
-    return smoothL1Loss(input, target, this.options);
-  }
+  protected readonly lossFunction = smoothL1Loss;
 }
 
 /** `nn.HuberLoss`: {@link huberLoss} (option `delta`). */
 export class HuberLoss extends Loss<HuberLossOptions, Tensor> {
-  constructor(options?: HuberLossOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: Tensor): Tensor {
-    return huberLoss(input, target, this.options);
-  }
+  protected readonly lossFunction = huberLoss;
 }
 
 /** `nn.BCEWithLogitsLoss`: {@link binaryCrossEntropyWithLogits} (options `weight`, `posWeight`). */
 export class BCEWithLogitsLoss extends Loss<BceWithLogitsOptions, Tensor> {
-  constructor(options?: BceWithLogitsOptions) {
-    super(options);
-  }
-
-  forward(input: Tensor, target: Tensor): Tensor {
-    return binaryCrossEntropyWithLogits(input, target, this.options);
-  }
+  protected readonly lossFunction = binaryCrossEntropyWithLogits;
 }
