@@ -5,11 +5,12 @@
  */
 import type { Tensor } from '../tensor/index.js';
 import { describe } from '../validate.js';
+import { ModuleContainer } from './container.js';
 import { Module } from './module.js';
 
 type AnyForward = (input: unknown) => unknown;
 
-export class Sequential extends Module {
+export class Sequential extends ModuleContainer {
   /** `new Sequential(a, b, c)` (names "0", "1", "2") or `new Sequential({ embed: a, head: b })`. */
   constructor(...modules: Module[] | [Record<string, Module>]) {
     super();
@@ -22,29 +23,6 @@ export class Sequential extends Module {
         this.registerModule(String(i), module);
       });
     }
-  }
-
-  /** Number of modules. */
-  get length(): number {
-    return this.namedChildren().length;
-  }
-
-  /** The module at position `index` (negative counts from the end). */
-  at(index: number): Module {
-    const children = this.children();
-    const i = index < 0 ? index + children.length : index;
-    if (!Number.isInteger(i) || i < 0 || i >= children.length) throw new RangeError(`index ${index} is out of range`);
-    return children[i];
-  }
-
-  /** Appends a module under the next integer name; returns this. */
-  append(module: Module): this {
-    this.registerModule(String(this.length), module);
-    return this;
-  }
-
-  [Symbol.iterator](): Iterator<Module> {
-    return this.children()[Symbol.iterator]();
   }
 
   /** Feeds `input` through every module in order; `T` types the last module's result (default Tensor). */
