@@ -27,6 +27,12 @@ export interface NativeBackwardResult {
   dc0?: Float32Array;
 }
 
+export interface NativePreparedResult {
+  output: Float32Array | null;
+  hN: Float32Array | null;
+  cN?: Float32Array | null;
+}
+
 /** The functions native/binding exports (every argument is re-validated in C++). */
 export interface NativeBinding {
   sequenceForward(cell: string, opts: object, weights: object, input: Float32Array, state?: object | null): NativeForwardResult;
@@ -34,6 +40,9 @@ export interface NativeBinding {
   sequenceBackward(cell: string, opts: object, weights: object, input: Float32Array, cache: Float32Array, grads: object, upstream?: object | null): NativeBackwardResult;
   sequenceBackwardAsync(cell: string, opts: object, weights: object, input: Float32Array, cache: Float32Array, grads: object, upstream?: object | null): Promise<NativeBackwardResult>;
   cacheSize(cell: string, opts: object): number;
+  /** Packs a layer's weights; the handle is opaque. */
+  prepareLayer(cell: string, opts: object, weights: object): object;
+  preparedForward(layer: object, opts: object, input: Float32Array, state?: object | null, out?: object | null): NativePreparedResult;
   isa(): string;
   availableIsas(): string[];
   setIsa(name: string): void;

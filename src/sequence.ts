@@ -154,18 +154,35 @@ function projSizeOf(cell: CellName, value: unknown, hiddenSize: number): number 
   throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
 }
 
-function parseShape(cell: CellName, value: unknown): Shape {
-  const opts = expectObject(value, 'opts');
-  const steps = positiveInt(opts.steps, 'steps');
-  const batch = positiveInt(opts.batch, 'batch');
+type LayerShape = Pick<Shape, 'cell' | 'inputSize' | 'hiddenSize' | 'projSize' | 'gates' | 'state' | 'stateName'>;
+type CallShape = Pick<Shape, 'steps' | 'batch' | 'reverse' | 'lengths'>;
+
+function parseCallCounts(opts: Record<string, unknown>): { steps: number; batch: number } {
+  return { steps: positiveInt(opts.steps, 'steps'), batch: positiveInt(opts.batch, 'batch') };
+}
+
+// inputSize, hiddenSize, projSize: what a layer's weights fix.
+function parseLayerSizes(cell: CellName, opts: Record<string, unknown>): LayerShape {
   const inputSize = positiveInt(opts.inputSize, 'inputSize');
   const hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize');
   const projSize = projSizeOf(cell, opts.projSize, hiddenSize);
-  const reverse = optionalBool(opts.reverse, 'reverse', false);
-  const lengths = isNullish(opts.lengths) ? null : intList(opts.lengths, 'lengths', batch, 'batch', 0, steps);
   const state = projSize > 0 ? projSize : hiddenSize;
   const stateName = projSize > 0 ? 'projSize' : 'hiddenSize';
-  return { cell, steps, batch, inputSize, hiddenSize, projSize, reverse, lengths, gates: GATES[cell], state, stateName };
+  return { cell, inputSize, hiddenSize, projSize, gates: GATES[cell], state, stateName };
+}
+
+// reverse and lengths: how one call walks its steps.
+function parseDirection(opts: Record<string, unknown>, steps: number, batch: number): CallShape {
+  const reverse = optionalBool(opts.reverse, 'reverse', false);
+  const lengths = isNullish(opts.lengths) ? null : intList(opts.lengths, 'lengths', batch, 'batch', 0, steps);
+  return { steps, batch, reverse, lengths };
+}
+
+function parseShape(cell: CellName, value: unknown): Shape {
+  const opts = expectObject(value, 'opts');
+  const { steps, batch } = parseCallCounts(opts);
+  const layer = parseLayerSizes(cell, opts);
+  return { ...layer, ...parseDirection(opts, steps, batch) };
 }
 
 function optionalArray(value: unknown, name: string, dims: Dims, allowed: boolean, reason: string): Float32Array | null {
@@ -182,7 +199,7 @@ function maybeArray(value: unknown, name: string, dims: Dims, wanted: boolean, r
 }
 
 // Weights (prefix '') or their gradients (prefix 'grads.') share names and shapes.
-function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: boolean, s: Shape): SequenceGrads {
+function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: boolean, s: LayerShape): SequenceGrads {
   const G = s.gates, H = s.hiddenSize;
   const biasDims: Dims = [['gates', G], ['hiddenSize', H]];
   const noBias = 'the weights have no biases';
@@ -195,7 +212,7 @@ function parseWeightSet(obj: Record<string, unknown>, prefix: string, hasBias: b
   };
 }
 
-function parseWeights(value: unknown, s: Shape): { weights: SequenceWeights; hasBias: boolean } {
+function parseWeights(value: unknown, s: LayerShape): { weights: SequenceWeights; hasBias: boolean } {
   const obj = expectObject(value, 'weights');
   if (isNullish(obj.biasIh) !== isNullish(obj.biasHh)) {
     throw new TypeError(`Expected biasIh and biasHh both or neither but received only ${isNullish(obj.biasIh) ? 'biasHh' : 'biasIh'}`);
@@ -330,4 +347,98 @@ export async function rnnForwardAsync(opts: RnnOptions, w: SequenceWeights, inpu
 export async function rnnBackwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
   grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
   return backwardAsync(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
+}
+
+/** The sizes a {@link PreparedLayer}'s weights fix. */
+export interface LayerSizes {
+  /** I: features per step of the input. */
+  inputSize: number;
+  /** H: hidden units. */
+  hiddenSize: number;
+  /** P: LSTM projection size, 0 (default) = none. */
+  projSize?: number;
+}
+
+/** The sizes of one {@link PreparedLayer.forward} call. */
+export type PreparedCallOptions = Pick<SequenceOptions, 'steps' | 'batch' | 'reverse' | 'lengths'>;
+
+/**
+ * Where {@link PreparedLayer.forward} writes: per key, absent = a new array, `null` = not
+ * computed, a Float32Array of the right length = written in place. `hN` and `cN` may be the very
+ * arrays passed as `h0` and `c0` (a stream's state, updated in place); no other array may overlap.
+ */
+export interface PreparedOutputs {
+  /** `[T, B, S]`. */
+  output?: Float32Array | null;
+  /** `[B, S]`. */
+  hN?: Float32Array | null;
+  /** `[B, H]`, LSTM only. */
+  cN?: Float32Array | null;
+}
+
+/** What {@link PreparedLayer.forward} returns: the arrays written (null where not computed). */
+export interface PreparedResult {
+  output: Float32Array | null;
+  hN: Float32Array | null;
+  cN?: Float32Array | null;
+}
+
+/**
+ * One layer and direction with its weights packed once for the multiply kernels of the ISA active
+ * now, for many inference calls: streaming one step per call, where packing the weights again each
+ * call would cost more than the step. The weights are copied: after changing them, make a new one.
+ * `forward` gives the numbers of {@link lstmForward} (etc.) with the same weights, bit for bit;
+ * it is synchronous (a step takes microseconds). No cache: inference only.
+ */
+export class PreparedLayer {
+  readonly cell: CellName;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly projSize: number;
+  /** The ISA whose kernels the weights were packed for (the layer keeps using them). */
+  readonly isa: string;
+  /** The binding's handle (for callers that drive `binding().preparedForward` directly). */
+  readonly handle: object;
+  private readonly shape: LayerShape;
+
+  /**
+   * @param cell 'lstm' | 'gru' | 'rnn_tanh' | 'rnn_relu'
+   * @param sizes inputSize, hiddenSize, projSize; @param w the layer's weights (copied).
+   * @throws TypeError / RangeError naming the argument and the expected value.
+   */
+  constructor(cell: CellName, sizes: LayerSizes, w: SequenceWeights) {
+    this.shape = parseLayerSizes(choice(cell, 'cell', CELLS), expectObject(sizes, 'opts'));
+    const { weights } = parseWeights(w, this.shape);
+    ({ cell: this.cell, inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize } = this.shape);
+    this.handle = binding().prepareLayer(cell, { inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize }, weights);
+    this.isa = binding().isa();
+  }
+
+  /**
+   * Inference forward over `opts.steps` steps: input `[T, B, I]`, state `h0 [B, S]`, `c0 [B, H]`
+   * (default zeros), outputs as {@link PreparedOutputs} says.
+   */
+  forward(opts: PreparedCallOptions, input: Float32Array, state?: LstmState | HiddenState, out?: PreparedOutputs): PreparedResult {
+    const o = expectObject(opts, 'opts');
+    const { steps, batch } = parseCallCounts(o);
+    const call = parseDirection(o, steps, batch);
+    const s = { ...this.shape, ...call };
+    const x = float32Dims(input, 'input', [['steps', steps], ['batch', batch], ['inputSize', s.inputSize]]);
+    const st = optionalObject(state, 'state');
+    const lstm = s.cell === 'lstm', notLstm = `cell is ${s.cell}`;
+    const hiddenDims: Dims = [['batch', batch], [s.stateName, s.state]];
+    const cellDims: Dims = [['batch', batch], ['hiddenSize', s.hiddenSize]];
+    const h0 = optionalArray(st.h0, 'h0', hiddenDims, true, '');
+    const c0 = optionalArray(st.c0, 'c0', cellDims, lstm, notLstm);
+    const outs = optionalObject(out, 'out');
+    const outArray = (key: 'output' | 'hN' | 'cN', dims: Dims, allowed: boolean): Float32Array | null | undefined =>
+      outs[key] === undefined ? undefined : outs[key] === null && allowed ? null : optionalArray(outs[key], `out.${key}`, dims, allowed, notLstm);
+    const targets = {
+      output: outArray('output', [['steps', steps], ['batch', batch], [s.stateName, s.state]], true),
+      hN: outArray('hN', hiddenDims, true),
+      cN: outArray('cN', cellDims, lstm),
+    };
+    const callOpts = { steps, batch, reverse: call.reverse, lengths: call.lengths };
+    return binding().preparedForward(this.handle, callOpts, x, { h0, c0 }, lstm ? targets : { output: targets.output, hN: targets.hN });
+  }
 }

@@ -14,6 +14,7 @@ static Napi::Object InitRnnkit(Napi::Env env, Napi::Object exports) {
   ExportSequence(env, exports);
   ExportRuntime(env, exports);
   ExportOptim(env, exports);
+  ExportPrepared(env, exports);
   return exports;
 }
 

@@ -24,5 +24,6 @@ Napi::Promise QueueJob(Napi::Env env, std::function<void()> work, Napi::Object r
 void ExportSequence(Napi::Env env, Napi::Object exports);  // sequence.cpp
 void ExportRuntime(Napi::Env env, Napi::Object exports);   // runtime.cpp
 void ExportOptim(Napi::Env env, Napi::Object exports);     // optim.cpp
+void ExportPrepared(Napi::Env env, Napi::Object exports);  // prepared.cpp
 
 }  // namespace rnnkit_binding

@@ -8,165 +8,12 @@
 #include "addon.h"
 #include "args.h"
 #include "rnnkit/rnnkit.h"
+#include "sequence_args.h"
 
 namespace rnnkit_binding {
 namespace {
 
 using rnnkit::Cell;
-
-// What the core reads, plus the JS arrays behind the pointers (for async jobs to pin).
-struct SequenceArgs {
-  rnnkit::SeqShape shape;
-  std::vector<int> lengths;  // owned copy; shape.lengths points here
-  rnnkit::SeqWeights weights;
-  bool has_bias = false;
-  std::string cell_name;
-  const float* input = nullptr;
-  std::vector<Napi::Value> arrays;
-};
-
-bool ParseCell(Napi::Value value, SequenceArgs* args) {
-  static const std::vector<std::string> kNames = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
-  static const Cell kCells[] = {Cell::RnnTanh, Cell::RnnRelu, Cell::Lstm, Cell::Gru};
-  if (!ToChoice(value, "cell", kNames, &args->cell_name)) return false;
-  for (size_t i = 0; i < kNames.size(); i++) {
-    if (kNames[i] == args->cell_name) args->shape.cell = kCells[i];
-  }
-  return true;
-}
-
-bool ParseProjSize(Napi::Value value, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  if (s.cell == Cell::Lstm) return ToOptionalIntInRange(value, "projSize", 0, s.hidden - 1, 0, &s.proj);
-  s.proj = 0;
-  if (value.IsUndefined() || (value.IsNumber() && value.As<Napi::Number>().DoubleValue() == 0)) {
-    return true;
-  }
-  const std::string message = "Expected 0 for projSize because cell is " + args->cell_name +
-                              " but received " + Describe(value);
-  return value.IsNumber() ? ThrowRangeError(value.Env(), message)
-                          : ThrowTypeError(value.Env(), message);
-}
-
-// opts: {steps, batch, inputSize, hiddenSize, projSize?, reverse?, lengths?}
-bool ParseShape(Napi::Value value, SequenceArgs* args) {
-  Napi::Object opts;
-  if (!ToObject(value, "opts", &opts)) return false;
-  rnnkit::SeqShape& s = args->shape;
-  const std::pair<const char*, int*> dims[] = {
-      {"steps", &s.steps}, {"batch", &s.batch}, {"inputSize", &s.input}, {"hiddenSize", &s.hidden}};
-  Napi::Value v;
-  for (const auto& dim : dims) {
-    if (!GetProperty(opts, dim.first, &v) || !ToIntInRange(v, dim.first, 1, INT_MAX, dim.second)) {
-      return false;
-    }
-  }
-  if (!GetProperty(opts, "projSize", &v) || !ParseProjSize(v, args)) return false;
-  if (!GetProperty(opts, "reverse", &v) || !ToOptionalBool(v, "reverse", false, &s.reverse)) {
-    return false;
-  }
-  if (!GetProperty(opts, "lengths", &v)) return false;
-  s.lengths = nullptr;
-  if (IsNullish(v)) return true;
-  if (!ToIntList(v, "lengths", s.batch, "batch", 0, s.steps, &args->lengths)) return false;
-  s.lengths = args->lengths.data();
-  return true;
-}
-
-const char* StateName(const rnnkit::SeqShape& s) { return s.proj > 0 ? "projSize" : "hiddenSize"; }
-// Shapes of the state and sequence arrays, named as in the error messages.
-Dims HiddenDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {StateName(s), s.state()}}; }
-Dims CellDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {"hiddenSize", s.hidden}}; }
-Dims OutputDims(const rnnkit::SeqShape& s) {
-  return {{"steps", s.steps}, {"batch", s.batch}, {StateName(s), s.state()}};
-}
-Dims InputDims(const rnnkit::SeqShape& s) {
-  return {{"steps", s.steps}, {"batch", s.batch}, {"inputSize", s.input}};
-}
-
-// Reads obj[key] as a Float32Array of `dims` (required) into *out and pins it.
-bool GetArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-              SequenceArgs* args, const float** out) {
-  Napi::Value v;
-  FloatView view;
-  if (!GetProperty(obj, key, &v) || !ToFloat32(v, name, dims, &view)) {
-    return false;
-  }
-  args->arrays.push_back(v);
-  *out = view.data;
-  return true;
-}
-
-// Like GetArray, but null/undefined give nullptr; when !allowed, a present value is an error.
-bool GetOptionalArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-                      bool allowed, const std::string& reason, SequenceArgs* args,
-                      const float** out) {
-  Napi::Value v;
-  if (!GetProperty(obj, key, &v)) return false;
-  *out = nullptr;
-  if (!allowed) return ExpectAbsent(v, name, reason);
-  if (IsNullish(v)) return true;
-  return GetArray(obj, key, name, dims, args, out);
-}
-
-// Required when `wanted`, else must be null/undefined (then *out = nullptr).
-bool GetMaybeArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-                   bool wanted, const std::string& reason, SequenceArgs* args, const float** out) {
-  if (wanted) return GetArray(obj, key, name, dims, args, out);
-  return GetOptionalArray(obj, key, name, dims, false, reason, args, out);
-}
-
-// Weights (prefix "") or their gradients (prefix "grads.") share names and shapes.
-struct WeightPtrs {
-  const float* w_ih = nullptr;
-  const float* w_hh = nullptr;
-  const float* b_ih = nullptr;
-  const float* b_hh = nullptr;
-  const float* w_hr = nullptr;
-};
-
-bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool has_bias,
-                    SequenceArgs* args, WeightPtrs* w) {
-  const rnnkit::SeqShape& s = args->shape;
-  const long long G = s.gates(), H = s.hidden, I = s.input, P = s.proj, S = s.state();
-  const Dims ih_dims = {{"gates", G}, {"hiddenSize", H}, {"inputSize", I}};
-  const Dims hh_dims = {{"gates", G}, {"hiddenSize", H}, {StateName(s), S}};
-  if (!GetArray(obj, "weightIh", prefix + "weightIh", ih_dims, args, &w->w_ih) ||
-      !GetArray(obj, "weightHh", prefix + "weightHh", hh_dims, args, &w->w_hh)) {
-    return false;
-  }
-  const Dims bias_dims = {{"gates", G}, {"hiddenSize", H}};
-  const char* no_bias = "the weights have no biases";
-  if (!GetMaybeArray(obj, "biasIh", prefix + "biasIh", bias_dims, has_bias, no_bias, args,
-                     &w->b_ih) ||
-      !GetMaybeArray(obj, "biasHh", prefix + "biasHh", bias_dims, has_bias, no_bias, args,
-                     &w->b_hh)) {
-    return false;
-  }
-  const Dims hr_dims = {{"projSize", P}, {"hiddenSize", H}};
-  return GetMaybeArray(obj, "weightHr", prefix + "weightHr", hr_dims, P > 0, "projSize is 0", args,
-                       &w->w_hr);
-}
-
-// weights: {weightIh, weightHh, biasIh?, biasHh? (both or neither), weightHr? (iff projSize > 0)}
-bool ParseWeights(Napi::Value value, SequenceArgs* args) {
-  Napi::Object obj;
-  Napi::Value ih, hh;
-  if (!ToObject(value, "weights", &obj) || !GetProperty(obj, "biasIh", &ih) ||
-      !GetProperty(obj, "biasHh", &hh)) {
-    return false;
-  }
-  if (IsNullish(ih) != IsNullish(hh)) {
-    // Checked first so a one-sided bias is reported as such rather than as a bad other array.
-    return ThrowTypeError(value.Env(), std::string("Expected biasIh and biasHh both or neither but received only ") +
-                                           (IsNullish(ih) ? "biasHh" : "biasIh"));
-  }
-  args->has_bias = !IsNullish(ih);
-  WeightPtrs w;
-  if (!ParseWeightSet(obj, "", args->has_bias, args, &w)) return false;
-  args->weights = {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr};
-  return true;
-}
 
 // (cell, opts, weights, input): the arguments every sequence export starts with.
 bool ParseCommon(const Napi::CallbackInfo& info, SequenceArgs* args) {
@@ -177,12 +24,6 @@ bool ParseCommon(const Napi::CallbackInfo& info, SequenceArgs* args) {
   args->arrays.push_back(info[3]);
   args->input = input.data;
   return true;
-}
-
-Napi::Float32Array NewArray(Napi::Env env, size_t length, float** data) {
-  Napi::Float32Array array = Napi::Float32Array::New(env, length);
-  *data = env.IsExceptionPending() ? nullptr : array.Data();
-  return array;
 }
 
 struct ForwardCall {

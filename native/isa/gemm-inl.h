@@ -120,3 +120,70 @@ static void gemm_micro(int k, const float* a_panel, const float* b_panel, float*
     }
   }
 }
+
+// ---- One row: C [1, n] (+)= a [k] · B ------------------------------------------------------------
+// A single row (batch 1: streaming, one sequence) gives gemm_tile<1> only kGemmNV independent FMA
+// chains, so it waits on FMA latency. gemv_tile works on Panels consecutive panels at once instead
+// (≥ 8 accumulators) and reads A unpacked; each element's sum is still the FMA sequence of
+// gemm_tile (from 0 over p = 0…k−1, then C + sum), so it gives gemm_micro's result bit for bit.
+constexpr int kGemvPanels = (8 + kGemmNV - 1) / kGemmNV;
+
+template <int Panels>
+static inline void gemv_tile(int k, const float* a, const float* b, size_t panel_stride, float* c, bool accumulate) {
+  using T = typename Vec::T;
+  constexpr int kNR = kGemmNV * Vec::width;
+  T acc[Panels][kGemmNV];
+#pragma GCC unroll 8
+  for (int q = 0; q < Panels; ++q) {
+#pragma GCC unroll 8
+    for (int v = 0; v < kGemmNV; ++v) acc[q][v] = Vec::set1(0.0f);
+  }
+  for (int p = 0; p < k; ++p) {
+    const T a_p = Vec::set1(a[p]);
+    const float* b_p = b + static_cast<size_t>(p) * kNR;
+#pragma GCC unroll 8
+    for (int q = 0; q < Panels; ++q) {
+      const float* b_q = b_p + q * panel_stride;
+#pragma GCC unroll 8
+      for (int v = 0; v < kGemmNV; ++v) acc[q][v] = Vec::mul_add(a_p, Vec::load(b_q + v * Vec::width), acc[q][v]);
+    }
+  }
+#pragma GCC unroll 8
+  for (int q = 0; q < Panels; ++q) {
+#pragma GCC unroll 8
+    for (int v = 0; v < kGemmNV; ++v) {
+      float* dst = c + q * kNR + v * Vec::width;
+      Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[q][v]) : acc[q][v]);
+    }
+  }
+}
+
+// gemv_tile<panels> for a run-time panels in [1, Panels].
+template <int Panels>
+static inline void gemv_panels(int panels, int k, const float* a, const float* b, size_t panel_stride, float* c,
+                               bool accumulate) {
+  if constexpr (Panels > 1) {
+    if (panels < Panels) {
+      gemv_panels<Panels - 1>(panels, k, a, b, panel_stride, c, accumulate);
+      return;
+    }
+  }
+  gemv_tile<Panels>(k, a, b, panel_stride, c, accumulate);
+}
+
+// c [n] (+)= a [k] · B [k, n], B packed as consecutive panels [k][nr] starting at b, panel_stride
+// floats apart (zero-padded columns). With accumulate == false, c is never read.
+static void gemv(int k, const float* a, const float* b, size_t panel_stride, float* c, int n, bool accumulate) {
+  constexpr int kNR = kGemmNV * Vec::width;
+  const int whole = n / kNR;
+  for (int panel = 0; panel < whole; panel += kGemvPanels) {
+    gemv_panels<kGemvPanels>(whole - panel < kGemvPanels ? whole - panel : kGemvPanels, k, a, b + panel * panel_stride, panel_stride,
+                             c + panel * kNR, accumulate);
+  }
+  const int tail = n - whole * kNR;
+  if (tail == 0) return;
+  alignas(64) float tile[kNR];
+  gemv_tile<1>(k, a, b + whole * panel_stride, panel_stride, tile, false);
+  float* dst = c + whole * kNR;
+  for (int j = 0; j < tail; ++j) dst[j] = accumulate ? dst[j] + tile[j] : tile[j];
+}

@@ -280,6 +280,14 @@ void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const 
   }
   const Kernels& kern = b.kernels();
   const Blocking blk = blocking_for(kern, k);
+  if (m == 1) {  // one row (batch 1): the gemv kernel, with the same kc blocks, gives the same sums
+    const size_t panel_stride = static_cast<size_t>(k) * kern.gemm_nr;
+    for (int pc = 0; pc < k; pc += blk.kc) {
+      kern.gemv(std::min(blk.kc, k - pc), a + pc, b.panel(n_begin) + static_cast<size_t>(pc) * kern.gemm_nr,
+                panel_stride, c + n_begin, n_end - n_begin, accumulate || pc > 0);
+    }
+    return;
+  }
   const PanelsOfB panels{b.panel(n_begin), k, n_end - n_begin, static_cast<size_t>(k) * kern.gemm_nr};
   multiply_rows(kern, blk, Operand{a, lda, false}, 0, m, panels, c + n_begin, ldc, accumulate,
                 reserve_a_block(kern, blk, m, k));

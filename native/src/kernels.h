@@ -4,6 +4,8 @@
 // [k * gs + j] (gs = gate stride, normally H), so a thread can own a range of units.
 #pragma once
 
+#include <cstddef>
+
 #include "optim_kernels.h"
 
 namespace rnnkit {
@@ -19,6 +21,9 @@ struct Kernels {
   //   c       [m, n]   row stride ldc; only the m ≤ mr rows and n ≤ nr columns are written
   void (*gemm_micro)(int k, const float* a_panel, const float* b_panel, float* c, int ldc, int m, int n,
                      bool accumulate);
+  // The same for ONE row of C, with A unpacked — gemm_micro's result bit for bit, faster at batch 1:
+  //   a [k];  b: panels [k][nr] for the n columns, panel_stride floats apart;  c [n]
+  void (*gemv)(int k, const float* a, const float* b, size_t panel_stride, float* c, int n, bool accumulate);
 
   // ---- Activations over arrays (y may alias x): ≤ 1e-6 absolute error, NaN propagates ----------
   void (*sigmoid)(float* y, const float* x, int n);
@@ -76,7 +81,7 @@ struct Kernels {
 // namespace, then defines `extern const Kernels table = RNNKIT_KERNEL_TABLE("<isa>");` (field order).
 #define RNNKIT_KERNEL_TABLE(NAME)                                                                    \
   Kernels {                                                                                          \
-    NAME, kGemmMR, kGemmNV * Vec::width, gemm_micro, sigmoid_array, tanh_array, lstm_forward,         \
+    NAME, kGemmMR, kGemmNV * Vec::width, gemm_micro, gemv, sigmoid_array, tanh_array, lstm_forward,         \
         lstm_backward, gru_forward, gru_backward, rnn_forward, rnn_backward, sgd_step, adam_step,       \
         rmsprop_step, adagrad_step, sum_squares, sum_abs, abs_max, scale_array, clamp_array           \
   }

@@ -9,6 +9,7 @@
 
 #include "gemm_packed.h"
 #include "kernels.h"
+#include "layer_pack.h"
 #include "sequence_common.h"
 #include "threads.h"
 
@@ -17,7 +18,8 @@ namespace {
 
 struct ForwardPass {
   const SeqShape& shape;
-  const SeqWeights& w;
+  const LayerPack& pack;
+  const float* w_ih;  // W_ih [G·H, I] when the pack has no packed W_ihᵀ
   const Kernels& k;
   const int T, B, I, H, S, G, GH;
   const bool proj, training;
@@ -29,16 +31,12 @@ struct ForwardPass {
   float* hn_cache;      // [T, B, H] GRU training only, else nullptr
   float* h_pre;         // training: [T, B, H]; inference: [B, H] (LSTM with projection)
   float* hh;            // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
-  const bool has_bias;
-  float* bias_x;        // [G·H] added to the input projection: b_ih (+ b_hh except GRU)
-  float* bias_hh;       // [G·H] GRU's b_hh (zeros when bias=False)
-  PackedMatrix w_hh_t[4];  // per gate block: W_hh[g]ᵀ [S, H]
-  PackedMatrix w_hr_t;     // W_hrᵀ [H, P]
+  const float* inputs = nullptr;  // x [T, B, I]
 
-  ForwardPass(const SeqShape& s, const SeqWeights& weights, float* out, float* cache)
-      : shape(s), w(weights), k(kernels()), T(s.steps), B(s.batch), I(s.input), H(s.hidden),
-        S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0),
-        training(cache != nullptr), y(out), has_bias(weights.b_ih != nullptr) {
+  ForwardPass(const SeqShape& s, const LayerPack& layer, const float* weight_ih, float* out, float* cache)
+      : shape(s), pack(layer), w_ih(weight_ih), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input),
+        H(s.hidden), S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0),
+        training(cache != nullptr), y(out) {
     allocate(cache);
   }
 
@@ -49,7 +47,7 @@ struct ForwardPass {
   float* h_pre_at(int t) const { return h_pre + (training ? static_cast<size_t>(t) * B * H : 0); }
 
   void allocate(float* cache) {
-    const size_t hh_size = (shape.cell == Cell::Gru ? size_t(B) * GH : 0) + 2 * size_t(GH);
+    const size_t hh_size = shape.cell == Cell::Gru ? size_t(B) * GH : 0;
     if (training) {
       const CacheLayout L = cache_layout(shape);
       gates = cache + L.gates;
@@ -68,26 +66,15 @@ struct ForwardPass {
       hh = h_pre + size_t(B) * H;
       hn_cache = nullptr;
     }
-    bias_x = hh + (shape.cell == Cell::Gru ? size_t(B) * GH : 0);
-    bias_hh = bias_x + GH;
-    std::fill_n(bias_hh, GH, 0.0f);
   }
 
-  // gates = x · W_ihᵀ (biases are added per step, while the step's slice is in cache). Bias
-  // vectors: bias_x = b_ih (+ b_hh, folded in except for GRU, whose kernel needs b_hn apart).
+  // gates = x · W_ihᵀ for every step in one GEMM (biases are added per step, while the step's slice
+  // is in cache). With packed W_ihᵀ (a prepared layer, streaming) each step projects its own inputs
+  // for the units it owns instead: a thread then reads the same slice of the weights every call,
+  // which stays in its core's cache. Each sum is the same as sgemm's.
   void project_inputs(const float* x) {
-    sgemm(Trans::No, Trans::Yes, T * B, GH, I, x, I, w.w_ih, I, gates, GH, false);
-    if (!has_bias) return;
-    const bool gru = shape.cell == Cell::Gru;
-    for (int j = 0; j < GH; ++j) {
-      bias_x[j] = gru ? w.b_ih[j] : w.b_ih[j] + w.b_hh[j];
-      bias_hh[j] = gru ? w.b_hh[j] : 0.0f;
-    }
-  }
-
-  void pack_weights() {
-    for (int g = 0; g < G; ++g) w_hh_t[g].pack(Trans::Yes, S, H, w.w_hh + static_cast<size_t>(g) * H * S, S);
-    if (proj) w_hr_t.pack(Trans::Yes, H, S, w.w_hr, H);
+    inputs = x;
+    if (!pack.packed_inputs) sgemm(Trans::No, Trans::Yes, T * B, GH, I, x, I, w_ih, I, gates, GH, false);
   }
 
   void set_initial_state(const float* h0, const float* c0) {
@@ -106,9 +93,14 @@ struct ForwardPass {
     float* h_new = h_slot(slot_after(shape, t));
     float* g_t = gates_at(t);
     const bool gru = shape.cell == Cell::Gru;
-    if (has_bias) add_bias_to_units(g_t, j0, j1);
+    if (pack.packed_inputs) {
+      for (int g = 0; g < G; ++g) {
+        sgemm_packed(B, j0, j1, inputs + size_t(t) * B * I, I, pack.w_ih_t[g], g_t + g * H, GH, false);
+      }
+    }
+    if (pack.has_bias) add_bias_to_units(g_t, j0, j1);
     float* rec = gru ? hh : g_t;
-    for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, w_hh_t[g], rec + g * H, GH, !gru);
+    for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, pack.w_hh_t[g], rec + g * H, GH, !gru);
     for (int b = 0; b < B; ++b) {
       const size_t gb = size_t(b) * GH + j0;
       float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_new + size_t(b) * S) + j0;
@@ -122,7 +114,7 @@ struct ForwardPass {
                          c_slot(slot_before(shape, t)) + size_t(b) * H + j0, n);
           break;
         case Cell::Gru:
-          k.gru_forward(g_t + gb, H, hh + gb, bias_hh + j0,
+          k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh.data() + j0,
                         hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr, h_out,
                         h_prev + size_t(b) * S + j0, n);
           break;
@@ -140,7 +132,7 @@ struct ForwardPass {
     for (int b = 0; b < B; ++b) {
       for (int g = 0; g < G; ++g) {
         float* row = g_t + size_t(b) * GH + g * H;
-        const float* bias = bias_x + g * H;
+        const float* bias = pack.bias_x.data() + g * H;
         for (int j = j0; j < j1; ++j) row[j] += bias[j];
       }
     }
@@ -165,7 +157,7 @@ struct ForwardPass {
   void project_state(int t, int p0, int p1) {
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
-    sgemm_packed(B, p0, p1, h_pre_at(t), H, w_hr_t, h_new, S, false);
+    sgemm_packed(B, p0, p1, h_pre_at(t), H, pack.w_hr_t, h_new, S, false);
     for (int b = 0; b < B; ++b) {
       float* h_row = h_new + size_t(b) * S + p0;
       const bool active = is_active(shape, t, b);
@@ -178,7 +170,8 @@ struct ForwardPass {
   }
 
   void run_steps() {
-    const ColumnSplit units = split_columns(H, k.gemm_nr, step_work(shape));
+    const double input_work = pack.packed_inputs ? double(B) * GH * I : 0.0;
+    const ColumnSplit units = split_columns(H, k.gemm_nr, step_work(shape) + input_work);
     const ColumnSplit outputs = split_columns(S, k.gemm_nr, step_work(shape));
     for (int s = 0; s < T; ++s) {
       const int t = time_at(shape, s);
@@ -196,16 +189,24 @@ struct ForwardPass {
   }
 };
 
+void run_forward(ForwardPass&& pass, const float* x, const float* h0, const float* c0, float* h_n, float* c_n) {
+  pass.project_inputs(x);
+  pass.set_initial_state(h0, c0);
+  pass.run_steps();
+  pass.write_final_state(h_n, c_n);
+}
+
 }  // namespace
 
 void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0, float* cache) {
-  ForwardPass pass(shape, w, y, cache);
-  pass.project_inputs(x);
-  pass.pack_weights();
-  pass.set_initial_state(h0, c0);
-  pass.run_steps();
-  pass.write_final_state(h_n, c_n);
+  const LayerPack pack(shape, w, false);
+  run_forward(ForwardPass(shape, pack, w.w_ih, y, cache), x, h0, c0, h_n, c_n);
+}
+
+void sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
+                      const float* x, const float* h0, const float* c0) {
+  run_forward(ForwardPass(shape, layer.pack(), nullptr, y, nullptr), x, h0, c0, h_n, c_n);
 }
 
 }  // namespace rnnkit

@@ -281,6 +281,29 @@ TEST(sgemm_packed_equals_sgemm_bitwise_and_repacks) {
   }
 }
 
+// One row goes through the gemv kernel (several panels at once): the same sums as the micro-kernel
+// gives that row inside a taller product, bit for bit, across kc blocks (k > 512) and column tails.
+TEST(sgemm_packed_one_row_equals_sgemm_rows_bitwise) {
+  uint32_t seed = 6000;
+  for (int n : {1, 17, 100, 300}) {
+    for (int k : {1, 33, 300, 700}) {
+      const Problem p(Trans::No, Trans::Yes, 3, n, k, seed++);
+      PackedMatrix packed;
+      packed.pack(Trans::Yes, k, n, p.b.data(), p.ldb);
+      for (bool accumulate : {false, true}) {
+        const std::vector<float> rows = p.run(accumulate);
+        for (int row = 0; row < 3; ++row) {
+          std::vector<float> c = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
+          sgemm_packed(1, 0, n, p.a.data() + static_cast<size_t>(row) * p.lda, p.lda, packed,
+                       c.data() + static_cast<size_t>(row) * p.ldc, p.ldc, accumulate);
+          CHECK(std::memcmp(c.data() + static_cast<size_t>(row) * p.ldc, rows.data() + static_cast<size_t>(row) * p.ldc,
+                            sizeof(float) * n) == 0);
+        }
+      }
+    }
+  }
+}
+
 TEST(sgemm_runs_serially_inside_a_pool_task) {
   const Problem p(Trans::No, Trans::No, 200, 200, 200, 5000);
   const std::vector<float> want = p.run(false);

@@ -238,3 +238,94 @@ TEST(bitwise_deterministic_and_thread_count_invariant) {
     CHECK(bitwise_equal(first, single));
   }
 }
+
+namespace {
+
+// Inference forward of p (nothing cached), with prepared weights when `prepared` is given.
+Result run_inference(Problem& p, const PreparedLayer* prepared) {
+  SeqShape shape = p.shape;
+  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  Result r;
+  r.y.assign(size_t(shape.steps) * shape.batch * shape.state(), NAN);
+  r.h_n.assign(size_t(shape.batch) * shape.state(), NAN);
+  r.c_n.assign(size_t(shape.batch) * shape.hidden, NAN);
+  if (prepared) {
+    sequence_forward(shape, *prepared, r.y.data(), r.h_n.data(), r.c_n.data(), p.x.data(), p.h0.data(), p.c0.data());
+  } else {
+    const SeqWeights w{p.w_ih.data(), p.w_hh.data(), data_or_null(p.b_ih), data_or_null(p.b_hh), data_or_null(p.w_hr)};
+    sequence_forward(shape, w, r.y.data(), r.h_n.data(), r.c_n.data(), p.x.data(), p.h0.data(), p.c0.data(), nullptr);
+  }
+  return r;
+}
+
+std::unique_ptr<PreparedLayer> prepare(Problem& p) {
+  const SeqWeights w{p.w_ih.data(), p.w_hh.data(), data_or_null(p.b_ih), data_or_null(p.b_hh), data_or_null(p.w_hr)};
+  return std::make_unique<PreparedLayer>(p.shape, w);
+}
+
+}  // namespace
+
+TEST(prepared_layer_forward_equals_sequence_forward_bitwise) {
+  uint32_t seed = 1200;
+  for (Cell cell : kCells) {
+    const int P = cell == Cell::Lstm ? 19 : 0;
+    const Case cases[] = {
+        {cell, 1, 1, 28, 40, 0, true, true, false, {}},
+        {cell, 9, 5, 13, 33, P, true, true, true, {9, 3, 0, 9, 1}},
+        {cell, 4, 33, 600, 17, 0, false, false, false, {}},  // I > kc: the input sums run in two blocks
+        {cell, 3, 2, 7, 100, P, false, true, false, {}},
+    };
+    for (const Case& c : cases) {
+      Problem p = make_problem(c, seed++);
+      const std::unique_ptr<PreparedLayer> prepared = prepare(p);
+      CHECK(prepared->fits(p.shape));
+      const Result want = run_inference(p, nullptr);
+      Result got = run_inference(p, prepared.get());
+      CHECK(std::memcmp(got.y.data(), want.y.data(), sizeof(float) * want.y.size()) == 0);
+      CHECK(std::memcmp(got.h_n.data(), want.h_n.data(), sizeof(float) * want.h_n.size()) == 0);
+      if (cell == Cell::Lstm) CHECK(std::memcmp(got.c_n.data(), want.c_n.data(), sizeof(float) * want.c_n.size()) == 0);
+    }
+  }
+}
+
+// A stream: one call per time step, the state updated in place (h_n, c_n are h0, c0), equals one
+// call over the whole sequence, bit for bit, at batch 1 (the gemv path) and batch 6.
+TEST(stepping_a_prepared_layer_equals_the_whole_sequence_bitwise) {
+  uint32_t seed = 1300;
+  for (Cell cell : kCells) {
+    for (int B : {1, 6}) {
+      Problem p = make_problem({cell, 12, B, 28, 64, cell == Cell::Lstm ? 24 : 0, true, true, false, {}}, seed++);
+      const std::unique_ptr<PreparedLayer> prepared = prepare(p);
+      const Result want = run_inference(p, nullptr);
+      const int S = p.shape.state(), I = p.shape.input;
+      SeqShape one_step = p.shape;
+      one_step.steps = 1;
+      std::vector<float> h = p.h0, c = p.c0, y(size_t(B) * S);
+      bool outputs_equal = true;
+      for (int t = 0; t < p.shape.steps; ++t) {
+        sequence_forward(one_step, *prepared, y.data(), h.data(), c.data(), p.x.data() + size_t(t) * B * I, h.data(),
+                         c.data());
+        outputs_equal &= std::memcmp(y.data(), want.y.data() + size_t(t) * B * S, sizeof(float) * y.size()) == 0;
+      }
+      CHECK(outputs_equal);
+      CHECK(std::memcmp(h.data(), want.h_n.data(), sizeof(float) * h.size()) == 0);
+      if (cell == Cell::Lstm) CHECK(std::memcmp(c.data(), want.c_n.data(), sizeof(float) * c.size()) == 0);
+    }
+  }
+}
+
+// Packed for one ISA, a prepared layer keeps computing with that ISA's kernels after the active ISA
+// changes (its panels have that ISA's width): the results of that ISA, bit for bit.
+TEST(prepared_layer_keeps_the_isa_it_was_packed_for) {
+  Problem p = make_problem({Cell::Lstm, 5, 3, 20, 40, 0, true, true, false, {}}, 1400);
+  std::unique_ptr<PreparedLayer> prepared;
+  Result scalar_result;
+  {
+    IsaScope scalar("scalar");
+    prepared = prepare(p);
+    scalar_result = run_inference(p, nullptr);
+  }
+  CHECK(std::strcmp(prepared->isa(), "scalar") == 0);
+  const Result got = run_inference(p, prepared.get());
+  CHECK(std::memcmp(got.y.data(), scalar_result.y.data(), sizeof(float) * got.y.size()) == 0);
+}

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 
 namespace rnnkit {
 
@@ -69,6 +70,35 @@ void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, floa
 void sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
                        const float* x, const float* cache);
+
+// ---- Prepared layers: streaming inference -----------------------------------------------------
+// A layer's weights packed once for the multiply kernels (W_ihᵀ, W_hhᵀ, W_hrᵀ per gate block, the
+// bias sums), for the ISA active when it is made. Streaming inference runs one step per call, where
+// packing the weights again would cost more than the step itself. The weights are copied: later
+// changes to them need a new PreparedLayer.
+struct LayerPack;
+class PreparedLayer {
+ public:
+  // Uses the cell and sizes (input, hidden, proj) of `layer`; its steps, batch, reverse and lengths
+  // are ignored.
+  PreparedLayer(const SeqShape& layer, const SeqWeights& w);
+  ~PreparedLayer();
+  PreparedLayer(const PreparedLayer&) = delete;
+  PreparedLayer& operator=(const PreparedLayer&) = delete;
+
+  const char* isa() const;                     // the ISA whose kernels it was packed for
+  bool fits(const SeqShape& shape) const;      // same cell, input, hidden and proj
+  const LayerPack& pack() const { return *pack_; }
+
+ private:
+  std::unique_ptr<LayerPack> pack_;
+};
+
+// Inference forward (nothing cached) with prepared weights, on the ISA they were packed for: the
+// same arguments and results as sequence_forward with cache = nullptr, bit for bit. shape must fit
+// the layer. h_n and c_n may be the same arrays as h0 and c0 (a stream's state updated in place).
+void sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
+                      const float* x, const float* h0, const float* c0);
 
 // ---- Instruction-set dispatch -------------------------------------------------------------------
 // Names: "avx512", "avx2", "neon", "scalar". The best available is chosen at first use, unless the

@@ -1,0 +1,126 @@
+// prepareLayer / preparedForward: a layer's weights packed once (rnnkit::PreparedLayer) behind a
+// type-tagged External, for streaming inference one step per call. Checks in the order and words
+// of src/sequence.ts (PreparedLayer).
+#include <memory>
+#include <string>
+
+#include "addon.h"
+#include "args.h"
+#include "rnnkit/rnnkit.h"
+#include "sequence_args.h"
+
+namespace rnnkit_binding {
+namespace {
+
+using rnnkit::Cell;
+
+// Marks Externals made by prepareLayer, so preparedForward never trusts another External.
+constexpr napi_type_tag kPreparedLayerTag = {0x8f3c2a71d54e4b09ULL, 0xa1b6e07c93d2f458ULL};
+
+struct PreparedHandle {
+  rnnkit::SeqShape sizes;  // cell, input, hidden, proj
+  std::string cell_name;
+  std::unique_ptr<rnnkit::PreparedLayer> layer;
+  int64_t bytes;  // reported to V8 as external memory while the handle lives
+};
+
+int64_t WeightBytes(const rnnkit::SeqShape& s) {
+  const int64_t GH = int64_t(s.gates()) * s.hidden;
+  return int64_t(sizeof(float)) * (GH * (s.input + s.state() + 2) + int64_t(s.proj) * s.hidden);
+}
+
+// prepareLayer(cell, opts: {inputSize, hiddenSize, projSize?}, weights) → an opaque handle.
+Napi::Value PrepareLayer(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  SequenceArgs a;
+  Napi::Object opts;
+  if (!CheckArgCount(info, 3, 3, "prepareLayer") || !ParseCell(info[0], &a) || !ToObject(info[1], "opts", &opts) ||
+      !ParseLayerSizes(opts, &a) || !ParseWeights(info[2], &a)) {
+    return env.Undefined();
+  }
+  auto* handle = new PreparedHandle{a.shape, a.cell_name, std::make_unique<rnnkit::PreparedLayer>(a.shape, a.weights),
+                                    WeightBytes(a.shape)};
+  Napi::External<PreparedHandle> external =
+      Napi::External<PreparedHandle>::New(env, handle, [](Napi::Env finalizer_env, PreparedHandle* h) {
+        Napi::MemoryManagement::AdjustExternalMemory(finalizer_env, -h->bytes);
+        delete h;
+      });
+  if (napi_type_tag_object(env, external, &kPreparedLayerTag) != napi_ok) return env.Undefined();
+  Napi::MemoryManagement::AdjustExternalMemory(env, handle->bytes);
+  return external;
+}
+
+bool ToPreparedLayer(Napi::Value value, PreparedHandle** out) {
+  bool tagged = false;
+  if (value.IsExternal()) napi_check_object_type_tag(value.Env(), value, &kPreparedLayerTag, &tagged);
+  if (!tagged) return ThrowTypeError(value.Env(), "Expected prepared layer for layer but received " + Describe(value));
+  *out = value.As<Napi::External<PreparedHandle>>().Data();
+  return true;
+}
+
+// out[key]: undefined → a new array (set on result); null → not computed; a Float32Array of the
+// right length → written in place.
+bool GetOutArray(Napi::Object out, const char* key, const Dims& dims, bool allowed, const std::string& reason,
+                 Napi::Object result, float** data) {
+  Napi::Value v;
+  if (!GetProperty(out, key, &v)) return false;
+  *data = nullptr;
+  if (!allowed) return ExpectAbsent(v, std::string("out.") + key, reason);
+  if (v.IsUndefined()) {
+    result.Set(key, NewArray(out.Env(), Count(dims), data));
+    return !out.Env().IsExceptionPending();
+  }
+  result.Set(key, v);
+  if (v.IsNull()) return true;
+  FloatView view;
+  if (!ToFloat32(v, std::string("out.") + key, dims, &view)) return false;
+  *data = view.data;
+  return true;
+}
+
+// preparedForward(layer, opts: {steps, batch, reverse?, lengths?}, input, state?: {h0?, c0?},
+//                 out?: {output?, hN?, cN?}) → {output, hN, cN? (LSTM)}. Synchronous: one step
+// takes microseconds, less than a trip through the thread pool.
+Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PreparedHandle* handle = nullptr;
+  SequenceArgs a;
+  Napi::Object opts, state, out;
+  if (!CheckArgCount(info, 3, 5, "preparedForward") || !ToPreparedLayer(info[0], &handle) ||
+      !ToObject(info[1], "opts", &opts)) {
+    return env.Undefined();
+  }
+  a.shape = handle->sizes;
+  a.cell_name = handle->cell_name;
+  const rnnkit::SeqShape& s = a.shape;
+  FloatView input;
+  if (!ParseCallSizes(opts, &a) || !ToFloat32(info[2], "input", InputDims(s), &input) ||
+      !ToOptionalObject(info[3], "state", &state) || !ToOptionalObject(info[4], "out", &out)) {
+    return env.Undefined();
+  }
+  const bool lstm = s.cell == Cell::Lstm;
+  const std::string not_lstm = "cell is " + a.cell_name;
+  const float *h0 = nullptr, *c0 = nullptr;
+  if (!GetOptionalArray(state, "h0", "h0", HiddenDims(s), true, "", &a, &h0) ||
+      !GetOptionalArray(state, "c0", "c0", CellDims(s), lstm, not_lstm, &a, &c0)) {
+    return env.Undefined();
+  }
+  Napi::Object result = Napi::Object::New(env);
+  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
+  if (!GetOutArray(out, "output", OutputDims(s), true, "", result, &y) ||
+      !GetOutArray(out, "hN", HiddenDims(s), true, "", result, &h_n) ||
+      !GetOutArray(out, "cN", CellDims(s), lstm, not_lstm, result, &c_n)) {
+    return env.Undefined();
+  }
+  rnnkit::sequence_forward(s, *handle->layer, y, h_n, c_n, input.data, h0, c0);
+  return result;
+}
+
+}  // namespace
+
+void ExportPrepared(Napi::Env env, Napi::Object exports) {
+  exports.Set("prepareLayer", Napi::Function::New(env, PrepareLayer, "prepareLayer"));
+  exports.Set("preparedForward", Napi::Function::New(env, PreparedForward, "preparedForward"));
+}
+
+}  // namespace rnnkit_binding
