@@ -13,6 +13,7 @@ export {
   RNNBase, SingleStateRNN, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
   type RecurrentForwardOptions,
 } from './rnn.js';
+export { RecurrentStream, type StreamOptions } from './stream.js';
 export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export {
   PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, type Lengths,

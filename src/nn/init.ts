@@ -51,7 +51,7 @@ export function uniform_<T extends Tensor>(tensor: T, a = 0, b = 1): T {
   const lo = finite(a, 'a'), hi = finite(b, 'b');
   const data = tensor.data;
   for (let i = 0; i < data.length; i++) data[i] = lo + (hi - lo) * randomUniform();
-  return tensor;
+  return tensor.markModified();
 }
 
 /** Fills with N(mean, std²) (defaults 0, 1). */
@@ -59,25 +59,25 @@ export function normal_<T extends Tensor>(tensor: T, mean = 0, std = 1): T {
   const m = finite(mean, 'mean'), s = finite(std, 'std');
   const data = tensor.data;
   for (let i = 0; i < data.length; i++) data[i] = m + s * randomNormal();
-  return tensor;
+  return tensor.markModified();
 }
 
 /** Fills with `value`. */
 export function constant_<T extends Tensor>(tensor: T, value: number): T {
   tensor.data.fill(finite(value, 'val'));
-  return tensor;
+  return tensor.markModified();
 }
 
 /** Fills with zeros. */
 export function zeros_<T extends Tensor>(tensor: T): T {
   tensor.data.fill(0);
-  return tensor;
+  return tensor.markModified();
 }
 
 /** Fills with ones. */
 export function ones_<T extends Tensor>(tensor: T): T {
   tensor.data.fill(1);
-  return tensor;
+  return tensor.markModified();
 }
 
 /** Xavier/Glorot uniform: U(−a, a), a = gain·√(6/(fan_in+fan_out)). */
@@ -141,7 +141,7 @@ export function orthogonal_<T extends Tensor>(tensor: T, gain = 1): T {
       tensor.data[r * cols + c] = g * (rows >= cols ? q[c * m + r] : q[r * m + c]);
     }
   }
-  return tensor;
+  return tensor.markModified();
 }
 
 /**

@@ -220,7 +220,10 @@ export abstract class Module {
     if (errors.length > 0) {
       throw new Error(`Error(s) in loading state_dict for ${this.className}:\n\t${errors.join('\n\t')}`);
     }
-    for (const [param, data] of copies) param.data.set(data);
+    for (const [param, data] of copies) {
+      param.data.set(data);
+      param.markModified();
+    }
     return { missingKeys, unexpectedKeys };
   }
 

@@ -8,7 +8,8 @@
  * in JS. Variable-length batches: `forward(x, hx, { lengths })` or a {@link PackedSequence}.
  * @module
  */
-import type { CellName } from '../sequence.js';
+import { isa } from '../runtime.js';
+import { PreparedLayer, type CellName } from '../sequence.js';
 import {
   type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
 } from '../tensor/index.js';
@@ -19,6 +20,7 @@ import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
 import { checkOptions } from './options.js';
 import { PackedSequence, readLengths, type Lengths } from './packed.js';
+import { RecurrentStream, stepLayers, type StreamOptions } from './stream.js';
 
 /** PyTorch's mode names. */
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -139,8 +141,8 @@ export abstract class RNNBase extends Module {
     return this.bidirectional ? 2 : 1;
   }
 
-  // S: the width of h (projSize when projecting).
-  private get stateSize(): number {
+  /** S: the width of h (projSize when projecting, else hiddenSize). */
+  get stateSize(): number {
     return this.projSize > 0 ? this.projSize : this.hiddenSize;
   }
 
@@ -187,6 +189,86 @@ export abstract class RNNBase extends Module {
     const value = (this as unknown as Record<string, unknown>)[name];
     if (!(value instanceof Parameter)) throw new Error(`${this.className} has no parameter ${name}`);
     return value;
+  }
+
+  // The weights packed for streaming, with the parameters (and their versions) and ISA they came from.
+  private streamPack: { params: Parameter[]; versions: number[]; isa: string; layers: PreparedLayer[] } | null = null;
+
+  /**
+   * Each layer's weights packed for one-step inference ({@link stream}, `step`): packed on first
+   * use, again when a parameter changed (`_version`) or was replaced, or the ISA changed.
+   * @throws RangeError for a bidirectional module (its reverse direction needs the whole sequence).
+   * @internal
+   */
+  preparedLayers(): PreparedLayer[] {
+    if (this.bidirectional) {
+      throw new RangeError(`${this.className} streaming runs one direction: the reverse direction of a bidirectional layer needs the whole sequence (use forward)`);
+    }
+    const params = this.allWeights.flat();
+    const activeIsa = isa();
+    const pack = this.streamPack;
+    if (pack && pack.isa === activeIsa && params.every((p, i) => p === pack.params[i] && p._version === pack.versions[i])) {
+      return pack.layers;
+    }
+    const layers = Array.from({ length: this.numLayers }, (_, layer) => {
+      const w = this.layerParams(layer, 0);
+      const sizes = { inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
+      return new PreparedLayer(CELLS[this.mode], sizes, {
+        weightIh: w.weightIh.data, weightHh: w.weightHh.data, biasIh: w.biasIh?.data, biasHh: w.biasHh?.data, weightHr: w.weightHr?.data,
+      });
+    });
+    this.streamPack = { params, versions: params.map((p) => p._version), isa: activeIsa, layers };
+    return layers;
+  }
+
+  /**
+   * A {@link RecurrentStream}: this module's state for `batchSize` sequences (default 1), advanced
+   * one time step per `step(x)` — online prediction with packed weights, no autograd.
+   */
+  stream(options?: StreamOptions): RecurrentStream {
+    return new RecurrentStream(this, options);
+  }
+
+  /**
+   * One time step of the whole stack on validated input: returns the output `[B, S]` (or `[S]`
+   * unbatched) and the new states in the public shapes.
+   * @internal
+   */
+  protected stepStack(input: unknown, h0: unknown, c0: unknown, hasState: boolean): { output: Tensor; hN: Tensor; cN: Tensor | null } {
+    const layers = this.preparedLayers();
+    if (!(input instanceof TensorClass)) throw new TypeError(`Expected Tensor for input but received ${describe(input)}`);
+    if (input.ndim !== 1 && input.ndim !== 2) {
+      throw new RangeError(`${this.className}.step: Expected input to be 1-D or 2-D but received ${input.ndim}-D tensor`);
+    }
+    this.checkInputSize(input);
+    const batched = input.ndim === 2;
+    const batch = batched ? input.shape[0] : 1;
+    const prepared: PreparedInput = { timeMajor: input, steps: 1, batch, batched, packed: false, lengths: null };
+    const L = this.numLayers, S = this.stateSize, H = this.hiddenSize;
+    const lstm = this.mode === 'LSTM';
+    const h = new Float32Array(L * batch * S);
+    const c = lstm ? new Float32Array(L * batch * H) : null;
+    if (hasState) {
+      const message = lstm ? 'Expected hidden[{which}] size {expected}, got {got}' : 'Expected hidden size {expected}, got {got}';
+      h.set(this.checkStepState(h0, 'h', prepared, message.replace('{which}', '0')).data);
+      if (c) c.set(this.checkStepState(c0, 'c', prepared, message.replace('{which}', '1')).data);
+    }
+    const y = stepLayers(layers, batch, input.data, h, c).slice();
+    const stateShape = (width: number): number[] => (batched ? [L, batch, width] : [L, width]);
+    return {
+      output: new TensorClass(y, batched ? [batch, S] : [S]),
+      hN: new TensorClass(h, stateShape(S)),
+      cN: c ? new TensorClass(c, stateShape(H)) : null,
+    };
+  }
+
+  private checkStepState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
+    const want = prepared.batched ? 3 : 2;
+    if (state instanceof TensorClass && state.ndim !== want) {
+      const kind = prepared.batched ? 'batched 2-D' : 'unbatched 1-D';
+      throw new RangeError(`For ${kind} input to step, ${which}x should be ${want}-D but got ${state.ndim}-D tensor`);
+    }
+    return this.checkState(state, which, prepared, message);
   }
 
   /** Every parameter U(−1/√H, 1/√H), drawn in registration order (PyTorch's reset_parameters). */
@@ -382,6 +464,18 @@ export abstract class SingleStateRNN extends RNNBase {
     const { output, hN } = await runAsync(this.hiddenOnlySteps(input, hx, options));
     return [output, hN];
   }
+
+  /**
+   * One time step (streaming inference; see {@link stream} to keep the state for you): what
+   * `forward` gives for a one-step sequence, with weights packed once and no autograd.
+   * @param input `[B, inputSize]`, or unbatched `[inputSize]`.
+   * @param hx `[numLayers, B, hiddenSize]` (unbatched `[numLayers, hiddenSize]`), default zeros.
+   * @returns `[output [B, hiddenSize], hN [numLayers, B, hiddenSize]]` (unbatched without B).
+   */
+  step(input: Tensor, hx?: Tensor | null): [Tensor, Tensor] {
+    const { output, hN } = this.stepStack(input, hx, null, !isNullish(hx));
+    return [output, hN];
+  }
 }
 
 /**
@@ -442,6 +536,21 @@ export class LSTM extends RNNBase {
   async forwardAsync(input: Tensor | PackedSequence, hx?: readonly [Tensor, Tensor] | null,
     options?: RecurrentForwardOptions): Promise<[Tensor | PackedSequence, [Tensor, Tensor]]> {
     const { output, hN, cN } = await runAsync(this.lstmSteps(input, hx, options));
+    return [output, [hN, cN as Tensor]];
+  }
+
+  /**
+   * One time step (streaming inference; see {@link stream} to keep the state for you): what
+   * `forward` gives for a one-step sequence, with weights packed once and no autograd.
+   * @param input `[B, inputSize]`, or unbatched `[inputSize]`.
+   * @param hx `[h0 [numLayers, B, S], c0 [numLayers, B, hiddenSize]]` (unbatched without B), default zeros.
+   * @returns `[output [B, S], [hN, cN]]` (S = projSize || hiddenSize).
+   */
+  step(input: Tensor, hx?: readonly [Tensor, Tensor] | null): [Tensor, [Tensor, Tensor]] {
+    if (!isNullish(hx) && (!Array.isArray(hx) || hx.length !== 2)) {
+      throw new TypeError(`Expected [h0, c0] (an Array of two Tensors) for hx but received ${describe(hx)}`);
+    }
+    const { output, hN, cN } = this.stepStack(input, hx?.[0], hx?.[1], !isNullish(hx));
     return [output, [hN, cN as Tensor]];
   }
 

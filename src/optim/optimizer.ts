@@ -142,7 +142,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const loss = closure?.();
-    for (const group of this.paramGroups) this.updateGroup(group);
+    for (const group of this.paramGroups) {
+      this.updateGroup(group);
+      for (const p of this.paramsWithGrad(group)) p.markModified();
+    }
     this.stepCount++;
     return loss;
   }

@@ -37,6 +37,13 @@ export class Tensor {
   grad: Tensor | null = null;
   /** The op that produced this tensor; null for leaves. */
   readonly gradFn: GradNode | null;
+  /**
+   * Counts in-place changes of `data` made by rnnkit (optimizer steps, `loadStateDict`, `nn.init`),
+   * like PyTorch's `_version`. What is derived from the values compares it: a recurrent layer's
+   * packed streaming weights are packed again when a parameter's version moved. Writing into
+   * `data` yourself does not count it: call {@link markModified} afterwards.
+   */
+  _version = 0;
 
   constructor(data: Float32Array, shape: readonly number[], requiresGrad = false, gradFn: GradNode | null = null) {
     checkShape(shape, 'shape');
@@ -50,6 +57,12 @@ export class Tensor {
     this.shape = Object.freeze([...shape]);
     this.requiresGrad = requiresGrad;
     this.gradFn = gradFn;
+  }
+
+  /** Records an in-place change of `data` (increments `_version`); returns this tensor. */
+  markModified(): this {
+    this._version++;
+    return this;
   }
 
   /** Number of elements. */

@@ -200,7 +200,10 @@ export class EarlyStopping implements Callback {
     if (!this.restoreBestWeights || this.bestWeights === null) return;
     const last = context.history[context.history.length - 1]?.epoch;
     if (last === this.bestEpoch) return;
-    context.model.parameters().forEach((p, i) => p.data.set((this.bestWeights as Float32Array[])[i]));
+    context.model.parameters().forEach((p, i) => {
+      p.data.set((this.bestWeights as Float32Array[])[i]);
+      p.markModified();
+    });
   }
 
   /**

@@ -1,0 +1,162 @@
+/**
+ * Streaming inference for RNN / LSTM / GRU modules: one time step per call with the state carried
+ * between calls (online prediction, sampling, serving many sessions at once as one batch).
+ *
+ * Each layer's weights are packed once for the kernels ({@link PreparedLayer}) and packed again
+ * only when a parameter changed (its `_version`: optimizer steps, `loadStateDict`, `nn.init`), was
+ * replaced, or the ISA changed. A step gives the numbers the module's `forward` gives at that time
+ * step, bit for bit. No autograd (outputs do not require grad) and no dropout: train with `forward`.
+ * @module
+ */
+import { binding } from '../native.js';
+import type { PreparedLayer } from '../sequence.js';
+import { Tensor } from '../tensor/tensor.js';
+import { describe, intInRange, optionalObject, positiveInt } from '../validate.js';
+
+/** What a stream needs of its module (RNNBase implements it). */
+export interface StreamableModule {
+  readonly className: string;
+  readonly inputSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  /** S: the width of h (projSize when projecting, else hiddenSize). */
+  readonly stateSize: number;
+  readonly mode: string;
+  /** One packed layer per stacked layer, current with the parameters. */
+  preparedLayers(): PreparedLayer[];
+}
+
+/** Options of {@link RecurrentStream}. */
+export interface StreamOptions {
+  /** Independent sequences stepped together (each with its own state). Default 1. */
+  batchSize?: number;
+}
+
+/**
+ * One time step of every layer, in place: `h [L, B, S]` and `c [L, B, H]` (LSTM; else null) are the
+ * states before and after. Returns the last layer's new h `[B, S]` (a view into `h`).
+ */
+export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Array, h: Float32Array,
+  c: Float32Array | null): Float32Array {
+  const native = binding();
+  const opts = { steps: 1, batch };
+  const hWidth = h.length / layers.length, cWidth = c ? c.length / layers.length : 0;
+  let input = x;
+  for (let l = 0; l < layers.length; l++) {
+    const hl = h.subarray(l * hWidth, (l + 1) * hWidth);
+    const cl = c ? c.subarray(l * cWidth, (l + 1) * cWidth) : null;
+    // One step without lengths: the output is the new h, so only the state is written.
+    native.preparedForward(layers[l].handle, opts, input, { h0: hl, c0: cl }, cl ? { output: null, hN: hl, cN: cl } : { output: null, hN: hl });
+    input = hl;
+  }
+  return input;
+}
+
+/**
+ * A module's recurrent state for `batchSize` independent sequences, advanced one time step per
+ * {@link step}. Made by `module.stream()`; any number of streams can share one module.
+ *
+ * ```ts
+ * const stream = lstm.stream();            // batch of 1, zero state
+ * for (const x of readings) {
+ *   const y = stream.step(x);              // x [inputSize] → y [1, S]
+ * }
+ * stream.reset();                          // start a new sequence
+ * ```
+ */
+export class RecurrentStream {
+  readonly module: StreamableModule;
+  readonly batchSize: number;
+  private readonly h: Float32Array;
+  private readonly c: Float32Array | null;
+
+  constructor(module: StreamableModule, options?: StreamOptions) {
+    this.module = module;
+    const opts = optionalObject(options, 'options');
+    for (const key of Object.keys(opts)) {
+      if (key !== 'batchSize') throw new TypeError(`Unknown option ${key} for stream (expected batchSize)`);
+    }
+    this.batchSize = opts.batchSize === undefined ? 1 : positiveInt(opts.batchSize, 'batchSize');
+    module.preparedLayers(); // checks the module can stream (one direction) before any step
+    const L = module.numLayers, B = this.batchSize;
+    this.h = new Float32Array(L * B * module.stateSize);
+    this.c = module.mode === 'LSTM' ? new Float32Array(L * B * module.hiddenSize) : null;
+  }
+
+  /**
+   * Advances every sequence by one time step.
+   * @param input `[batchSize, inputSize]`: a Tensor (`[inputSize]` also accepted when batchSize
+   *   is 1), or a Float32Array or array of numbers holding batchSize·inputSize values.
+   * @returns the last layer's output for this step, `[batchSize, S]` (S = projSize || hiddenSize).
+   * @throws TypeError / RangeError for input of the wrong type or size.
+   */
+  step(input: Tensor | Float32Array | readonly number[]): Tensor {
+    const x = this.inputData(input);
+    const y = stepLayers(this.module.preparedLayers(), this.batchSize, x, this.h, this.c);
+    return new Tensor(y.slice(), [this.batchSize, this.module.stateSize]);
+  }
+
+  /** The state now (copies): `h [numLayers, batchSize, S]`, `c [numLayers, batchSize, hiddenSize]` (LSTM, else null). */
+  get state(): { h: Tensor; c: Tensor | null } {
+    const L = this.module.numLayers, B = this.batchSize;
+    return {
+      h: new Tensor(this.h.slice(), [L, B, this.module.stateSize]),
+      c: this.c ? new Tensor(this.c.slice(), [L, B, this.module.hiddenSize]) : null,
+    };
+  }
+
+  /**
+   * Replaces the state (copied in): `h [numLayers, batchSize, S]` and, for an LSTM,
+   * `c [numLayers, batchSize, hiddenSize]` — e.g. a `forward` call's `hN`/`cN` to continue from.
+   */
+  setState(h: Tensor, c?: Tensor | null): void {
+    const L = this.module.numLayers, B = this.batchSize;
+    this.h.set(checkState(h, 'h', [L, B, this.module.stateSize]));
+    if (this.c) this.c.set(checkState(c, 'c', [L, B, this.module.hiddenSize]));
+    else if (c !== undefined && c !== null) throw new TypeError(`Expected no c for a ${this.module.className} stream but received ${describe(c)}`);
+  }
+
+  /** Zeros the state of every sequence, or of batch item `item` only (a new sequence in that slot). */
+  reset(item?: number): void {
+    if (item === undefined) {
+      this.h.fill(0);
+      this.c?.fill(0);
+      return;
+    }
+    const b = intInRange(item, 'item', 0, this.batchSize - 1);
+    zeroItem(this.h, this.module.numLayers, this.batchSize, b);
+    if (this.c) zeroItem(this.c, this.module.numLayers, this.batchSize, b);
+  }
+
+  private inputData(input: unknown): Float32Array {
+    const B = this.batchSize, I = this.module.inputSize;
+    if (input instanceof Tensor) {
+      const ok = (input.ndim === 2 && input.shape[0] === B && input.shape[1] === I) || (B === 1 && input.ndim === 1 && input.shape[0] === I);
+      if (!ok) {
+        throw new RangeError(`Expected input of shape [${B}, ${I}] (batchSize, inputSize)${B === 1 ? ` or [${I}]` : ''} but received shape [${input.shape.join(', ')}]`);
+      }
+      return input.data;
+    }
+    const numbers = Array.isArray(input) && input.every((v) => typeof v === 'number');
+    const array = input instanceof Float32Array ? input : numbers ? Float32Array.from(input as number[]) : null;
+    if (array === null) throw new TypeError(`Expected Tensor, Float32Array or array of numbers for input but received ${describe(input)}`);
+    if (array.length !== B * I) {
+      throw new RangeError(`Expected ${B * I} values for input (batchSize·inputSize = ${B}·${I}) but received ${array.length}`);
+    }
+    return array;
+  }
+}
+
+function checkState(state: unknown, name: string, shape: number[]): Float32Array {
+  if (!(state instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(state)}`);
+  if (state.ndim !== shape.length || state.shape.some((d, i) => d !== shape[i])) {
+    throw new RangeError(`Expected ${name} of shape [${shape.join(', ')}] but received shape [${state.shape.join(', ')}]`);
+  }
+  return state.data;
+}
+
+// Zeros batch item b of a [L, B, W] state.
+function zeroItem(state: Float32Array, layers: number, batch: number, b: number): void {
+  const width = state.length / (layers * batch);
+  for (let l = 0; l < layers; l++) state.fill(0, (l * batch + b) * width, (l * batch + b + 1) * width);
+}
