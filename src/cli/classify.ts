@@ -21,22 +21,14 @@ import { fit } from '../train/index.js';
 import { CliError } from './errors.js';
 import { csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
+import type { TrainingCliOptions } from './train.js';
 
 /** Options of the classify task (resolved by src/cli/train.ts). */
-export interface ClassifyOptions {
+export interface ClassifyOptions extends TrainingCliOptions {
   input: string;
   features: number;
   steps?: number;
-  cell: 'lstm' | 'gru';
-  hidden: number;
-  layers: number;
-  dropout: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  clip: number;
   valSplit: number;
-  seed: number;
   out: string;
 }
 

@@ -14,6 +14,7 @@ import { asUserError, CliError } from './errors.js';
 import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import { CALENDAR_FEATURES } from './specs.js';
+import type { TrainingCliOptions } from './train.js';
 
 /** How the CLI read the series; saved in the model's metadata under {@link CLI_METADATA_KEY}. */
 export interface SeriesSpec {
@@ -93,7 +94,7 @@ function toSeries(table: SeriesTable, spec: SeriesSpec): forecast.Series {
 }
 
 /** Options of `rnnkit train forecast`. */
-export interface TrainForecastCliOptions {
+export interface TrainForecastCliOptions extends TrainingCliOptions {
   input: string;
   column?: string;
   dateColumn?: string;
@@ -101,15 +102,6 @@ export interface TrainForecastCliOptions {
   window: number;
   holdout: number;
   season?: number;
-  cell: 'lstm' | 'gru';
-  hidden: number;
-  layers: number;
-  dropout: number;
-  epochs: number;
-  batchSize: number;
-  lr: number;
-  clip: number;
-  seed: number;
   out: string;
   plot?: string;
 }

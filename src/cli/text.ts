@@ -9,23 +9,15 @@ import { manualSeed } from '../tensor/random.js';
 import { asUserError, CliError } from './errors.js';
 import { checkInputFile, readInputText } from './files.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
+import type { TrainingCliOptions } from './train.js';
 
 /** Options of `rnnkit train text` (resolved by src/cli/train.ts). */
-export interface TrainTextCliOptions {
+export interface TrainTextCliOptions extends TrainingCliOptions {
   input: string;
   valSplit: number;
-  cell: 'lstm' | 'gru';
   embedding: number;
-  hidden: number;
-  layers: number;
-  dropout: number;
-  epochs: number;
-  batchSize: number;
   seqLen: number;
   bptt: number;
-  lr: number;
-  clip: number;
-  seed: number;
   out: string;
   sample: number;
   temperature: number;

@@ -19,7 +19,20 @@ export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 
 
 const CONFIG_OPTION: OptionSpec = { flag: '--config <file>', description: 'read options from a JSON file (flags given too win)', kind: 'inputFile' };
 
-/** Training options most tasks share. */
+/** What {@link trainingOptions} resolves to: the model and training options every task's runner takes. */
+export interface TrainingCliOptions {
+  cell: 'lstm' | 'gru';
+  hidden: number;
+  layers: number;
+  dropout: number;
+  epochs: number;
+  batchSize: number;
+  lr: number;
+  clip: number;
+  seed: number;
+}
+
+/** Training options most tasks share (resolved: {@link TrainingCliOptions}). */
 function trainingOptions(defaults: { epochs: number; batchSize: number; lr: number; hidden: number; layers: number }): OptionSpec[] {
   return [
     { flag: '--cell <cell>', description: 'recurrent cell', kind: ['lstm', 'gru'], default: 'lstm' },
