@@ -45,12 +45,64 @@ const BENCH_OPTIONS: OptionSpec[] = [
   THREADS_OPTION,
 ];
 
+/**
+ * A command that resolves its declared options, then runs (like a `rnnkit train` task). `run`
+ * imports the command's module itself, so help and flag errors answer without loading the tensor
+ * library.
+ */
+interface RunnerCommand {
+  name: string;
+  summary: string;
+  description: string;
+  options: OptionSpec[];
+  /** Shown at the end of the command's help, under "Example:". */
+  example?: string;
+  run(values: Record<string, unknown>, output: Output): Promise<unknown>;
+}
+
+const GENERATE_COMMAND: RunnerCommand = {
+  name: 'generate', options: GENERATE_OPTIONS,
+  summary: 'sample text from a model trained with rnnkit train text',
+  description: 'Generate text with a character-level language model: the prompt, then what the model writes after it.',
+  example: 'rnnkit generate --model lm.safetensors --prompt "The " --length 200 --temperature 0.8 --top-k 10 --seed 1',
+  run: async (values, output) => (await import('./text.js')).runGenerate(values as unknown as GenerateCliOptions, output),
+};
+
+const FORECAST_COMMAND: RunnerCommand = {
+  name: 'forecast', options: FORECAST_OPTIONS,
+  summary: 'forecast a CSV series with a model trained with rnnkit train forecast',
+  description: 'Forecast the steps after the end of a series (printed as CSV), or backtest on its last steps.',
+  example: 'rnnkit forecast --model forecaster.safetensors --input series.csv --horizon 28 --plot forecast.svg',
+  run: async (values, output) => (await import('./forecast.js')).runForecast(values as unknown as ForecastCliOptions, output),
+};
+
+const BENCH_COMMAND: RunnerCommand = {
+  name: 'bench', options: BENCH_OPTIONS,
+  summary: 'quick benchmark: training and inference tokens/s',
+  description: 'Benchmark training steps (forward + MSE + backward + Adam) and inference through the public API on the\n'
+    + 'design\'s §8 configurations: S = LSTM 32→64 B16 T50; M = LSTM/GRU/RNN 128→256 B64 T100; L = LSTM 512→1024\n'
+    + 'B128 T50; stream = LSTM 128→256 one step at B1 with carried state.',
+  run: async (values, output) => {
+    checkBenchConfigs(values.config as string);
+    (await import('./bench.js')).runBench(values as { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output);
+  },
+};
+
 /** Resolves a command's options, checks its files, applies --threads. */
 function prepare(specs: readonly OptionSpec[], cli: Record<string, unknown>): Record<string, unknown> {
   const values = resolveOptions(specs, cli);
   checkFiles(specs, values);
   if (values.threads !== undefined) setNumThreads(values.threads as number);
   return values;
+}
+
+/** Adds `spec` to `program`: its flags, help and action ({@link prepare}, then `run`). */
+function addRunnerCommand(program: Command, spec: RunnerCommand, output: Output): void {
+  const command = addOptions(program.command(spec.name).summary(spec.summary).description(spec.description), spec.options);
+  if (spec.example !== undefined) command.addHelpText('after', `\nExample:\n  ${spec.example}`);
+  command.action(async (cli: Record<string, unknown>) => {
+    await spec.run(prepare(spec.options, cli), output);
+  });
 }
 
 function checkBenchConfigs(names: string): void {
@@ -84,36 +136,15 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
 
   addTrainCommand(program, output);
 
-  addOptions(program.command('generate').summary('sample text from a model trained with rnnkit train text')
-    .description('Generate text with a character-level language model: the prompt, then what the model writes after it.'), GENERATE_OPTIONS)
-    .addHelpText('after', '\nExample:\n  rnnkit generate --model lm.safetensors --prompt "The " --length 200 --temperature 0.8 --top-k 10 --seed 1')
-    .action(async (cli: Record<string, unknown>) => {
-      const options = prepare(GENERATE_OPTIONS, cli) as unknown as GenerateCliOptions;
-      (await import('./text.js')).runGenerate(options, output);
-    });
-
-  addOptions(program.command('forecast').summary('forecast a CSV series with a model trained with rnnkit train forecast')
-    .description('Forecast the steps after the end of a series (printed as CSV), or backtest on its last steps.'), FORECAST_OPTIONS)
-    .addHelpText('after', '\nExample:\n  rnnkit forecast --model forecaster.safetensors --input series.csv --horizon 28 --plot forecast.svg')
-    .action(async (cli: Record<string, unknown>) => {
-      const options = prepare(FORECAST_OPTIONS, cli) as unknown as ForecastCliOptions;
-      (await import('./forecast.js')).runForecast(options, output);
-    });
+  addRunnerCommand(program, GENERATE_COMMAND, output);
+  addRunnerCommand(program, FORECAST_COMMAND, output);
 
   program.command('info').summary('version, instruction set, threads, N-API, addon')
     .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')
     .option('--json', 'print as JSON')
     .action((options: { json?: boolean }) => runInfo(options, output));
 
-  addOptions(program.command('bench').summary('quick benchmark: training and inference tokens/s')
-    .description('Benchmark training steps (forward + MSE + backward + Adam) and inference through the public API on the\n'
-      + 'design\'s §8 configurations: S = LSTM 32→64 B16 T50; M = LSTM/GRU/RNN 128→256 B64 T100; L = LSTM 512→1024\n'
-      + 'B128 T50; stream = LSTM 128→256 one step at B1 with carried state.'), BENCH_OPTIONS)
-    .action(async (cli: Record<string, unknown>) => {
-      const values = prepare(BENCH_OPTIONS, cli);
-      checkBenchConfigs(values.config as string);
-      (await import('./bench.js')).runBench(values as { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output);
-    });
+  addRunnerCommand(program, BENCH_COMMAND, output);
 
   for (const command of [program, ...program.commands, ...program.commands.flatMap((c) => c.commands)]) command.exitOverride();
   return program;
