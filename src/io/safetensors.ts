@@ -473,7 +473,7 @@ export function safetensorsParts(tensors: Record<string, SafetensorsInput>, meta
   return prepare(tensors, metadata);
 }
 
-/** The file's bytes in memory (what {@link saveSafetensors} writes). */
+/** The file's bytes in memory (what {@link saveSafetensors} writes), in one new buffer: a copy, which later changes to the tensors do not reach. */
 export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): Uint8Array {
   checkLittleEndian();
   const { header, pieces } = prepare(tensors, metadata);

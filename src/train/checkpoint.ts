@@ -30,7 +30,7 @@ import path from 'node:path';
 import { Module, type TensorLike } from '../nn/module.js';
 import { Optimizer, type OptimizerStateDict } from '../optim/optimizer.js';
 import {
-  readSafetensors, readSafetensorsHeader, safetensorsParts, type SafetensorsContents,
+  readSafetensors, readSafetensorsHeader, safetensorsParts, serializeSafetensors, type SafetensorsContents,
 } from '../io/safetensors.js';
 import { optimBinding } from '../optim/native.js';
 import { packageRoot } from '../native.js';
@@ -355,18 +355,6 @@ function commit(temporary: string, file: string, order: number): void {
 
 const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
-/** Header and data in one new buffer: the snapshot an async save writes while training goes on. */
-function concatenate({ header, pieces }: { header: Uint8Array; pieces: Float32Array[] }): Uint8Array {
-  const out = new Uint8Array(header.length + pieces.reduce((sum, piece) => sum + piece.byteLength, 0));
-  out.set(header, 0);
-  let position = header.length;
-  for (const piece of pieces) {
-    out.set(bytesOf(piece), position);
-    position += piece.byteLength;
-  }
-  return out;
-}
-
 function fsyncDirectorySync(directory: string): void {
   if (process.platform === 'win32') return;  // directories cannot be opened for fsync there
   const fd = openSync(directory, 'r');
@@ -456,7 +444,9 @@ export function saveCheckpoint(file: string, options: SaveCheckpointOptions): vo
 export async function saveCheckpointAsync(file: string, options: SaveCheckpointOptions): Promise<void> {
   const target = checkPath(file);
   const { tensors, metadata } = buildContents(options);
-  await writeAtomic(target, concatenate(safetensorsParts(tensors, metadata)));
+  // serializeSafetensors copies header and data into one new buffer: the snapshot the async write
+  // works from while training goes on.
+  await writeAtomic(target, serializeSafetensors(tensors, metadata));
 }
 
 // ---------------------------------------------------------------------------------------------
