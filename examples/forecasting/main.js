@@ -11,8 +11,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { forecast, getNumThreads, isa, manualSeed, setNumThreads } from 'rnnkit';
+import { commandLine } from '../shared/options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -32,25 +32,13 @@ const OPTIONS = {
   out: { default: path.join(HERE, 'output'), help: 'folder for forecast.svg, model.safetensors, metrics.json' },
 };
 
-function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`);
-  return `Usage: node examples/forecasting/main.js [options]\n\n${lines.join('\n')}\n  --help         show this help`;
-}
+// Bad values end with the usage: main's catch prints the message alone.
+const COMMAND_LINE = commandLine('examples/forecasting/main.js', OPTIONS, { usageInErrors: true });
 
 function readOptions(argv) {
-  const spec = Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: 'string', default: o.default }]));
-  const { values } = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', default: false } } });
-  if (values.help) {
-    console.log(usage());
-    process.exit(0);
-  }
-  const int = (name) => {
-    const value = Number(values[name]);
-    if (values[name] === '' || !Number.isInteger(value) || value < 0) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}\n\n${usage()}`);
-    return value;
-  };
-  const lr = Number(values.lr);
-  if (!(lr > 0)) throw new RangeError(`--lr: invalid value ${JSON.stringify(values.lr)}\n\n${usage()}`);
+  const { values, number } = COMMAND_LINE.read(argv);
+  const int = (name) => number(name, (v) => Number.isInteger(v) && v >= 0);
+  const lr = number('lr', (v) => v > 0);
   return {
     epochs: int('epochs'), hidden: int('hidden'), window: int('window'), horizon: int('horizon'), season: int('season'),
     batchSize: int('batch-size'), lr, seed: int('seed'), threads: values.threads === '' ? 0 : int('threads'),

@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DataLoader, fit, getNumThreads, isa, manualSeed, nn, optim, predict, saveSafetensors, setNumThreads } from 'rnnkit';
+import { commandLine, positiveInt } from '../shared/options.js';
 import { loadMnist, shiftingCollate, spreadSubset, toDataset } from './data.js';
 import { SequentialMnist } from './model.js';
 import { confusionMatrix, formatConfusion, trainingPlot } from './report.js';
@@ -32,25 +32,12 @@ const OPTIONS = {
   out: { default: path.join(HERE, 'output'), shown: 'examples/mnist/output', help: 'folder for model.safetensors, training.svg, history.json' },
 };
 
-function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(16)} ${o.help}${o.default ? ` (default ${o.shown ?? o.default})` : ''}`);
-  return `Usage: node examples/mnist/main.js [options]\n\n${lines.join('\n')}\n  --help             show this help`;
-}
+// Errors without the usage: readOptionsOrExit prints it after any problem, unknown flags included.
+const COMMAND_LINE = commandLine('examples/mnist/main.js', OPTIONS, { usageInErrors: false });
 
 /** The command line, checked: exits with usage on --help, throws on a bad value. */
 function readOptions(argv) {
-  const spec = Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: 'string', default: o.default }]));
-  const { values } = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', default: false } } });
-  if (values.help) {
-    console.log(usage());
-    process.exit(0);
-  }
-  const number = (name, valid) => {
-    const value = Number(values[name]);
-    if (values[name] === '' || !valid(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}`);
-    return value;
-  };
-  const positiveInt = (v) => Number.isInteger(v) && v > 0;
+  const { values, number } = COMMAND_LINE.read(argv);
   return {
     epochs: number('epochs', positiveInt),
     batchSize: number('batch-size', positiveInt),
@@ -108,7 +95,7 @@ function readOptionsOrExit(argv) {
   try {
     return readOptions(argv);
   } catch (error) {
-    console.error(`${error.message}\n\n${usage()}`);
+    console.error(`${error.message}\n\n${COMMAND_LINE.usage()}`);
     process.exit(2);
   }
 }

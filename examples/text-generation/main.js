@@ -8,8 +8,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { getNumThreads, isa, manualSeed, setNumThreads, text } from 'rnnkit';
+import { commandLine, positiveInt } from '../shared/options.js';
 import { lastChars, loadAddresses } from './data.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -34,26 +34,13 @@ const OPTIONS = {
   out: { default: path.join(HERE, 'output'), help: 'folder for model.safetensors, samples.txt, history.json' },
 };
 
-function usage() {
-  const lines = Object.entries(OPTIONS).map(([name, o]) => `  --${name.padEnd(12)} ${o.help}${o.default ? ` (default ${o.default})` : ''}`);
-  return `Usage: node examples/text-generation/main.js [options]\n\n${lines.join('\n')}\n  --help         show this help`;
-}
+// Bad values end with the usage: an error thrown from main is all the example prints.
+const COMMAND_LINE = commandLine('examples/text-generation/main.js', OPTIONS, { usageInErrors: true });
 
 /** The command line, checked: exits with usage on --help, throws on a bad value. */
 function readOptions(argv) {
-  const spec = Object.fromEntries(Object.entries(OPTIONS).map(([name, o]) => [name, { type: 'string', default: o.default }]));
-  const { values } = parseArgs({ args: argv, options: { ...spec, help: { type: 'boolean', default: false } } });
-  if (values.help) {
-    console.log(usage());
-    process.exit(0);
-  }
-  const number = (name, valid) => {
-    const value = Number(values[name]);
-    if (values[name] === '' || !valid(value)) throw new RangeError(`--${name}: invalid value ${JSON.stringify(values[name])}\n\n${usage()}`);
-    return value;
-  };
-  const positiveInt = (v) => Number.isInteger(v) && v > 0;
-  if (!['lstm', 'gru'].includes(values.cell)) throw new RangeError(`--cell: invalid value ${JSON.stringify(values.cell)} (lstm or gru)\n\n${usage()}`);
+  const { values, invalid, number } = COMMAND_LINE.read(argv);
+  if (!['lstm', 'gru'].includes(values.cell)) throw invalid('cell', ' (lstm or gru)');
   return {
     epochs: number('epochs', positiveInt),
     trainChars: number('train-chars', positiveInt),
