@@ -481,4 +481,23 @@ describe('progress', () => {
     const text = out.text();
     expect(text).toMatch(/epoch 2\/2 .* 2\/2 \| loss \d+\.\d{4} \| accuracy \d\.\d{4} \| \d+ tok\/s \| ETA /);
   });
+
+  it('finishes the bar\'s line before onEpochEnd callbacks print, then reports the logs they added', async () => {
+    const out = sink(true);
+    const { model, ...s } = setup();
+    const callbacks: Callback = {
+      onEpochEnd: (epoch, logs) => {
+        logs.val_extra = epoch; // like text.train's reporter, which adds val_perplexity
+        out.stream.write(`callback ${epoch}\n`);
+      },
+    };
+    await fit(model, { ...s, callbacks, progress: { stream: out.stream } });
+    const text = out.text();
+    // Each callback line starts on a line of its own, right after its epoch's finished bar…
+    expect(text).toMatch(/epoch 1\/2 [^\n]* ETA [^\n]*\ncallback 0\n/);
+    expect(text).toMatch(/epoch 2\/2 [^\n]* ETA [^\n]*\ncallback 1\n/);
+    // …and the validation summary below it still shows what the callback added.
+    expect(text).toMatch(/\ncallback 0\n {2}val_extra 0\.0000\n/);
+    expect(text).toMatch(/\ncallback 1\n {2}val_extra 1\.0000\n/);
+  });
 });

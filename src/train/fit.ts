@@ -438,6 +438,9 @@ class FitRun {
     }
     context.history.push(logs);
     this.position = { epoch: epoch + 1, batch: 0, epochSeed: 0, inEpoch: false };
+    // The bar's line is finished before the callbacks run, so a line they print starts on its own
+    // instead of landing on the bar; the logs are reported after them, with what they added.
+    config.progress.finishEpochLine?.();
     await this.emit((c) => c.onEpochEnd?.(epoch, logs, context));
     config.progress.epochEnd(logs);
     const improved = typeof monitored === 'number' && improves(monitored, this.best, config.monitorMode, 0);

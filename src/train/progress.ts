@@ -35,13 +35,22 @@ export interface ProgressReporter {
   trainBegin(epochs: number, batchesPerEpoch: number | undefined): void;
   epochBegin(epoch: number): void;
   batchEnd(progress: BatchProgress): void;
+  /**
+   * The epoch is trained and validated and its onEpochEnd callbacks are next: end any live line
+   * (the bar) so what they print starts on a line of its own. Optional: JSON lines need nothing.
+   */
+  finishEpochLine?(): void;
+  /** The epoch's logs, after the onEpochEnd callbacks (so with what they added). */
   epochEnd(logs: EpochLogs): void;
   trainEnd(): void;
 }
 
 const format = (value: number): string => (Number.isFinite(value) ? (Math.abs(value) >= 1e4 ? value.toExponential(3) : value.toFixed(4)) : String(value));
 
-/** A live bar per epoch; the finished bar stays on screen with the validation metrics beside it. */
+/**
+ * A live bar per epoch; the finished bar stays on screen, and the epoch's validation metrics follow
+ * it (below what onEpochEnd callbacks print).
+ */
 class BarReporter implements ProgressReporter {
   private bar: cliProgress.SingleBar | null = null;
   private epochs = 0;
@@ -76,9 +85,13 @@ class BarReporter implements ProgressReporter {
     });
   }
 
-  epochEnd(logs: EpochLogs): void {
+  finishEpochLine(): void {
     this.bar?.stop();
     this.bar = null;
+  }
+
+  epochEnd(logs: EpochLogs): void {
+    this.finishEpochLine();
     const validation = Object.entries(logs).filter(([key]) => key.startsWith('val_'));
     if (validation.length > 0) this.stream.write(`  ${validation.map(([k, v]) => `${k} ${format(v)}`).join(' | ')}\n`);
   }
