@@ -5,6 +5,7 @@
  */
 import { describe } from '../validate.js';
 import { checkOptionNames, Optimizer } from './optimizer.js';
+import { loadSchedulerState, schedulerState } from './scheduler.js';
 
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better; 'max': higher is better. */
@@ -132,14 +133,11 @@ export class ReduceLROnPlateau {
 
   /** Everything but the optimizer, JSON-able (best may be ±Infinity before the first step). */
   stateDict(): Record<string, unknown> {
-    const dict: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this)) if (key !== 'optimizer') dict[key] = structuredClone(value);
-    return dict;
+    return schedulerState(this);
   }
 
+  /** Restores what `stateDict()` returned. */
   loadStateDict(stateDict: Record<string, unknown>): void {
-    for (const [key, value] of Object.entries(stateDict)) {
-      if (key !== 'optimizer') (this as Record<string, unknown>)[key] = structuredClone(value);
-    }
+    loadSchedulerState(this, stateDict);
   }
 }

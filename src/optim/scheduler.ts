@@ -32,6 +32,23 @@ function intArg(value: unknown, name: string): number {
   return value;
 }
 
+/**
+ * A scheduler's state: its own fields but the optimizer, copied (PyTorch's `state_dict`, the same
+ * for every scheduler: LRScheduler's subclasses and ReduceLROnPlateau).
+ */
+export function schedulerState(scheduler: object): Record<string, unknown> {
+  const dict: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(scheduler)) if (key !== 'optimizer') dict[key] = structuredClone(value);
+  return dict;
+}
+
+/** Writes `state` (from {@link schedulerState}) back into `scheduler`, copied, leaving its optimizer alone. */
+export function loadSchedulerState(scheduler: object, state: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(state)) {
+    if (key !== 'optimizer') (scheduler as Record<string, unknown>)[key] = structuredClone(value);
+  }
+}
+
 /** Options every epoch-based scheduler takes. */
 export interface SchedulerOptions {
   /** Index of the last epoch; −1 (default) starts fresh, anything else resumes (groups need initialLr). */
@@ -112,18 +129,12 @@ export abstract class LRScheduler {
 
   /** Everything but the optimizer, JSON-able. */
   stateDict(): Record<string, unknown> {
-    const dict: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(this)) {
-      if (key !== 'optimizer') dict[key] = structuredClone(value);
-    }
-    return dict;
+    return schedulerState(this);
   }
 
   /** Restores what `stateDict()` returned. */
   loadStateDict(stateDict: Record<string, unknown>): void {
-    for (const [key, value] of Object.entries(stateDict)) {
-      if (key !== 'optimizer') (this as Record<string, unknown>)[key] = structuredClone(value);
-    }
+    loadSchedulerState(this, stateDict);
   }
 
   protected get groups(): ParamGroup[] {
