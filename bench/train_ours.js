@@ -4,12 +4,13 @@
 // --api model (what users write, everything through dist/index.js):
 //   train   const [out] = rnn.forward(x); nn.mseLoss(out, target).backward(); adam.step(); adam.zeroGrad()
 //   infer   rnn.eval(); noGrad(() => rnn.forward(x))
-//   stream  rnn.eval(); noGrad(() => rnn.forward(x1, state)) with the state carried from step to step
+//   stream  const stream = rnn.stream(); stream.step(x1) (packed weights, the state carried)
 // --api bare (the floor the model API is measured against: the same work on raw arrays):
 //   train   zero the gradient arrays; <cell>Forward(training); MSE + dOutput in one JS loop into a
 //           reused buffer; <cell>Backward(inputGrad: false, as the layer passes for an input that needs
 //           no gradient); the addon's adamStep on each parameter (what optim.Adam calls)
-//   infer / stream   <cell>Forward(training: false) (stream: with h0/c0 from the previous step)
+//   infer   <cell>Forward(training: false)
+//   stream  the addon's preparedStep on a PreparedLayer, the state arrays updated in place
 // Both APIs start from the same weights, input and target (the model's, seeded by manualSeed); the
 // bare step updates its own copy of the weights.
 // --paired (with --api model): each timed sample of the model step is paired with one of the bare
@@ -64,7 +65,7 @@ function buildProblem(rnnkit, args) {
 }
 
 function modelStep(rnnkit, args, { model, x, target }) {
-  const { nn, optim, noGrad, zeros } = rnnkit;
+  const { nn, optim, noGrad } = rnnkit;
   if (args.mode === 'train') {
     model.train();
     const adam = new optim.Adam(model.parameters());
@@ -77,11 +78,8 @@ function modelStep(rnnkit, args, { model, x, target }) {
   }
   model.eval();
   if (args.mode === 'infer') return () => noGrad(() => model.forward(x));
-  const stateShape = [1, args.batch, args.hidden];
-  let state = args.cell === 'lstm' ? [zeros(stateShape), zeros(stateShape)] : zeros(stateShape);
-  return () => noGrad(() => {
-    [, state] = model.forward(x, state);
-  });
+  const stream = model.stream({ batchSize: args.batch });
+  return () => stream.step(x.data);
 }
 
 function bareStep(rnnkit, args, { model, x, target }) {
@@ -93,11 +91,11 @@ function bareStep(rnnkit, args, { model, x, target }) {
   if (args.cell === 'rnn') opts.nonlinearity = 'tanh';
   if (args.mode === 'infer') return () => forward(opts, weights, x.data, { training: false });
   if (args.mode === 'stream') {
-    let state = { h0: null, c0: null, training: false };
-    return () => {
-      const result = forward(opts, weights, x.data, state);
-      state = { h0: result.hN, c0: result.cN ?? null, training: false };
-    };
+    const cell = args.cell === 'rnn' ? 'rnn_tanh' : args.cell;
+    const layer = new rnnkit.PreparedLayer(cell, { inputSize: args.input, hiddenSize: args.hidden }, weights);
+    const { preparedStep } = rnnkit.loadBinding();
+    const h = new Float32Array(args.batch * args.hidden), c = args.cell === 'lstm' ? new Float32Array(h.length) : null;
+    return () => preparedStep(layer.handle, args.batch, x.data, h, c);
   }
   const names = Object.keys(weights);
   const grads = Object.fromEntries(names.map((k) => [k, new Float32Array(weights[k].length)]));

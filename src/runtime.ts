@@ -26,6 +26,18 @@ export function availableIsas(): string[] {
  */
 export function setIsa(name: IsaName | string): void {
   binding().setIsa(choice(name, 'isa', availableIsas()));
+  isaChanges++;
+}
+
+let isaChanges = 0;
+
+/**
+ * Counts {@link setIsa} calls in this thread: what caches of ISA-specific packed weights compare
+ * (cheaper than asking the addon for the name every step).
+ * @internal
+ */
+export function isaChangeCount(): number {
+  return isaChanges;
 }
 
 /** Largest thread count {@link setNumThreads} accepts. */

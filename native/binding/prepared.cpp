@@ -1,6 +1,7 @@
-// prepareLayer / preparedForward: a layer's weights packed once (rnnkit::PreparedLayer) behind a
+// prepareLayer / preparedForward / preparedStep: a layer's weights packed once (rnnkit::PreparedLayer) behind a
 // type-tagged External, for streaming inference one step per call. Checks in the order and words
 // of src/sequence.ts (PreparedLayer).
+#include <climits>
 #include <memory>
 #include <string>
 
@@ -116,11 +117,33 @@ Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
   return result;
 }
 
+// preparedStep(layer, batch, input [B, I], h [B, S], c [B, H] (LSTM) | null): one time step with the
+// state updated in place — a stream's hot path: no option objects to read, nothing allocated.
+Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  PreparedHandle* handle = nullptr;
+  SequenceArgs a;
+  if (!CheckArgCount(info, 5, 5, "preparedStep") || !ToPreparedLayer(info[0], &handle)) return env.Undefined();
+  a.shape = handle->sizes;
+  rnnkit::SeqShape& s = a.shape;
+  s.steps = 1;
+  FloatView input, h, c;
+  const bool lstm = s.cell == Cell::Lstm;
+  if (!ToIntInRange(info[1], "batch", 1, INT_MAX, &s.batch) || !ToFloat32(info[2], "input", InputDims(s), &input) ||
+      !ToFloat32(info[3], "h", HiddenDims(s), &h) ||
+      !(lstm ? ToFloat32(info[4], "c", CellDims(s), &c) : ExpectAbsent(info[4], "c", "cell is " + handle->cell_name))) {
+    return env.Undefined();
+  }
+  rnnkit::sequence_forward(s, *handle->layer, nullptr, h.data, c.data, input.data, h.data, c.data);
+  return env.Undefined();
+}
+
 }  // namespace
 
 void ExportPrepared(Napi::Env env, Napi::Object exports) {
   exports.Set("prepareLayer", Napi::Function::New(env, PrepareLayer, "prepareLayer"));
   exports.Set("preparedForward", Napi::Function::New(env, PreparedForward, "preparedForward"));
+  exports.Set("preparedStep", Napi::Function::New(env, PreparedStep, "preparedStep"));
 }
 
 }  // namespace rnnkit_binding

@@ -3,7 +3,8 @@
  * of the design's §8 (S, M, L, stream). For each: a training step (forward over the sequence, MSE
  * against a random target on every output, backward, Adam update) and inference (forward, no
  * gradient), in tokens/s (T·B per step), ms per step and GFLOP/s (2·M·N·K per GEMM; a training
- * step counted as 3 forwards). `stream`: one step at B = 1 with the state carried, in µs per step.
+ * step counted as 3 forwards). `stream`: `module.stream().step(x)`, one step at B = 1 with the state
+ * carried, in µs per step.
  * @module
  */
 import * as nn from '../nn/index.js';
@@ -39,6 +40,7 @@ const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 interface RecurrentLayer {
   forward(x: Tensor, state?: unknown): [Tensor, unknown];
   parameters(): nn.Parameter[];
+  stream(): nn.RecurrentStream;
 }
 
 function makeLayer(cell: CellKind, config: BenchConfig): RecurrentLayer {
@@ -72,10 +74,9 @@ export function benchCell(config: BenchConfig, cell: CellKind, seconds: number):
   const forwardFlops = 2 * T * B * GATES[cell] * H * (I + H);
   const shape = { config: config.name, cell, inputSize: I, hiddenSize: H, batch: B, steps: T };
   if (config.name === 'stream') {
-    const x = randn(1, 1, I); // one step [T=1, B=1, I]
-    let state: unknown = null;
-    const step = () => noGrad(() => { state = layer.forward(x, state)[1]; });
-    return { ...shape, infer: timing(measure(step, seconds, 100), 1, forwardFlops) };
+    const x = randn(I); // one step of one sequence
+    const stream = layer.stream(); // packed weights, the state carried from step to step
+    return { ...shape, infer: timing(measure(() => stream.step(x), seconds, 100), 1, forwardFlops) };
   }
   const x = randn(T, B, I); // time-major [T, B, I]
   const target = randn(T, B, H);

@@ -8,7 +8,7 @@
  * in JS. Variable-length batches: `forward(x, hx, { lengths })` or a {@link PackedSequence}.
  * @module
  */
-import { isa } from '../runtime.js';
+import { isaChangeCount } from '../runtime.js';
 import { PreparedLayer, type CellName } from '../sequence.js';
 import {
   type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
@@ -20,7 +20,7 @@ import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
 import { checkOptions } from './options.js';
 import { PackedSequence, readLengths, type Lengths } from './packed.js';
-import { RecurrentStream, stepLayers, type StreamOptions } from './stream.js';
+import { RecurrentStream, layerViews, stepLayers, type StreamOptions } from './stream.js';
 
 /** PyTorch's mode names. */
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -192,11 +192,12 @@ export abstract class RNNBase extends Module {
   }
 
   // The weights packed for streaming, with the parameters (and their versions) and ISA they came from.
-  private streamPack: { params: Parameter[]; versions: number[]; isa: string; layers: PreparedLayer[] } | null = null;
+  private streamPack: { params: Parameter[]; versions: number[]; isaChanges: number; layers: PreparedLayer[] } | null = null;
+  private streamParamNames: string[] | null = null;
 
   /**
    * Each layer's weights packed for one-step inference ({@link stream}, `step`): packed on first
-   * use, again when a parameter changed (`_version`) or was replaced, or the ISA changed.
+   * use, again when a parameter changed (`_version`) or was replaced, or `setIsa` was called.
    * @throws RangeError for a bidirectional module (its reverse direction needs the whole sequence).
    * @internal
    */
@@ -204,12 +205,10 @@ export abstract class RNNBase extends Module {
     if (this.bidirectional) {
       throw new RangeError(`${this.className} streaming runs one direction: the reverse direction of a bidirectional layer needs the whole sequence (use forward)`);
     }
-    const params = this.allWeights.flat();
-    const activeIsa = isa();
+    const names = (this.streamParamNames ??= Array.from({ length: this.numLayers }, (_, l) => this.layerParameterNames(l, 0)).flat());
     const pack = this.streamPack;
-    if (pack && pack.isa === activeIsa && params.every((p, i) => p === pack.params[i] && p._version === pack.versions[i])) {
-      return pack.layers;
-    }
+    if (pack && this.packIsCurrent(pack, names)) return pack.layers;
+    const params = names.map((name) => this.parameterNamed(name));
     const layers = Array.from({ length: this.numLayers }, (_, layer) => {
       const w = this.layerParams(layer, 0);
       const sizes = { inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
@@ -217,8 +216,18 @@ export abstract class RNNBase extends Module {
         weightIh: w.weightIh.data, weightHh: w.weightHh.data, biasIh: w.biasIh?.data, biasHh: w.biasHh?.data, weightHr: w.weightHr?.data,
       });
     });
-    this.streamPack = { params, versions: params.map((p) => p._version), isa: activeIsa, layers };
+    this.streamPack = { params, versions: params.map((p) => p._version), isaChanges: isaChangeCount(), layers };
     return layers;
+  }
+
+  // Checked every step, so a plain loop: the same parameter objects and versions, the same ISA.
+  private packIsCurrent(pack: { params: Parameter[]; versions: number[]; isaChanges: number }, names: string[]): boolean {
+    if (pack.isaChanges !== isaChangeCount()) return false;
+    const self = this as unknown as Record<string, unknown>;
+    for (let i = 0; i < names.length; i++) {
+      if (self[names[i]] !== pack.params[i] || pack.params[i]._version !== pack.versions[i]) return false;
+    }
+    return true;
   }
 
   /**
@@ -253,7 +262,7 @@ export abstract class RNNBase extends Module {
       h.set(this.checkStepState(h0, 'h', prepared, message.replace('{which}', '0')).data);
       if (c) c.set(this.checkStepState(c0, 'c', prepared, message.replace('{which}', '1')).data);
     }
-    const y = stepLayers(layers, batch, input.data, h, c).slice();
+    const y = stepLayers(layers, batch, input.data, layerViews(h, L), c ? layerViews(c, L) : null).slice();
     const stateShape = (width: number): number[] => (batched ? [L, batch, width] : [L, width]);
     return {
       output: new TensorClass(y, batched ? [batch, S] : [S]),

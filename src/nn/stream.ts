@@ -32,22 +32,23 @@ export interface StreamOptions {
   batchSize?: number;
 }
 
+/** A stack's state `[L, B, W]` as one view per layer (made once: `subarray` is not free per step). */
+export function layerViews(state: Float32Array, layers: number): Float32Array[] {
+  const width = state.length / layers;
+  return Array.from({ length: layers }, (_, l) => state.subarray(l * width, (l + 1) * width));
+}
+
 /**
- * One time step of every layer, in place: `h [L, B, S]` and `c [L, B, H]` (LSTM; else null) are the
- * states before and after. Returns the last layer's new h `[B, S]` (a view into `h`).
+ * One time step of every layer, in place: `h[l] [B, S]` and `c[l] [B, H]` (LSTM; else null) are
+ * layer l's state before and after. Returns the last layer's new h (`h[L − 1]` itself).
  */
-export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Array, h: Float32Array,
-  c: Float32Array | null): Float32Array {
+export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Array, h: Float32Array[],
+  c: Float32Array[] | null): Float32Array {
   const native = binding();
-  const opts = { steps: 1, batch };
-  const hWidth = h.length / layers.length, cWidth = c ? c.length / layers.length : 0;
   let input = x;
   for (let l = 0; l < layers.length; l++) {
-    const hl = h.subarray(l * hWidth, (l + 1) * hWidth);
-    const cl = c ? c.subarray(l * cWidth, (l + 1) * cWidth) : null;
-    // One step without lengths: the output is the new h, so only the state is written.
-    native.preparedForward(layers[l].handle, opts, input, { h0: hl, c0: cl }, cl ? { output: null, hN: hl, cN: cl } : { output: null, hN: hl });
-    input = hl;
+    native.preparedStep(layers[l].handle, batch, input, h[l], c ? c[l] : null);
+    input = h[l]; // one step without lengths: the output is the new h
   }
   return input;
 }
@@ -69,6 +70,8 @@ export class RecurrentStream {
   readonly batchSize: number;
   private readonly h: Float32Array;
   private readonly c: Float32Array | null;
+  private readonly hLayers: Float32Array[];
+  private readonly cLayers: Float32Array[] | null;
 
   constructor(module: StreamableModule, options?: StreamOptions) {
     this.module = module;
@@ -81,6 +84,8 @@ export class RecurrentStream {
     const L = module.numLayers, B = this.batchSize;
     this.h = new Float32Array(L * B * module.stateSize);
     this.c = module.mode === 'LSTM' ? new Float32Array(L * B * module.hiddenSize) : null;
+    this.hLayers = layerViews(this.h, L);
+    this.cLayers = this.c ? layerViews(this.c, L) : null;
   }
 
   /**
@@ -92,7 +97,7 @@ export class RecurrentStream {
    */
   step(input: Tensor | Float32Array | readonly number[]): Tensor {
     const x = this.inputData(input);
-    const y = stepLayers(this.module.preparedLayers(), this.batchSize, x, this.h, this.c);
+    const y = stepLayers(this.module.preparedLayers(), this.batchSize, x, this.hLayers, this.cLayers);
     return new Tensor(y.slice(), [this.batchSize, this.module.stateSize]);
   }
 
