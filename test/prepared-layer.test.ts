@@ -1,0 +1,145 @@
+// PreparedLayer (src/sequence.ts) and the binding's prepareLayer / preparedForward / preparedStep:
+// the same numbers as the sequence API bit for bit (every cell, reverse, lengths, projection, on
+// every ISA), outputs written in place, and bad input rejected by the TypeScript layer and by the
+// binding with the same words.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as rnnkit from '../src/index.js';
+import { loadBinding } from '../src/native.js';
+import type { CellName, SequenceWeights } from '../src/index.js';
+
+const native = loadBinding();
+// Deliberately loose: the bad-input cases put wrong types everywhere.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = any;
+
+const GATES: Record<CellName, number> = { lstm: 4, gru: 3, rnn_tanh: 1, rnn_relu: 1 };
+const FORWARD = { lstm: rnnkit.lstmForward, gru: rnnkit.gruForward, rnn_tanh: rnnkit.rnnForward, rnn_relu: rnnkit.rnnForward };
+
+function filled(n: number, seed: number): Float32Array {
+  return Float32Array.from({ length: n }, (_, i) => Math.sin(seed * 7.1 + i * 0.37) * 0.4);
+}
+
+function weightsFor(cell: CellName, I: number, H: number, P: number, bias: boolean): SequenceWeights {
+  const G = GATES[cell], S = P || H;
+  return {
+    weightIh: filled(G * H * I, 1), weightHh: filled(G * H * S, 2),
+    biasIh: bias ? filled(G * H, 3) : null, biasHh: bias ? filled(G * H, 4) : null, weightHr: P ? filled(P * H, 5) : null,
+  };
+}
+
+describe.each(rnnkit.availableIsas())('PreparedLayer on ISA %s', (isa) => {
+  const defaultIsa = rnnkit.isa();
+  beforeAll(() => rnnkit.setIsa(isa));
+  afterAll(() => rnnkit.setIsa(defaultIsa));
+
+  const cases: Array<{ cell: CellName; P: number; bias: boolean; reverse: boolean; lengths: number[] | null }> = [
+    { cell: 'lstm', P: 0, bias: true, reverse: false, lengths: null },
+    { cell: 'lstm', P: 5, bias: false, reverse: true, lengths: [7, 2, 0] },
+    { cell: 'gru', P: 0, bias: true, reverse: true, lengths: null },
+    { cell: 'gru', P: 0, bias: false, reverse: false, lengths: [3, 7, 1] },
+    { cell: 'rnn_tanh', P: 0, bias: true, reverse: false, lengths: [7, 7, 4] },
+    { cell: 'rnn_relu', P: 0, bias: true, reverse: true, lengths: null },
+  ];
+  it.each(cases)('$cell P=$P bias=$bias reverse=$reverse lengths=$lengths: forward equals the sequence API bit for bit', ({ cell, P, bias, reverse, lengths }) => {
+    const I = 11, H = 18, T = 7, B = 3, S = P || H;
+    const w = weightsFor(cell, I, H, P, bias);
+    const opts = { steps: T, batch: B, inputSize: I, hiddenSize: H, projSize: P, reverse, lengths, nonlinearity: cell === 'rnn_relu' ? 'relu' as const : 'tanh' as const };
+    const x = filled(T * B * I, 6), h0 = filled(B * S, 7), c0 = cell === 'lstm' ? filled(B * H, 8) : null;
+    const want = (FORWARD[cell] as Loose)(opts, w, x, c0 ? { h0, c0 } : { h0 });
+    const layer = new rnnkit.PreparedLayer(cell, { inputSize: I, hiddenSize: H, projSize: P }, w);
+    expect(layer.isa).toBe(isa);
+    const got = layer.forward({ steps: T, batch: B, reverse, lengths }, x, c0 ? { h0, c0 } : { h0 });
+    expect(got.output).toEqual(want.output);
+    expect(got.hN).toEqual(want.hN);
+    if (c0) expect(got.cN).toEqual(want.cN);
+    // In place: the state arrays themselves as hN / cN, output skipped.
+    const h = h0.slice(), c = c0?.slice() ?? null;
+    const inPlace = layer.forward({ steps: T, batch: B, reverse, lengths }, x, c ? { h0: h, c0: c } : { h0: h },
+      c ? { output: null, hN: h, cN: c } : { output: null, hN: h });
+    expect(inPlace.output).toBeNull();
+    expect(inPlace.hN).toBe(h);
+    expect(h).toEqual(want.hN);
+    if (c) expect(c).toEqual(want.cN);
+  });
+
+  it('preparedStep advances the state in place: T calls equal one forward over T steps', () => {
+    const I = 9, H = 20, T = 6, B = 2;
+    const w = weightsFor('lstm', I, H, 0, true);
+    const x = filled(T * B * I, 9);
+    const want = rnnkit.lstmForward({ steps: T, batch: B, inputSize: I, hiddenSize: H }, w, x);
+    const layer = new rnnkit.PreparedLayer('lstm', { inputSize: I, hiddenSize: H }, w);
+    const h = new Float32Array(B * H), c = new Float32Array(B * H);
+    for (let t = 0; t < T; t++) {
+      native.preparedStep(layer.handle, B, x.subarray(t * B * I, (t + 1) * B * I), h, c);
+      expect(h).toEqual(want.output.subarray(t * B * H, (t + 1) * B * H));
+    }
+    expect(c).toEqual(want.cN);
+  });
+});
+
+describe('PreparedLayer bad input: the same words from TypeScript and from the binding', () => {
+  const I = 6, H = 4;
+  const sizes: Loose = { inputSize: I, hiddenSize: H };
+  const w: Loose = weightsFor('lstm', I, H, 0, true);
+  const layer = new rnnkit.PreparedLayer('lstm', sizes, w);
+  const gru = new rnnkit.PreparedLayer('gru', sizes, weightsFor('gru', I, H, 0, true));
+
+  function both(tsCall: () => unknown, nativeCall: () => unknown, type: typeof TypeError | typeof RangeError, message: string): void {
+    for (const call of [tsCall, nativeCall]) {
+      let error: unknown = null;
+      try {
+        call();
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(type);
+      expect((error as Error).message).toBe(message);
+    }
+  }
+
+  it('constructor: cell, sizes and weights', () => {
+    both(() => new rnnkit.PreparedLayer('lsmt' as Loose, sizes, w), () => native.prepareLayer('lsmt', sizes, w), RangeError,
+      'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received lsmt of type string');
+    both(() => new rnnkit.PreparedLayer('lstm', null as Loose, w), () => native.prepareLayer('lstm', null as Loose, w), TypeError,
+      'Expected object for opts but received null');
+    both(() => new rnnkit.PreparedLayer('lstm', { inputSize: 0, hiddenSize: H }, w), () => native.prepareLayer('lstm', { inputSize: 0, hiddenSize: H }, w),
+      RangeError, 'Expected positive integer for inputSize but received 0 of type number');
+    both(() => new rnnkit.PreparedLayer('gru', { ...sizes, projSize: 2 }, w), () => native.prepareLayer('gru', { ...sizes, projSize: 2 }, w),
+      RangeError, 'Expected 0 for projSize because cell is gru but received 2 of type number');
+    const short = { ...w, weightHh: new Float32Array(63) };
+    both(() => new rnnkit.PreparedLayer('lstm', sizes, short), () => native.prepareLayer('lstm', sizes, short), RangeError,
+      'Expected Float32Array of length 64 for weightHh (gates·hiddenSize·hiddenSize = 4·4·4) but received length 63');
+  });
+
+  it('forward: sizes, input, state and out arrays', () => {
+    const x = new Float32Array(2 * 3 * I);
+    const call = (opts: Loose, input: Loose, state?: Loose, out?: Loose) => [
+      () => layer.forward(opts, input, state, out), () => native.preparedForward(layer.handle, opts, input, state, out)] as const;
+    const opts = { steps: 2, batch: 3 };
+    both(...call({ steps: 2 }, x), TypeError, 'Expected positive integer for batch but received undefined');
+    both(...call({ ...opts, lengths: [2, 3, 1] }, x), RangeError, 'Expected integer between 0 and 2 for lengths[1] but received 3 of type number');
+    both(...call(opts, x.subarray(1)), RangeError, 'Expected Float32Array of length 36 for input (steps·batch·inputSize = 2·3·6) but received length 35');
+    both(...call(opts, x, { h0: new Float32Array(11) }), RangeError, 'Expected Float32Array of length 12 for h0 (batch·hiddenSize = 3·4) but received length 11');
+    both(...call(opts, x, 3), TypeError, 'Expected object for state but received 3 of type number');
+    both(...call(opts, x, {}, { hN: new Float32Array(13) }), RangeError, 'Expected Float32Array of length 12 for out.hN (batch·hiddenSize = 3·4) but received length 13');
+    both(...call(opts, x, {}, { output: [1, 2] }), TypeError, 'Expected Float32Array for out.output but received an Array of length 2');
+    both(() => gru.forward(opts, x, {}, { cN: new Float32Array(12) }), () => native.preparedForward(gru.handle, opts, x, {}, { cN: new Float32Array(12) }),
+      TypeError, 'Expected no out.cN because cell is gru but received a Float32Array of length 12');
+    both(() => gru.forward(opts, x, { c0: new Float32Array(12) }), () => native.preparedForward(gru.handle, opts, x, { c0: new Float32Array(12) }),
+      TypeError, 'Expected no c0 because cell is gru but received a Float32Array of length 12');
+  });
+
+  it('the binding takes only its own handles, and preparedStep checks its arrays', () => {
+    const x = new Float32Array(I), h = new Float32Array(H), c = new Float32Array(H);
+    for (const fake of [{}, null, 3, new Float32Array(4)]) {
+      expect(() => native.preparedForward(fake as Loose, { steps: 1, batch: 1 }, x)).toThrow(TypeError);
+      expect(() => native.preparedStep(fake as Loose, 1, x, h, c)).toThrow(TypeError);
+    }
+    expect(() => native.preparedStep({} as Loose, 1, x, h, c)).toThrow(new TypeError('Expected prepared layer for layer but received an object'));
+    expect(() => native.preparedStep(layer.handle, 0, x, h, c)).toThrow(new RangeError('Expected positive integer for batch but received 0 of type number'));
+    expect(() => native.preparedStep(layer.handle, 1, x, h.subarray(1), c)).toThrow(new RangeError('Expected Float32Array of length 4 for h (batch·hiddenSize = 1·4) but received length 3'));
+    expect(() => native.preparedStep(layer.handle, 1, x, h, null)).toThrow(new TypeError('Expected Float32Array for c but received null'));
+    expect(() => native.preparedStep(gru.handle, 1, x, h, c)).toThrow(new TypeError('Expected no c because cell is gru but received a Float32Array of length 4'));
+    expect(() => (native.preparedStep as Loose)(layer.handle, 1, x, h)).toThrow(new TypeError('Expected 5 arguments for preparedStep but received 4'));
+  });
+});
