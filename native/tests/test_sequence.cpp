@@ -329,3 +329,19 @@ TEST(prepared_layer_keeps_the_isa_it_was_packed_for) {
   const Result got = run_inference(p, prepared.get());
   CHECK(std::memcmp(got.y.data(), scalar_result.y.data(), sizeof(float) * got.y.size()) == 0);
 }
+
+// A one-sequence step of a layer this size (1.5 MB of weights) is split across threads by hidden
+// units; no sum is split, so the result does not change by a bit with the thread count.
+TEST(batch_one_prepared_step_is_thread_count_invariant) {
+  Problem p = make_problem({Cell::Lstm, 1, 1, 128, 256, 0, true, true, false, {}}, 1500);
+  const std::unique_ptr<PreparedLayer> prepared = prepare(p);
+  const Result want = run_inference(p, nullptr);
+  const int threads = num_threads();
+  for (int n : {1, 2, 3}) {
+    set_num_threads(n);
+    const Result got = run_inference(p, prepared.get());
+    CHECK(std::memcmp(got.h_n.data(), want.h_n.data(), sizeof(float) * want.h_n.size()) == 0);
+    CHECK(std::memcmp(got.c_n.data(), want.c_n.data(), sizeof(float) * want.c_n.size()) == 0);
+  }
+  set_num_threads(threads);
+}

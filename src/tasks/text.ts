@@ -622,12 +622,17 @@ export function generate(model: CharLM, vocab: CharVocab, options: GenerateOptio
   model.eval();
   try {
     return noGrad(() => {
-      let [logits, state] = model.forward(new Tensor(Float32Array.from(prompt), [1, prompt.length]));
+      // The prompt in one sequence call; then one character per step of a stream (packed weights,
+      // the same numbers as forward) carrying on from the prompt's state.
+      const [promptLogits, state] = model.forward(new Tensor(Float32Array.from(prompt), [1, prompt.length]));
+      const stream = model.rnn.stream();
+      if (Array.isArray(state)) stream.setState(state[0], state[1]);
+      else stream.setState(state);
+      let logits = promptLogits.data.subarray(promptLogits.data.length - model.vocabSize);
       const out = new Int32Array(length);
       for (let i = 0; i < length; i++) {
-        const V = model.vocabSize;
-        out[i] = sampleLogits(logits.data.subarray(logits.data.length - V), temperature, topK, randomUniform);
-        if (i + 1 < length) [logits, state] = model.forward(new Tensor(Float32Array.of(out[i]), [1, 1]), state);
+        out[i] = sampleLogits(logits, temperature, topK, randomUniform);
+        if (i + 1 < length) logits = model.head.forward(stream.step(model.embedding.forward(new Tensor(Float32Array.of(out[i]), [1])))).data;
       }
       return vocab.decode(out);
     });
