@@ -449,14 +449,17 @@ export class Forecaster extends Module {
       inputRow(history, t, k > 0 ? nextCovariates(t + 1) : null, warm, j * features);
     }
     const out = new Float32Array(horizon * channels);
-    let [predictions, state] = this.step(new Tensor(warm, [1, warmup, features]), null);
+    const [predictions, state] = this.step(new Tensor(warm, [1, warmup, features]), null);
     out.set(predictions.data.subarray((warmup - 1) * channels), 0);
+    // Then one stream step per forecast step (packed weights; the same numbers as forward).
+    const stream = this.rnn.stream();
+    if (Array.isArray(state)) stream.setState(state[0], state[1]);
+    else stream.setState(state);
     const input = new Float32Array(features);
     for (let h = 1; h < horizon; h++) {
       input.set(out.subarray((h - 1) * channels, h * channels), 0);
       if (k > 0) input.set(future!.subarray(h * k, (h + 1) * k), channels);
-      [predictions, state] = this.step(new Tensor(input.slice(), [1, 1, features]), state);
-      out.set(predictions.data, h * channels);
+      out.set(this.head.forward(stream.step(input)).data, h * channels);
     }
     return out;
   }
