@@ -85,6 +85,43 @@ describe.each(rnnkit.availableIsas())('streaming on ISA %s', (isa) => {
   });
 });
 
+describe('one-step inference calls use the packed weights too', () => {
+  it('cells and one-step forward calls under noGrad equal the recording (training-kernel) path bit for bit', () => {
+    manualSeed(21);
+    const x = randn([3, 10]);
+    const lstmCell = new nn.LSTMCell(10, 24), gruCell = new nn.GRUCell(10, 24), rnnCell = new nn.RNNCell(10, 24, { nonlinearity: 'relu' });
+    const h = randn([3, 24]), c = randn([3, 24]);
+    const [h1, c1] = lstmCell.forward(x, [h, c]); // parameters require grad: the recording path
+    const [h2, c2] = noGrad(() => lstmCell.forward(x, [h, c]));
+    expect(h1.requiresGrad).toBe(true);
+    expect(h2.requiresGrad).toBe(false);
+    expect(h2.data).toEqual(h1.data);
+    expect(c2.data).toEqual(c1.data);
+    expect(noGrad(() => gruCell.forward(x, h)).data).toEqual(gruCell.forward(x, h).data);
+    expect(noGrad(() => rnnCell.forward(x)).data).toEqual(rnnCell.forward(x).data);
+    const lstm = new nn.LSTM(10, 24, { numLayers: 2, batchFirst: true });
+    const x1 = randn([3, 1, 10]);
+    const [out1, [hN1, cN1]] = lstm.forward(x1);
+    const [out2, [hN2, cN2]] = noGrad(() => lstm.forward(x1));
+    expect(out2.data).toEqual(out1.data);
+    expect(hN2.data).toEqual(hN1.data);
+    expect(cN2.data).toEqual(cN1.data);
+  });
+
+  it('a cell sees its parameters change (optimizer step) on the next inference call', () => {
+    manualSeed(22);
+    const cell = new nn.GRUCell(4, 8);
+    const x = randn([2, 4]);
+    const before = noGrad(() => cell.forward(x));
+    const opt = new optim.SGD(cell.parameters(), { lr: 1 });
+    cell.forward(x).sum().backward();
+    opt.step();
+    const after = noGrad(() => cell.forward(x));
+    expect(after.data).not.toEqual(before.data);
+    expect(after.data).toEqual(cell.forward(x).data);
+  });
+});
+
 describe('streaming weights follow the parameters', () => {
   const defaultIsa = rnnkit.isa();
   afterEach(() => rnnkit.setIsa(defaultIsa));

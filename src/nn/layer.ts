@@ -9,8 +9,9 @@
  * gradients to one kernel call. Nothing of size T·B·S is ever summed or copied by the tape.
  * @module
  */
+import { isaChangeCount } from '../runtime.js';
 import {
-  type CellName, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
+  PreparedLayer, type CellName, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
   lstmForwardAsync, rnnBackward, rnnBackwardAsync, rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult,
   type SequenceGrads, type SequenceOptions, type SequenceWeights,
 } from '../sequence.js';
@@ -112,11 +113,55 @@ export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0
   const inputs = [x, h0, c0, ...PARAM_KEYS.map((key) => params[key])].filter((t): t is Tensor => t !== null);
   const record = (recording ?? isGradEnabled()) && inputs.some((t) => t.requiresGrad);
   const state = { h0: h0?.data ?? null, c0: c0?.data ?? null, training: record };
+  if (!record && spec.steps === 1) {
+    // One step of inference (streaming, cells): with the weights packed once, not on every call.
+    const run = (): LayerResult => {
+      const r = packedLayer(spec, params).forward(opts, x.data, state.c0 ? { h0: state.h0, c0: state.c0 } : { h0: state.h0 });
+      return { output: new Tensor(r.output as Float32Array, shapes.output), hN: new Tensor(r.hN as Float32Array, shapes.hN), cN: r.cN ? new Tensor(r.cN, shapes.cN) : null };
+    };
+    return { run, runAsync: async () => run() };
+  }
   const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { kernel, opts, weights, params, x, h0, c0, inputs, record, shapes, name });
   return {
     run: () => wrap(kernel.forward(opts, weights, x.data, state)),
     runAsync: async () => wrap(await kernel.forwardAsync(opts, weights, x.data, state)),
   };
+}
+
+// ---- Packed weights for inference ----------------------------------------------------------------
+
+interface PackedEntry {
+  params: (Tensor | null)[];
+  versions: number[];
+  isaChanges: number;
+  layer: PreparedLayer;
+}
+const packedLayers = new WeakMap<Tensor, PackedEntry>();
+
+/**
+ * The layer's weights packed for inference ({@link PreparedLayer}), cached per `weightIh` tensor and
+ * packed again when one of the layer's parameters was replaced or changed (`_version`: optimizer
+ * steps, `loadStateDict`, `nn.init`, `markModified()`), or `setIsa` was called.
+ */
+export function packedLayer(spec: Pick<LayerSpec, 'cell' | 'inputSize' | 'hiddenSize' | 'projSize'>, params: LayerParams): PreparedLayer {
+  const list = PARAM_KEYS.map((key) => params[key]);
+  const entry = packedLayers.get(params.weightIh);
+  if (entry && entry.layer.cell === spec.cell && entry.isaChanges === isaChangeCount() && isCurrent(entry, list)) return entry.layer;
+  const layer = new PreparedLayer(spec.cell, { inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, projSize: spec.projSize }, {
+    weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data, biasHh: params.biasHh?.data,
+    weightHr: params.weightHr?.data,
+  });
+  packedLayers.set(params.weightIh, { params: list, versions: list.map((p) => p?._version ?? 0), isaChanges: isaChangeCount(), layer });
+  return layer;
+}
+
+// Checked on every step: a plain loop over the five parameter slots.
+function isCurrent(entry: PackedEntry, params: (Tensor | null)[]): boolean {
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    if (p !== entry.params[i] || (p !== null && p._version !== entry.versions[i])) return false;
+  }
+  return true;
 }
 
 interface WrapContext {

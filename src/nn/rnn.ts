@@ -8,14 +8,13 @@
  * in JS. Variable-length batches: `forward(x, hx, { lengths })` or a {@link PackedSequence}.
  * @module
  */
-import { isaChangeCount } from '../runtime.js';
-import { PreparedLayer, type CellName } from '../sequence.js';
+import type { CellName, PreparedLayer } from '../sequence.js';
 import {
   type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
 } from '../tensor/index.js';
 import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
 import { uniform_ } from './init.js';
-import { prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
+import { packedLayer, prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
 import { checkOptions } from './options.js';
@@ -191,10 +190,6 @@ export abstract class RNNBase extends Module {
     return value;
   }
 
-  // The weights packed for streaming, with the parameters (and their versions) and ISA they came from.
-  private streamPack: { params: Parameter[]; versions: number[]; isaChanges: number; layers: PreparedLayer[] } | null = null;
-  private streamParamNames: string[] | null = null;
-
   /**
    * Each layer's weights packed for one-step inference ({@link stream}, `step`): packed on first
    * use, again when a parameter changed (`_version`) or was replaced, or `setIsa` was called.
@@ -205,29 +200,9 @@ export abstract class RNNBase extends Module {
     if (this.bidirectional) {
       throw new RangeError(`${this.className} streaming runs one direction: the reverse direction of a bidirectional layer needs the whole sequence (use forward)`);
     }
-    const names = (this.streamParamNames ??= Array.from({ length: this.numLayers }, (_, l) => this.layerParameterNames(l, 0)).flat());
-    const pack = this.streamPack;
-    if (pack && this.packIsCurrent(pack, names)) return pack.layers;
-    const params = names.map((name) => this.parameterNamed(name));
-    const layers = Array.from({ length: this.numLayers }, (_, layer) => {
-      const w = this.layerParams(layer, 0);
-      const sizes = { inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
-      return new PreparedLayer(CELLS[this.mode], sizes, {
-        weightIh: w.weightIh.data, weightHh: w.weightHh.data, biasIh: w.biasIh?.data, biasHh: w.biasHh?.data, weightHr: w.weightHr?.data,
-      });
-    });
-    this.streamPack = { params, versions: params.map((p) => p._version), isaChanges: isaChangeCount(), layers };
-    return layers;
-  }
-
-  // Checked every step, so a plain loop: the same parameter objects and versions, the same ISA.
-  private packIsCurrent(pack: { params: Parameter[]; versions: number[]; isaChanges: number }, names: string[]): boolean {
-    if (pack.isaChanges !== isaChangeCount()) return false;
-    const self = this as unknown as Record<string, unknown>;
-    for (let i = 0; i < names.length; i++) {
-      if (self[names[i]] !== pack.params[i] || pack.params[i]._version !== pack.versions[i]) return false;
-    }
-    return true;
+    return Array.from({ length: this.numLayers }, (_, layer) => packedLayer({
+      cell: CELLS[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize,
+    }, this.layerParams(layer, 0)));
   }
 
   /**
