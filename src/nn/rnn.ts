@@ -200,9 +200,12 @@ export abstract class RNNBase extends Module {
     if (this.bidirectional) {
       throw new RangeError(`${this.className} streaming runs one direction: the reverse direction of a bidirectional layer needs the whole sequence (use forward)`);
     }
-    return Array.from({ length: this.numLayers }, (_, layer) => packedLayer({
-      cell: CELLS[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize,
-    }, this.layerParams(layer, 0)));
+    const layers: PreparedLayer[] = []; // a plain loop: this runs on every stream step
+    for (let layer = 0; layer < this.numLayers; layer++) {
+      const sizes = { cell: CELLS[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
+      layers.push(packedLayer(sizes, this.layerParams(layer, 0)));
+    }
+    return layers;
   }
 
   /**
@@ -262,16 +265,20 @@ export abstract class RNNBase extends Module {
   }
 
   private layerParams(layer: number, direction: number): LayerParams {
-    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-    const get = (base: string): Parameter | null => {
-      const value = (this as unknown as Record<string, unknown>)[base + suffix];
-      return value instanceof Parameter ? value : null;
-    };
+    // Property names made once per layer-direction: streams look the parameters up every step.
+    const names = (this.layerParamNames[layer * 2 + direction] ??= (() => {
+      const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
+      return { weightIh: `weight_ih${suffix}`, weightHh: `weight_hh${suffix}`, biasIh: `bias_ih${suffix}`, biasHh: `bias_hh${suffix}`, weightHr: `weight_hr${suffix}` };
+    })());
+    const self = this as unknown as Record<string, unknown>;
+    const get = (name: string): Parameter | null => (self[name] instanceof Parameter ? self[name] as Parameter : null);
     return {
-      weightIh: this.parameterNamed(`weight_ih${suffix}`), weightHh: this.parameterNamed(`weight_hh${suffix}`),
-      biasIh: get('bias_ih'), biasHh: get('bias_hh'), weightHr: get('weight_hr'),
+      weightIh: this.parameterNamed(names.weightIh), weightHh: this.parameterNamed(names.weightHh),
+      biasIh: get(names.biasIh), biasHh: get(names.biasHh), weightHr: get(names.weightHr),
     };
   }
+
+  private readonly layerParamNames: Array<Record<keyof LayerParams, string>> = [];
 
   /**
    * Validates the input (PyTorch's checks and words) and makes it time-major.
