@@ -34,6 +34,15 @@ static inline typename V::T broadcast_a(const float* a_k, const typename V::T* a
 constexpr int kFloatsPerLine = 16;  // 64-byte cache lines
 constexpr int kBPrefetchSteps = 8;  // 4 and 16 measured the same; without: ~10% slower at 1024-2048
 
+// c [nr] = acc, or c + acc: the only rounding after a tile's FMA chains.
+static inline void store_row(float* c, const typename Vec::T* acc, bool accumulate) {
+#pragma GCC unroll 8
+  for (int v = 0; v < kGemmNV; ++v) {
+    float* dst = c + v * Vec::width;
+    Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[v]) : acc[v]);
+  }
+}
+
 // C [Rows, nr] (+)= a_panel [k][kGemmMR] · b_panel [k][nr] for the first Rows ≤ kGemmMR rows of a
 // tile. Each element's sum is the same FMA sequence whatever Rows is, so results never depend on
 // where the tile boundaries fall; a short tile (small batch: B = 1 streaming, B = 16) does only its
@@ -76,13 +85,7 @@ static inline void gemm_tile(int k, const float* a_panel, const float* b_panel, 
     b_panel += kNR;
   }
 #pragma GCC unroll 32
-  for (int i = 0; i < Rows; ++i) {
-#pragma GCC unroll 8
-    for (int v = 0; v < kGemmNV; ++v) {
-      float* dst = c + static_cast<long long>(i) * ldc + v * Vec::width;
-      Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[i][v]) : acc[i][v]);
-    }
-  }
+  for (int i = 0; i < Rows; ++i) store_row(c + static_cast<long long>(i) * ldc, acc[i], accumulate);
 }
 
 // gemm_tile<rows> for a run-time rows in [1, Rows].
@@ -149,13 +152,7 @@ static inline void gemv_tile(int k, const float* a, const float* b, size_t panel
     }
   }
 #pragma GCC unroll 8
-  for (int q = 0; q < Panels; ++q) {
-#pragma GCC unroll 8
-    for (int v = 0; v < kGemmNV; ++v) {
-      float* dst = c + q * kNR + v * Vec::width;
-      Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[q][v]) : acc[q][v]);
-    }
-  }
+  for (int q = 0; q < Panels; ++q) store_row(c + q * kNR, acc[q], accumulate);
 }
 
 // gemv_tile<panels> for a run-time panels in [1, Panels].
