@@ -9,11 +9,43 @@
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
 
 /** Reports `message` to the driver and exits. */
 export function fail(message) {
   process.stdout.write(JSON.stringify({ event: 'error', message }) + '\n');
   process.exit(1);
+}
+
+/**
+ * The flags every rnnkit child takes: --cell (one of `cells`), --input --hidden --batch --steps
+ * (positive integers), --mode (one of `modes`), --seed, --threads; plus `extra` parseArgs options,
+ * returned as given. Bad values fail with a message to the driver.
+ */
+export function readChildArgs(cells, modes, extra = {}) {
+  const { values } = parseArgs({
+    options: {
+      cell: { type: 'string' },
+      input: { type: 'string' },
+      hidden: { type: 'string' },
+      batch: { type: 'string' },
+      steps: { type: 'string' },
+      mode: { type: 'string' },
+      seed: { type: 'string', default: '1234' },
+      threads: { type: 'string', default: 'default' },
+      ...extra,
+    },
+  });
+  const size = (name) => {
+    const n = Number(values[name]);
+    if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
+    return n;
+  };
+  if (!cells.includes(values.cell)) fail(`--cell must be one of ${cells.join(', ')}`);
+  if (!modes.includes(values.mode)) fail(`--mode must be one of ${modes.join(', ')}`);
+  return {
+    ...values, seed: Number(values.seed), input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'),
+  };
 }
 
 /** The package as built in dist/ (what users import), with `threads` applied unless 'default'. */

@@ -7,36 +7,9 @@
 //          + backward (dhN zero, no dInput: x needs no gradient, as in PyTorch), weight gradients
 //          zeroed every iteration
 //   infer  forward (training: false)
-import { parseArgs } from 'node:util';
-import { announce, fail, loadRnnkit, mseGradient, serve } from './child.js';
+import { announce, fail, loadRnnkit, mseGradient, readChildArgs, serve } from './child.js';
 
 const GATES = { lstm: 4, gru: 3, rnn: 1 };
-
-function readArgs() {
-  const { values } = parseArgs({
-    options: {
-      cell: { type: 'string' },
-      input: { type: 'string' },
-      hidden: { type: 'string' },
-      batch: { type: 'string' },
-      steps: { type: 'string' },
-      mode: { type: 'string' },
-      seed: { type: 'string', default: '1234' },
-      threads: { type: 'string', default: 'default' },
-    },
-  });
-  const size = (name) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
-    return n;
-  };
-  if (!(values.cell in GATES)) fail(`--cell must be one of ${Object.keys(GATES).join(', ')}`);
-  if (values.mode !== 'train' && values.mode !== 'infer') fail('--mode must be train or infer');
-  return {
-    cell: values.cell, mode: values.mode, seed: Number(values.seed), threads: values.threads,
-    input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'),
-  };
-}
 
 // mulberry32: a tiny seeded generator, so every run builds the same weights and data.
 function uniformFiller(seed) {
@@ -94,7 +67,7 @@ function makeStep(rnnkit, args, problem) {
 }
 
 async function main() {
-  const args = readArgs();
+  const args = readChildArgs(Object.keys(GATES), ['train', 'infer']);
   const rnnkit = await loadRnnkit(args.threads);
   const step = makeStep(rnnkit, args, buildProblem(args));
   announce(rnnkit, step, `${args.cell} ${args.mode} step`);

@@ -22,18 +22,23 @@ import torch.nn.functional as F
 CELLS = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 
 
-def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def child_parser(description, modes):
+    """The flags every PyTorch child takes (the same as bench/child.js readChildArgs)."""
+    p = argparse.ArgumentParser(description=description)
     p.add_argument("--cell", choices=sorted(CELLS), required=True)
     p.add_argument("--input", type=int, required=True)   # I
     p.add_argument("--hidden", type=int, required=True)  # H
     p.add_argument("--batch", type=int, required=True)   # B
     p.add_argument("--steps", type=int, required=True)   # T
-    p.add_argument("--mode", choices=["train", "infer"], required=True)
+    p.add_argument("--mode", choices=modes, required=True)
     p.add_argument("--seed", type=int, default=1234)
     p.add_argument("--threads", default="default",
                    help="n: torch.set_num_threads(n) and OpenBLAS's n threads; 'default': leave both")
-    return p.parse_args()
+    return p
+
+
+def parse_args():
+    return child_parser(__doc__.splitlines()[0], ["train", "infer"]).parse_args()
 
 
 def openblas():

@@ -16,41 +16,10 @@
 // --paired (with --api model): each timed sample of the model step is paired with one of the bare
 //   step in this process (alternating order), reported as `referenceMs` (bench/child.js): the
 //   overhead of the model API is then measured under the same load, sample by sample.
-import { parseArgs } from 'node:util';
-import { announce, fail, loadRnnkit, mseGradient, serve } from './child.js';
+import { announce, fail, loadRnnkit, mseGradient, readChildArgs, serve } from './child.js';
 
 const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false,
   decoupledWeightDecay: false }; // optim.Adam's defaults, as PyTorch's
-
-function readArgs() {
-  const { values } = parseArgs({
-    options: {
-      cell: { type: 'string' },
-      input: { type: 'string' },
-      hidden: { type: 'string' },
-      batch: { type: 'string' },
-      steps: { type: 'string' },
-      mode: { type: 'string' },
-      api: { type: 'string', default: 'model' },
-      paired: { type: 'boolean', default: false },
-      inner: { type: 'string', default: '1' },
-      seed: { type: 'string', default: '1234' },
-      threads: { type: 'string', default: 'default' },
-    },
-  });
-  const size = (name) => {
-    const n = Number(values[name]);
-    if (!Number.isInteger(n) || n <= 0) fail(`--${name} must be a positive integer`);
-    return n;
-  };
-  if (!['lstm', 'gru', 'rnn'].includes(values.cell)) fail('--cell must be one of lstm, gru, rnn');
-  if (!['train', 'infer', 'stream'].includes(values.mode)) fail('--mode must be train, infer or stream');
-  if (!['model', 'bare'].includes(values.api)) fail('--api must be model or bare');
-  return {
-    cell: values.cell, mode: values.mode, api: values.api, paired: values.paired, seed: Number(values.seed), threads: values.threads,
-    input: size('input'), hidden: size('hidden'), batch: size('batch'), steps: size('steps'), inner: size('inner'),
-  };
-}
 
 // The module with PyTorch's default init, x and target ~ U(−1, 1), all from the seeded global RNG.
 function buildProblem(rnnkit, args) {
@@ -114,7 +83,14 @@ function bareStep(rnnkit, args, { model, x, target }) {
 }
 
 async function main() {
-  const args = readArgs();
+  const args = readChildArgs(['lstm', 'gru', 'rnn'], ['train', 'infer', 'stream'], {
+    api: { type: 'string', default: 'model' },
+    paired: { type: 'boolean', default: false },
+    inner: { type: 'string', default: '1' },
+  });
+  if (!['model', 'bare'].includes(args.api)) fail('--api must be model or bare');
+  args.inner = Number(args.inner);
+  if (!Number.isInteger(args.inner) || args.inner <= 0) fail('--inner must be a positive integer');
   const rnnkit = await loadRnnkit(args.threads);
   const problem = buildProblem(rnnkit, args);
   const step = (args.api === 'model' ? modelStep : bareStep)(rnnkit, args, problem);

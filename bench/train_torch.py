@@ -9,26 +9,15 @@ Modes (the same work as bench/train_ours.js --api model):
   stream  m.eval(); with torch.no_grad(): _, state = m(x1, state)  (state carried step to step)
 """
 
-import argparse
-
 import torch
 import torch.nn.functional as F
 
-from torch_kernels import CELLS, build, configure_threads, serve
+from torch_kernels import build, child_parser, configure_threads, serve
 
 
 def parse_args():
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--cell", choices=sorted(CELLS), required=True)
-    p.add_argument("--input", type=int, required=True)   # I
-    p.add_argument("--hidden", type=int, required=True)  # H
-    p.add_argument("--batch", type=int, required=True)   # B
-    p.add_argument("--steps", type=int, required=True)   # T
-    p.add_argument("--mode", choices=["train", "infer", "stream"], required=True)
+    p = child_parser(__doc__.splitlines()[0], ["train", "infer", "stream"])
     p.add_argument("--inner", type=int, default=1, help="steps per timed sample (the sample is their mean)")
-    p.add_argument("--seed", type=int, default=1234)
-    p.add_argument("--threads", default="default",
-                   help="n: torch.set_num_threads(n) and OpenBLAS's n threads; 'default': leave both")
     return p.parse_args()
 
 
