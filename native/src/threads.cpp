@@ -7,7 +7,10 @@
 // region the worker read the function of (a late worker can neither take a task of a newer region
 // with an older region's function nor claim past the end of a region). The caller returns once
 // every task has completed. Because the caller claims tasks too, a region finishes even if no
-// worker ever wakes up.
+// worker ever wakes up. Task 0 is always the caller's: regions repeated with the same split (the
+// steps of a sequence, a stream's steps) then give the caller the same share every time, and that
+// share of the weights stays in its core's cache (with tasks claimed first-come, a spinning worker
+// often took task 0 and the two halves of a batch-1 step swapped cores from step to step).
 #include "threads.h"
 
 #include <atomic>
@@ -105,13 +108,16 @@ class Pool {
     ctx_.store(ctx, std::memory_order_relaxed);
     done_.store(0, std::memory_order_relaxed);
     const uint32_t generation = (generation_of(claim_word_.load(std::memory_order_relaxed)) + 1) & kGenerationMask;
-    claim_word_.store(region_word(generation, static_cast<uint32_t>(tasks)), std::memory_order_seq_cst);
+    // Published with task 0 already taken: it is the caller's.
+    claim_word_.store(region_word(generation, static_cast<uint32_t>(tasks)) + 1, std::memory_order_seq_cst);
     if (sleeping_workers_.load(std::memory_order_seq_cst) > 0) {
       std::lock_guard<std::mutex> lock(sleep_mutex_);
       wake_workers_.notify_all();
     }
     {
       TaskScope scope;
+      fn(ctx, 0);
+      done_.fetch_add(1, std::memory_order_seq_cst);
       work_on(generation);
     }
     wait_until_done(tasks);
