@@ -3,8 +3,8 @@
 //
 //   bench_stream [input hidden]     default: LSTM 128 → 256 (the §8 stream configuration)
 //
-// Prints µs per step and per read (min and median of 200 samples of 200 calls, on one thread, the
-// two interleaved) and the bandwidth the read reaches.
+// Prints µs per step and per read (min and median of 200 samples of 200 calls, the two interleaved)
+// and the bandwidth the read reaches, on 1 thread and on every core this process may use.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -18,7 +18,9 @@
 #include <immintrin.h>
 #endif
 
+#include "cpu.h"
 #include "rnnkit/rnnkit.h"
+#include "threads.h"
 
 namespace {
 
@@ -59,9 +61,36 @@ __attribute__((target("avx512f"))) float read_avx512(const float* p, size_t n) {
 
 }  // namespace
 
+// Step and read timed interleaved with `threads` threads; the read is split into one contiguous
+// share per thread through the same pool (so it pays the same wake-up and barrier as a step).
+void measure(int threads, const rnnkit::SeqShape& shape, const rnnkit::PreparedLayer& layer, std::vector<float>& x,
+             std::vector<float>& h, std::vector<float>& c, const float* weights, size_t count, bool can_read) {
+  rnnkit::set_num_threads(threads);
+  volatile float sink = 0;
+  Stats step, read;
+  for (int s = 0; s < 200; ++s) {
+    sample(step, 200, [&] { rnnkit::sequence_forward(shape, layer, nullptr, h.data(), c.data(), x.data(), h.data(), c.data()); });
+#if defined(__x86_64__)
+    const size_t share = count / 64 / threads * 64;
+    if (can_read) {
+      sample(read, 200, [&] {
+        rnnkit::parallel_for(threads, [&](int t) {
+          sink = sink + read_avx512(weights + t * share, t + 1 == threads ? count - t * share : share);
+        });
+      });
+    }
+#endif
+  }
+  std::printf("%7d  %7.2f / %7.2f us", threads, step.min(), step.median());
+  if (can_read) {
+    std::printf("   %7.2f / %7.2f us (%3.0f GB/s)   %5.2f", read.min(), read.median(), count * sizeof(float) / 1e3 / read.min(),
+                step.min() / read.min());
+  }
+  std::printf("\n");
+}
+
 int main(int argc, char** argv) {
   const int I = argc > 2 ? std::atoi(argv[1]) : 128, H = argc > 2 ? std::atoi(argv[2]) : 256, G = 4;
-  rnnkit::set_num_threads(1);
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> uniform(-0.0625f, 0.0625f);
   std::vector<float> w_ih(size_t(G) * H * I), w_hh(size_t(G) * H * H), b_ih(G * H), b_hh(G * H), x(I), h(H), c(H);
@@ -83,23 +112,12 @@ int main(int argc, char** argv) {
 #else
   const bool can_read = false;
 #endif
-  volatile float sink = 0;
-  Stats step, read;
-  for (int s = 0; s < 200; ++s) {
-    sample(step, 200, [&] { rnnkit::sequence_forward(shape, layer, nullptr, h.data(), c.data(), x.data(), h.data(), c.data()); });
-#if defined(__x86_64__)
-    if (can_read) sample(read, 200, [&] { sink = sink + read_avx512(weights.get(), count); });
-#endif
+  std::printf("LSTM %d -> %d, B = 1, %s: weights %.2f MB%s\n", I, H, layer.isa(), count * sizeof(float) / 1e6,
+              can_read ? "" : " (the read is measured with AVX-512 only)");
+  std::printf("threads  step min / median      read of the weights min / median    step/read\n");
+  const int cores = rnnkit::available_cores();
+  for (int threads = 1; threads <= cores; threads *= 2) {
+    measure(threads, shape, layer, x, h, c, weights.get(), count, can_read);
   }
-  const double megabytes = count * sizeof(float) / 1e6;
-  std::printf("LSTM %d -> %d, B = 1, %s, 1 thread: weights %.2f MB\n", I, H, layer.isa(), megabytes);
-  std::printf("step            %7.2f us min  %7.2f us median\n", step.min(), step.median());
-  if (!can_read) {
-    std::printf("read weights    (measured with AVX-512 only)\n");
-    return 0;
-  }
-  std::printf("read weights    %7.2f us min  %7.2f us median  (%.0f GB/s at the min)\n", read.min(), read.median(),
-              megabytes * 1e3 / read.min());
-  std::printf("step / read     %7.2f at the min\n", step.min() / read.min());
   return 0;
 }
