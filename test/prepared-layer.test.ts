@@ -2,9 +2,10 @@
 // the same numbers as the sequence API bit for bit (every cell, reverse, lengths, projection, on
 // every ISA), outputs written in place, and bad input rejected by the TypeScript layer and by the
 // binding with the same words.
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
-import { loadBinding } from '../src/native.js';
+import { loadBinding, packageRoot } from '../src/native.js';
 import type { CellName, SequenceWeights } from '../src/index.js';
 
 const native = loadBinding();
@@ -141,5 +142,62 @@ describe('PreparedLayer bad input: the same words from TypeScript and from the b
     expect(() => native.preparedStep(layer.handle, 1, x, h, null)).toThrow(new TypeError('Expected Float32Array for c but received null'));
     expect(() => native.preparedStep(gru.handle, 1, x, h, c)).toThrow(new TypeError('Expected no c because cell is gru but received a Float32Array of length 4'));
     expect(() => (native.preparedStep as Loose)(layer.handle, 1, x, h)).toThrow(new TypeError('Expected 5 arguments for preparedStep but received 4'));
+  });
+});
+
+describe('prepared layers across environments and garbage', () => {
+  it('a worker_thread prepares, steps and exits (its handles are freed with its environment)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const require = createRequire(import.meta.url);
+    const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
+    const code = `
+      const { parentPort, workerData } = require('node:worker_threads');
+      const b = require(workerData);
+      const f = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(s * 3.7 + i * 0.61) * 0.4);
+      const w = { weightIh: f(4 * 7 * 5, 1), weightHh: f(4 * 7 * 7, 2), biasIh: f(28, 3), biasHh: f(28, 4) };
+      const layers = Array.from({ length: 50 }, () => b.prepareLayer('lstm', { inputSize: 5, hiddenSize: 7 }, w));
+      const h = new Float32Array(7), c = new Float32Array(7);
+      for (let t = 0; t < 6; t++) b.preparedStep(layers[t], 1, f(5, 10 + t), h, c);
+      parentPort.postMessage(h);`;
+    const f = (n: number, s: number) => Float32Array.from({ length: n }, (_, i) => Math.sin(s * 3.7 + i * 0.61) * 0.4);
+    const weights = { weightIh: f(4 * 7 * 5, 1), weightHh: f(4 * 7 * 7, 2), biasIh: f(28, 3), biasHh: f(28, 4) };
+    const x = new Float32Array(6 * 5);
+    for (let t = 0; t < 6; t++) x.set(f(5, 10 + t), t * 5);
+    const want = rnnkit.lstmForward({ steps: 6, batch: 1, inputSize: 5, hiddenSize: 7 }, weights, x).hN;
+    const results = await Promise.all([0, 1].map(() => new Promise((resolve, reject) => {
+      const worker = new Worker(code, { eval: true, workerData: nodeGypBuild.path(packageRoot()) });
+      worker.once('message', resolve);
+      worker.once('error', reject);
+    })));
+    for (const h of results) expect(h).toEqual(want);
+  });
+
+  it('every argument position of prepareLayer, preparedForward and preparedStep replaced by garbage throws TypeError or RangeError', () => {
+    const garbage: unknown[] = [undefined, null, 0, -1, 1.5, NaN, Infinity, 2 ** 40, '', 'lstm', true, {}, [], [1, 2],
+      new Float32Array(0), new Float32Array(7), new Float64Array(3), new ArrayBuffer(8), Symbol('s'), 10n, () => 1];
+    const I = 3, H = 4;
+    const w = weightsFor('lstm', I, H, 0, true);
+    const layer = native.prepareLayer('lstm', { inputSize: I, hiddenSize: H }, w);
+    const calls: Array<[(...args: Loose[]) => unknown, unknown[]]> = [
+      [native.prepareLayer, ['lstm', { inputSize: I, hiddenSize: H }, w]],
+      [native.preparedForward, [layer, { steps: 2, batch: 1 }, new Float32Array(2 * I), {}, {}]],
+      [native.preparedStep, [layer, 1, new Float32Array(I), new Float32Array(H), new Float32Array(H)]],
+    ];
+    let throws = 0;
+    for (const [fn, base] of calls) {
+      for (let position = 0; position < base.length; position++) {
+        for (const value of garbage) {
+          const args = [...base];
+          args[position] = value;
+          try {
+            fn(...args);
+          } catch (error) {
+            expect([TypeError, RangeError]).toContain((error as Error).constructor);
+            throws++;
+          }
+        }
+      }
+    }
+    expect(throws).toBeGreaterThan(200);
   });
 });
