@@ -43,6 +43,7 @@ export interface NativeBinding {
   /** Packs a layer's weights; the handle is opaque. */
   prepareLayer(cell: string, opts: object, weights: object): object;
   preparedForward(layer: object, opts: object, input: Float32Array, state?: object | null, out?: object | null): NativePreparedResult;
+  preparedForwardAsync(layer: object, opts: object, input: Float32Array, state?: object | null, out?: object | null): Promise<NativePreparedResult>;
   /** One step, the state (h, c) updated in place; c is null except for LSTM. */
   preparedStep(layer: object, batch: number, input: Float32Array, h: Float32Array, c: Float32Array | null): void;
   isa(): string;

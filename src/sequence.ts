@@ -387,8 +387,9 @@ export interface PreparedResult {
  * One layer and direction with its weights packed once for the multiply kernels of the ISA active
  * now, for many inference calls: streaming one step per call, where packing the weights again each
  * call would cost more than the step. The weights are copied: after changing them, make a new one.
- * `forward` gives the numbers of {@link lstmForward} (etc.) with the same weights, bit for bit;
- * it is synchronous (a step takes microseconds). No cache: inference only.
+ * `forward` gives the numbers of {@link lstmForward} (etc.) with the same weights, bit for bit
+ * (synchronous: a step takes microseconds; `forwardAsync` runs on the thread pool). No cache:
+ * inference only.
  */
 export class PreparedLayer {
   readonly cell: CellName;
@@ -419,6 +420,19 @@ export class PreparedLayer {
    * (default zeros), outputs as {@link PreparedOutputs} says.
    */
   forward(opts: PreparedCallOptions, input: Float32Array, state?: LstmState | HiddenState, out?: PreparedOutputs): PreparedResult {
+    return binding().preparedForward(...this.callArgs(opts, input, state, out));
+  }
+
+  /**
+   * {@link forward} on the libuv thread pool (the event loop stays free). Do not touch the arrays
+   * until the promise settles. Rejects (never throws) on bad arguments.
+   */
+  async forwardAsync(opts: PreparedCallOptions, input: Float32Array, state?: LstmState | HiddenState, out?: PreparedOutputs): Promise<PreparedResult> {
+    return binding().preparedForwardAsync(...this.callArgs(opts, input, state, out));
+  }
+
+  // Validated arguments of the binding's preparedForward, in its order and words.
+  private callArgs(opts: unknown, input: unknown, state: unknown, out: unknown): [object, object, Float32Array, object, object] {
     const o = expectObject(opts, 'opts');
     const { steps, batch } = parseCallCounts(o);
     const call = parseDirection(o, steps, batch);
@@ -439,6 +453,6 @@ export class PreparedLayer {
       cN: outArray('cN', cellDims, lstm),
     };
     const callOpts = { steps, batch, reverse: call.reverse, lengths: call.lengths };
-    return binding().preparedForward(this.handle, callOpts, x, { h0, c0 }, lstm ? targets : { output: targets.output, hN: targets.hN });
+    return [this.handle, callOpts, x, { h0, c0 }, lstm ? targets : { output: targets.output, hN: targets.hN }];
   }
 }

@@ -63,6 +63,24 @@ describe.each(rnnkit.availableIsas())('PreparedLayer on ISA %s', (isa) => {
     if (c) expect(c).toEqual(want.cN);
   });
 
+  it('forwardAsync runs on the thread pool and gives forward\'s numbers; bad arguments reject', async () => {
+    const I = 16, H = 40, T = 5, B = 3;
+    const w = weightsFor('gru', I, H, 0, true);
+    const layer = new rnnkit.PreparedLayer('gru', { inputSize: I, hiddenSize: H }, w);
+    const x = filled(T * B * I, 11), h0 = filled(B * H, 12);
+    const want = layer.forward({ steps: T, batch: B }, x, { h0 });
+    const pending = layer.forwardAsync({ steps: T, batch: B }, x, { h0 });
+    expect(native.pendingJobs()).toBe(1);
+    const got = await pending;
+    expect(got.output).toEqual(want.output);
+    expect(got.hN).toEqual(want.hN);
+    await expect(layer.forwardAsync({ steps: T, batch: B }, x.subarray(1))).rejects.toThrow(
+      new RangeError('Expected Float32Array of length 240 for input (steps·batch·inputSize = 5·3·16) but received length 239'));
+    expect(() => native.preparedForwardAsync(layer.handle, { steps: T, batch: 0 }, x)).toThrow(
+      new RangeError('Expected positive integer for batch but received 0 of type number'));
+    expect(native.pendingJobs()).toBe(0);
+  });
+
   it('preparedStep advances the state in place: T calls equal one forward over T steps', () => {
     const I = 9, H = 20, T = 6, B = 2;
     const w = weightsFor('lstm', I, H, 0, true);

@@ -108,6 +108,18 @@ describe('one-step inference calls use the packed weights too', () => {
     expect(cN2.data).toEqual(cN1.data);
   });
 
+  it('forwardAsync of one step under noGrad runs the packed weights on the thread pool: forward\'s numbers', async () => {
+    manualSeed(23);
+    const lstm = new nn.LSTM(10, 24, { numLayers: 2 });
+    const x1 = randn([1, 4, 10]);
+    const state: [Tensor, Tensor] = [randn([2, 4, 24]), randn([2, 4, 24])];
+    const [want, [h, c]] = noGrad(() => lstm.forward(x1, state));
+    const [got, [hAsync, cAsync]] = await noGrad(() => lstm.forwardAsync(x1, state));
+    expect(got.data).toEqual(want.data);
+    expect(hAsync.data).toEqual(h.data);
+    expect(cAsync.data).toEqual(c.data);
+  });
+
   it('a cell sees its parameters change (optimizer step) on the next inference call', () => {
     manualSeed(22);
     const cell = new nn.GRUCell(4, 8);

@@ -1,4 +1,4 @@
-// prepareLayer / preparedForward / preparedStep: a layer's weights packed once (rnnkit::PreparedLayer) behind a
+// prepareLayer / preparedForward(Async) / preparedStep: a layer's weights packed once (rnnkit::PreparedLayer) behind a
 // type-tagged External, for streaming inference one step per call. Checks in the order and words
 // of src/sequence.ts (PreparedLayer).
 #include <climits>
@@ -79,42 +79,54 @@ bool GetOutArray(Napi::Object out, const char* key, const Dims& dims, bool allow
   return true;
 }
 
+struct PreparedCall {
+  SequenceArgs args;  // the call's shape and the arrays (and the layer) async jobs pin
+  const rnnkit::PreparedLayer* layer = nullptr;
+  const float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
+  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
+  void Run() const { rnnkit::sequence_forward(args.shape, *layer, y, h_n, c_n, x, h0, c0); }
+};
+
 // preparedForward(layer, opts: {steps, batch, reverse?, lengths?}, input, state?: {h0?, c0?},
-//                 out?: {output?, hN?, cN?}) → {output, hN, cN? (LSTM)}. Synchronous: one step
-// takes microseconds, less than a trip through the thread pool.
-Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
+//                 out?: {output?, hN?, cN?}) → {output, hN, cN? (LSTM)}; the async twin resolves with
+// the same object once the libuv pool has run it.
+bool PrepareForwardCall(const Napi::CallbackInfo& info, const char* name, PreparedCall* call, Napi::Object* result) {
   Napi::Env env = info.Env();
   PreparedHandle* handle = nullptr;
-  SequenceArgs a;
+  SequenceArgs& a = call->args;
   Napi::Object opts, state, out;
-  if (!CheckArgCount(info, 3, 5, "preparedForward") || !ToPreparedLayer(info[0], &handle) ||
-      !ToObject(info[1], "opts", &opts)) {
-    return env.Undefined();
+  if (!CheckArgCount(info, 3, 5, name) || !ToPreparedLayer(info[0], &handle) || !ToObject(info[1], "opts", &opts)) {
+    return false;
   }
+  a.arrays.push_back(info[0]);
+  call->layer = handle->layer.get();
   a.shape = handle->sizes;
   a.cell_name = handle->cell_name;
   const rnnkit::SeqShape& s = a.shape;
   FloatView input;
   if (!ParseCallSizes(opts, &a) || !ToFloat32(info[2], "input", InputDims(s), &input) ||
       !ToOptionalObject(info[3], "state", &state) || !ToOptionalObject(info[4], "out", &out)) {
-    return env.Undefined();
+    return false;
   }
+  a.arrays.push_back(info[2]);
+  call->x = input.data;
   const bool lstm = s.cell == Cell::Lstm;
   const std::string not_lstm = "cell is " + a.cell_name;
-  const float *h0 = nullptr, *c0 = nullptr;
-  if (!GetOptionalArray(state, "h0", "h0", HiddenDims(s), true, "", &a, &h0) ||
-      !GetOptionalArray(state, "c0", "c0", CellDims(s), lstm, not_lstm, &a, &c0)) {
-    return env.Undefined();
+  if (!GetOptionalArray(state, "h0", "h0", HiddenDims(s), true, "", &a, &call->h0) ||
+      !GetOptionalArray(state, "c0", "c0", CellDims(s), lstm, not_lstm, &a, &call->c0)) {
+    return false;
   }
-  Napi::Object result = Napi::Object::New(env);
-  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
-  if (!GetOutArray(out, "output", OutputDims(s), true, "", result, &y) ||
-      !GetOutArray(out, "hN", HiddenDims(s), true, "", result, &h_n) ||
-      !GetOutArray(out, "cN", CellDims(s), lstm, not_lstm, result, &c_n)) {
-    return env.Undefined();
-  }
-  rnnkit::sequence_forward(s, *handle->layer, y, h_n, c_n, input.data, h0, c0);
-  return result;
+  *result = Napi::Object::New(env);
+  return GetOutArray(out, "output", OutputDims(s), true, "", *result, &call->y) &&
+         GetOutArray(out, "hN", HiddenDims(s), true, "", *result, &call->h_n) &&
+         GetOutArray(out, "cN", CellDims(s), lstm, not_lstm, *result, &call->c_n);
+}
+
+Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
+  return Export<PreparedCall, PrepareForwardCall>(info, "preparedForward", false);
+}
+Napi::Value PreparedForwardAsync(const Napi::CallbackInfo& info) {
+  return Export<PreparedCall, PrepareForwardCall>(info, "preparedForwardAsync", true);
 }
 
 // preparedStep(layer, batch, input [B, I], h [B, S], c [B, H] (LSTM) | null): one time step with the
@@ -143,6 +155,7 @@ Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
 void ExportPrepared(Napi::Env env, Napi::Object exports) {
   exports.Set("prepareLayer", Napi::Function::New(env, PrepareLayer, "prepareLayer"));
   exports.Set("preparedForward", Napi::Function::New(env, PreparedForward, "preparedForward"));
+  exports.Set("preparedForwardAsync", Napi::Function::New(env, PreparedForwardAsync, "preparedForwardAsync"));
   exports.Set("preparedStep", Napi::Function::New(env, PreparedStep, "preparedStep"));
 }
 

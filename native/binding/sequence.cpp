@@ -122,20 +122,6 @@ bool PrepareBackward(const Napi::CallbackInfo& info, const char* name, BackwardC
   return !env.IsExceptionPending();
 }
 
-// Sync and async exports of one operation differ only in where Run() happens.
-template <class Call, bool (*Prepare)(const Napi::CallbackInfo&, const char*, Call*, Napi::Object*)>
-Napi::Value Export(const Napi::CallbackInfo& info, const char* name, bool async) {
-  auto call = std::make_shared<Call>();
-  Napi::Object result;
-  if (!Prepare(info, name, call.get(), &result)) return info.Env().Undefined();
-  if (!async) {
-    call->Run();
-    return result;
-  }
-  std::vector<Napi::Value> arrays = call->args.arrays;
-  return QueueJob(info.Env(), [call] { call->Run(); }, result, arrays);
-}
-
 Napi::Value SequenceForward(const Napi::CallbackInfo& info) {
   return Export<ForwardCall, PrepareForward>(info, "sequenceForward", false);
 }

@@ -4,8 +4,11 @@
 
 #include <napi.h>
 
+#include <memory>
 #include <string>
 #include <vector>
+
+#include "addon.h"
 
 #include "args.h"
 #include "rnnkit/rnnkit.h"
@@ -59,5 +62,22 @@ bool GetOptionalArray(Napi::Object obj, const char* key, const std::string& name
 
 // A new Float32Array of `length` floats; *data = its memory (nullptr if allocation threw).
 Napi::Float32Array NewArray(Napi::Env env, size_t length, float** data);
+
+// Sync and async exports of one operation differ only in where Run() happens.
+// Call has `args` (SequenceArgs: the arrays to pin) and Run(); Prepare parses info into it and
+// builds the result object.
+template <class Call, bool (*Prepare)(const Napi::CallbackInfo&, const char*, Call*, Napi::Object*)>
+Napi::Value Export(const Napi::CallbackInfo& info, const char* name, bool async) {
+  auto call = std::make_shared<Call>();
+  Napi::Object result;
+  if (!Prepare(info, name, call.get(), &result)) return info.Env().Undefined();
+  if (!async) {
+    call->Run();
+    return result;
+  }
+  std::vector<Napi::Value> arrays = call->args.arrays;
+  return QueueJob(info.Env(), [call] { call->Run(); }, result, arrays);
+}
+
 
 }  // namespace rnnkit_binding

@@ -11,7 +11,7 @@
  */
 import { isaChangeCount } from '../runtime.js';
 import {
-  PreparedLayer, type CellName, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
+  PreparedLayer, type CellName, type PreparedResult, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
   lstmForwardAsync, rnnBackward, rnnBackwardAsync, rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult,
   type SequenceGrads, type SequenceOptions, type SequenceWeights,
 } from '../sequence.js';
@@ -115,11 +115,16 @@ export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0
   const state = { h0: h0?.data ?? null, c0: c0?.data ?? null, training: record };
   if (!record && spec.steps === 1) {
     // One step of inference (streaming, cells): with the weights packed once, not on every call.
-    const run = (): LayerResult => {
-      const r = packedLayer(spec, params).forward(opts, x.data, state.c0 ? { h0: state.h0, c0: state.c0 } : { h0: state.h0 });
-      return { output: new Tensor(r.output as Float32Array, shapes.output), hN: new Tensor(r.hN as Float32Array, shapes.hN), cN: r.cN ? new Tensor(r.cN, shapes.cN) : null };
+    const packedState = state.c0 ? { h0: state.h0, c0: state.c0 } : { h0: state.h0 };
+    const wrapPacked = (r: PreparedResult): LayerResult => ({
+      output: new Tensor(r.output as Float32Array, shapes.output),
+      hN: new Tensor(r.hN as Float32Array, shapes.hN),
+      cN: r.cN ? new Tensor(r.cN, shapes.cN) : null,
+    });
+    return {
+      run: () => wrapPacked(packedLayer(spec, params).forward(opts, x.data, packedState)),
+      runAsync: async () => wrapPacked(await packedLayer(spec, params).forwardAsync(opts, x.data, packedState)),
     };
-    return { run, runAsync: async () => run() };
   }
   const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { kernel, opts, weights, params, x, h0, c0, inputs, record, shapes, name });
   return {
