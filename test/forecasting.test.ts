@@ -99,6 +99,20 @@ describe('forecasting daily US births', () => {
     expect(ours.rmse).toBeLessThan(0.9 * seasonal.rmse);
     expect(ours.mae).toBeLessThan(naive.mae / 3);
     expect(ours.rmse).toBeLessThan(naive.rmse / 3);
+
+    // Online, one day at a time: each day's births are observed, then the next day is predicted.
+    const k = series.covariateCount;
+    const cov = (t: number) => test.covariates!.subarray(t * k, (t + 1) * k);
+    const online = model.online(train, { nextCovariates: cov(0) });
+    const onlinePredictions = [...online.next];
+    for (let t = 0; t + 1 < test.steps; t++) onlinePredictions.push(...online.observe(test.values[t], cov(t + 1)));
+    expect(online.observed).toBe(test.steps - 1);
+    const oneDayAhead = forecast.errors(onlinePredictions, test.values);
+    const yesterday = forecast.errors([train.values[train.steps - 1], ...test.values.subarray(0, test.steps - 1)], test.values);
+    // Measured with seed 0: online MAE ≈ 322 (the recursive forecast: 342) vs 1597 for "same as yesterday".
+    console.log(`online MAE ${oneDayAhead.mae.toFixed(1)}, yesterday ${yesterday.mae.toFixed(1)}, recursive ${ours.mae.toFixed(1)}`);
+    expect(oneDayAhead.mae).toBeLessThan(yesterday.mae / 3);
+    expect(oneDayAhead.mae).toBeLessThan(ours.mae * 1.1);
   }, 60_000);
 });
 
@@ -140,6 +154,38 @@ describe('recursive forecast with carried state', () => {
       }
     });
   }
+
+  it('online one-step-ahead prediction equals forward over the warm-up and every observed step, bit for bit', () => {
+    for (const [cell, layers] of [['lstm', 2], ['gru', 1]] as const) {
+      const model = smallModel(cell, layers, series);
+      const history = forecast.sliceSeries(series, 0, 30);
+      const normalized = model.normalizer!.apply(series);
+      const { channels, covariateCount: k } = series;
+      const covariates = (t: number) => series.covariates!.subarray(t * k, (t + 1) * k);
+      const warmup = 8;
+      const online = model.online(history, { nextCovariates: covariates(30), warmup });
+      const got = [...online.next];
+      for (let t = 30; t < 39; t++) got.push(...online.observe(series.values.subarray(t * channels, (t + 1) * channels), covariates(t + 1)));
+      // The same inputs in one forward call from zero state: warm-up rows, then the observed steps.
+      const rows: number[] = [];
+      for (let t = 30 - warmup; t < 39; t++) rows.push(...normalized.values.subarray(t * channels, (t + 1) * channels), ...covariates(t + 1));
+      model.eval();
+      const [predictions] = noGrad(() => model.step(new Tensor(Float32Array.from(rows), [1, 39 - 30 + warmup, channels + k]), null));
+      const want = model.normalizer!.denormalize(predictions.data.slice((warmup - 1) * channels));
+      expect(Float32Array.from(got)).toEqual(want);
+    }
+  });
+
+  it('online prediction rejects values and covariates of the wrong count', () => {
+    const model = smallModel('lstm', 1, series);
+    expect(() => model.online(series)).toThrow(new TypeError('Expected nextCovariates (3 numbers) because the model has covariates but received undefined'));
+    const online = model.online(series, { nextCovariates: [0, 1, 0.5] });
+    expect(() => online.observe([1], [0, 1, 0.5])).toThrow(new RangeError('Expected array of length 2 for values but received length 1'));
+    expect(() => online.observe([1, NaN], [0, 1, 0.5])).toThrow(new RangeError('Expected finite number for values[1] but received NaN of type number'));
+    expect(() => online.observe([1, 2], [0, 1])).toThrow(new RangeError('Expected array of length 3 for nextCovariates but received length 2'));
+    expect(() => online.observe([1, 2])).toThrow(TypeError);
+    expect(online.observed).toBe(0);
+  });
 
   it('the default warm-up is the model window, capped at the history', () => {
     const model = smallModel('lstm', 1, series);

@@ -31,6 +31,7 @@ import { readSafetensors, saveSafetensors, serializeSafetensors } from '../io/sa
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
 import { GRU, LSTM } from '../nn/rnn.js';
+import type { RecurrentStream } from '../nn/stream.js';
 import { Adam } from '../optim/adam.js';
 import { OneCycleLR } from '../optim/one-cycle.js';
 import { noGrad } from '../tensor/autograd.js';
@@ -438,28 +439,75 @@ export class Forecaster extends Module {
     }
   }
 
-  // Warm-up over the last `warmup` normalized steps, then one step per forecast step.
-  private rollOut(history: Series, warmup: number, horizon: number, future: Float32Array | null): Float32Array {
+  /**
+   * One-step-ahead prediction on a live feed: the state is built on the last `warmup` steps of
+   * `history` (as {@link forecast} does), and each {@link OnlineForecast.observe} of a newly arrived
+   * step advances it by one stream step (packed weights) and predicts the step after.
+   * @throws TypeError `Expected nextCovariates (3 numbers) because the model has covariates but received undefined`
+   */
+  online(history: Series, options: OnlineOptions = {}): OnlineForecast {
+    const normalizer = this.requireNormalizer();
+    const opts = optionalObject(options, 'options');
+    this.checkSeries(history, 'history');
+    const next = this.covariateRow(opts.nextCovariates, 'nextCovariates');
+    const warmup = Math.min(opts.warmup === undefined ? this.config.window : positiveInt(opts.warmup, 'warmup'), history.steps);
+    const { prediction, stream } = noGrad(() => this.warmUp(normalizer.apply(history), warmup, next));
+    return new OnlineForecast(this, normalizer, stream, normalizer.denormalize(prediction));
+  }
+
+  /**
+   * The covariates of one step: `k` finite numbers when the model has `k` > 0 covariates, else
+   * absent (null).
+   * @internal
+   */
+  covariateRow(value: unknown, name: string): Float32Array | null {
+    const k = this.config.covariates;
+    if (k === 0) {
+      if (!isNullish(value)) throw new TypeError(`Expected no ${name} because the model has no covariates but received ${describe(value)}`);
+      return null;
+    }
+    if (isNullish(value)) throw new TypeError(`Expected ${name} (${k} numbers) because the model has covariates but received ${describe(value)}`);
+    return numberRow(value, name, k);
+  }
+
+  // The state after the last `warmup` normalized steps of `history` (the last one reading
+  // `nextCovariates`, the first step's after the history), as a stream, and its prediction.
+  private warmUp(history: Series, warmup: number, nextCovariates: Float32Array | null): { prediction: Float32Array; stream: RecurrentStream } {
     const { channels, covariates: k } = this.config;
     const features = this.features;
-    const nextCovariates = (t: number): Float32Array | null => (t < history.steps ? covariatesAt(history, t) : future!.subarray((t - history.steps) * k, (t - history.steps + 1) * k));
     const warm = new Float32Array(warmup * features);
     for (let j = 0; j < warmup; j++) {
       const t = history.steps - warmup + j;
-      inputRow(history, t, k > 0 ? nextCovariates(t + 1) : null, warm, j * features);
+      inputRow(history, t, k > 0 ? (t + 1 < history.steps ? covariatesAt(history, t + 1) : nextCovariates) : null, warm, j * features);
     }
-    const out = new Float32Array(horizon * channels);
     const [predictions, state] = this.step(new Tensor(warm, [1, warmup, features]), null);
-    out.set(predictions.data.subarray((warmup - 1) * channels), 0);
-    // Then one stream step per forecast step (packed weights; the same numbers as forward).
     const stream = this.rnn.stream();
     if (Array.isArray(state)) stream.setState(state[0], state[1]);
     else stream.setState(state);
-    const input = new Float32Array(features);
+    return { prediction: predictions.data.slice((warmup - 1) * channels), stream };
+  }
+
+  /**
+   * One stream step: `input` `[features]` (normalized values, next covariates) → the normalized
+   * prediction `[channels]`.
+   * @internal
+   */
+  streamStep(stream: RecurrentStream, input: Float32Array): Float32Array {
+    return this.head.forward(stream.step(input)).data;
+  }
+
+  // Warm-up over the last `warmup` normalized steps, then one stream step per forecast step (packed
+  // weights; the same numbers as forward), each reading the previous prediction.
+  private rollOut(history: Series, warmup: number, horizon: number, future: Float32Array | null): Float32Array {
+    const { channels, covariates: k } = this.config;
+    const out = new Float32Array(horizon * channels);
+    const { prediction, stream } = this.warmUp(history, warmup, k > 0 ? future!.subarray(0, k) : null);
+    out.set(prediction, 0);
+    const input = new Float32Array(this.features);
     for (let h = 1; h < horizon; h++) {
       input.set(out.subarray((h - 1) * channels, h * channels), 0);
       if (k > 0) input.set(future!.subarray(h * k, (h + 1) * k), channels);
-      out.set(this.head.forward(stream.step(input)).data, h * channels);
+      out.set(this.streamStep(stream, input), h * channels);
     }
     return out;
   }
@@ -491,6 +539,58 @@ export class Forecaster extends Module {
     if (!this.normalizer) throw new Error('Forecaster has no normalizer: train it with trainForecaster or load it with loadForecaster first');
     return this.normalizer;
   }
+}
+
+/** Options of {@link Forecaster.online}. */
+export interface OnlineOptions {
+  /** Covariates of the step after the history (required when the model has covariates). */
+  nextCovariates?: ArrayLike<number> | null;
+  /** History steps the state is built on (default: the model's window; at most the history). */
+  warmup?: number;
+}
+
+/**
+ * A live one-step-ahead forecast ({@link Forecaster.online}): `next` predicts the step after the
+ * last one read; `observe(values, nextCovariates)` reads the step that just arrived and returns the
+ * new `next`. Inference only (no gradients); the model's weights are packed once for its stream.
+ */
+export class OnlineForecast {
+  /** The prediction for the next step, `[channels]` in the original units. */
+  next: Float32Array;
+  /** Steps read by {@link observe} since the warm-up. */
+  observed = 0;
+  private readonly input: Float32Array;
+
+  /** @internal Made by {@link Forecaster.online}. */
+  constructor(private readonly model: Forecaster, private readonly normalizer: Normalizer, private readonly stream: RecurrentStream,
+    first: Float32Array) {
+    this.next = first;
+    this.input = new Float32Array(model.features);
+  }
+
+  /**
+   * Reads the step that just arrived: its `values` (`channels` numbers, or one number) and the
+   * covariates of the step after it (required when the model has covariates).
+   * @returns the prediction for the step after it (also kept as `next`)
+   * @throws TypeError / RangeError for values or covariates of the wrong count or not finite
+   */
+  observe(values: number | ArrayLike<number>, nextCovariates?: ArrayLike<number> | null): Float32Array {
+    const { channels } = this.model.config;
+    const row = numberRow(typeof values === 'number' ? [values] : values, 'values', channels);
+    const covariates = this.model.covariateRow(nextCovariates, 'nextCovariates');
+    this.input.set(this.normalizer.normalize(row), 0);
+    if (covariates) this.input.set(covariates, channels);
+    this.next = this.normalizer.denormalize(noGrad(() => this.model.streamStep(this.stream, this.input)));
+    this.observed++;
+    return this.next;
+  }
+}
+
+// `length` finite numbers.
+function numberRow(value: unknown, name: string, length: number): Float32Array {
+  if (!isArrayLike(value)) throw new TypeError(`Expected array of ${length} numbers for ${name} but received ${describe(value)}`);
+  if (value.length !== length) throw new RangeError(`Expected array of length ${length} for ${name} but received length ${value.length}`);
+  return Float32Array.from(value as ArrayLike<unknown>, (v, i) => finite(v, `${name}[${i}]`));
 }
 
 // ---------------------------------------------------------------------------------------------
