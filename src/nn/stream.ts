@@ -35,7 +35,9 @@ export interface StreamOptions {
 /** A stack's state `[L, B, W]` as one view per layer (made once: `subarray` is not free per step). */
 export function layerViews(state: Float32Array, layers: number): Float32Array[] {
   const width = state.length / layers;
-  return Array.from({ length: layers }, (_, l) => state.subarray(l * width, (l + 1) * width));
+  const views: Float32Array[] = []; // a plain loop: `step()` calls this every step
+  for (let l = 0; l < layers; l++) views.push(state.subarray(l * width, (l + 1) * width));
+  return views;
 }
 
 /**
