@@ -1,5 +1,7 @@
 // Sequence forward for RNN / LSTM / GRU (cuDNN-style):
 //   1. one GEMM for every step's input projection: gates[T·B, G·H] = x[T·B, I] · W_ihᵀ + bias
+//      (a PreparedLayer — weights packed once, for streaming — projects each step's inputs in 2,
+//      for the units each thread owns, from its packed W_ihᵀ)
 //   2. per step, each thread owns a range of hidden units: recurrent GEMM h_prev · W_hhᵀ for its
 //      columns of every gate block (accumulated onto the projection; GRU keeps it apart because of
 //      r ⊙ (W_hn h + b_hn)), then the fused gate kernel and state update for those units
