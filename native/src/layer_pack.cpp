@@ -1,5 +1,5 @@
+// LayerPack (see layer_pack.h) and the public PreparedLayer that owns one.
 #include "layer_pack.h"
-
 
 namespace rnnkit {
 

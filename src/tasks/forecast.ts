@@ -462,12 +462,19 @@ export class Forecaster extends Module {
    */
   covariateRow(value: unknown, name: string): Float32Array | null {
     const k = this.config.covariates;
-    if (k === 0) {
+    return this.expectsCovariates(value, name, `${k} numbers`) ? numberRow(value, name, k) : null;
+  }
+
+  // Whether covariates `value` (called `name`; `wanted` says what is expected) are to be read: true
+  // when the model has covariates and they are given. Given to a model without any, or missing for
+  // a model with some, is an error.
+  private expectsCovariates(value: unknown, name: string, wanted: string): boolean {
+    if (this.config.covariates === 0) {
       if (!isNullish(value)) throw new TypeError(`Expected no ${name} because the model has no covariates but received ${describe(value)}`);
-      return null;
+      return false;
     }
-    if (isNullish(value)) throw new TypeError(`Expected ${name} (${k} numbers) because the model has covariates but received ${describe(value)}`);
-    return numberRow(value, name, k);
+    if (isNullish(value)) throw new TypeError(`Expected ${name} (${wanted}) because the model has covariates but received ${describe(value)}`);
+    return true;
   }
 
   // The state after the last `warmup` normalized steps of `history` (the last one reading
@@ -514,11 +521,7 @@ export class Forecaster extends Module {
 
   private futureCovariates(value: unknown, horizon: number): Float32Array | null {
     const k = this.config.covariates;
-    if (k === 0) {
-      if (!isNullish(value)) throw new TypeError(`Expected no futureCovariates because the model has no covariates but received ${describe(value)}`);
-      return null;
-    }
-    if (isNullish(value)) throw new TypeError(`Expected futureCovariates (${horizon} rows of ${k}) because the model has covariates but received ${describe(value)}`);
+    if (!this.expectsCovariates(value, 'futureCovariates', `${horizon} rows of ${k}`)) return null;
     const table = flatRows(value, 'futureCovariates', k);
     if (table.rows < horizon || table.columns !== k) {
       throw new RangeError(`Expected at least ${horizon} rows of ${k} for futureCovariates (horizon, covariates) but received ${table.rows} rows of ${table.columns}`);
