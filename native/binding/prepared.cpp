@@ -1,6 +1,6 @@
-// prepareLayer / preparedForward(Async) / preparedStep: a layer's weights packed once (rnnkit::PreparedLayer) behind a
-// type-tagged External, for streaming inference one step per call. Checks in the order and words
-// of src/sequence.ts (PreparedLayer).
+// prepareLayer / preparedForward(Async) / preparedStep: a layer's weights packed once
+// (rnnkit::PreparedLayer) behind a type-tagged External, for streaming inference one step per call.
+// Checks in the order and words of src/sequence.ts (PreparedLayer).
 #include <climits>
 #include <memory>
 #include <string>
@@ -134,10 +134,8 @@ Napi::Value PreparedForwardAsync(const Napi::CallbackInfo& info) {
 Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   PreparedHandle* handle = nullptr;
-  SequenceArgs a;
   if (!CheckArgCount(info, 5, 5, "preparedStep") || !ToPreparedLayer(info[0], &handle)) return env.Undefined();
-  a.shape = handle->sizes;
-  rnnkit::SeqShape& s = a.shape;
+  rnnkit::SeqShape s = handle->sizes;
   s.steps = 1;
   FloatView input, h, c;
   const bool lstm = s.cell == Cell::Lstm;
