@@ -4,6 +4,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <new>
 
 #include "threads.h"
 
@@ -54,14 +55,15 @@ int ColumnSplit::begin(int part) const {
 }
 
 float* scratch(size_t floats) {
-  struct FreeDeleter {
-    void operator()(float* p) const { std::free(p); }
+  // ::operator new with an alignment, not std::aligned_alloc (MSVC and MinGW have none).
+  struct AlignedDeleter {
+    void operator()(float* p) const { ::operator delete(p, std::align_val_t{64}); }
   };
-  thread_local std::unique_ptr<float, FreeDeleter> buffer;
+  thread_local std::unique_ptr<float, AlignedDeleter> buffer;
   thread_local size_t capacity = 0;
   if (floats > capacity) {
     const size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
-    buffer.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+    buffer.reset(static_cast<float*>(::operator new(bytes, std::align_val_t{64}, std::nothrow)));
     capacity = buffer ? bytes / sizeof(float) : 0;
   }
   return buffer.get();
