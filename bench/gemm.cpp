@@ -87,18 +87,22 @@ void run_openblas(const Shape& s, Operands& o) {
 // The recurrent step as the sequence drivers run it: W_hhᵀ packed once, columns split over the pool.
 struct PackedRecurrent {
   explicit PackedRecurrent(const Shape& s, Operands& o) {
-    packed.pack(s.tb, s.k, s.n, o.b.data(), o.ldb);
+    packed.pack(rnnkit::kernels(), s.tb, s.k, s.n, o.b.data(), o.ldb);
   }
   void run(const Shape& s, Operands& o) {
     const int tasks = rnnkit::num_threads();
     const int panels = (s.n + packed.kernels().gemm_nr - 1) / packed.kernels().gemm_nr;
+    const size_t stride = rnnkit::sgemm_packed_workspace_floats(packed.kernels(), s.m, s.k);
+    workspace.resize(stride * tasks);
     rnnkit::parallel_for(tasks, [&](int t) {
       const int begin = panels * t / tasks * packed.kernels().gemm_nr;
       const int end = std::min(s.n, panels * (t + 1) / tasks * packed.kernels().gemm_nr);
-      rnnkit::sgemm_packed(s.m, begin, end, o.a.data(), o.lda, packed, o.c.data(), s.n, s.accumulate);
+      rnnkit::sgemm_packed(s.m, begin, end, o.a.data(), o.lda, packed, o.c.data(), s.n, s.accumulate,
+                           workspace.data() + stride * t);
     });
   }
   rnnkit::PackedMatrix packed;
+  std::vector<float> workspace;
 };
 
 // Best single-call time of `run` (seconds) over calls lasting about budget seconds (at least 2).

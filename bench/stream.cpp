@@ -100,7 +100,10 @@ int main(int argc, char** argv) {
   shape.steps = shape.batch = 1;
   shape.input = I;
   shape.hidden = H;
-  const rnnkit::PreparedLayer layer(shape, {w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data(), nullptr});
+  const std::unique_ptr<rnnkit::PreparedLayer> prepared =
+      rnnkit::PreparedLayer::create(shape, {w_ih.data(), w_hh.data(), b_ih.data(), b_hh.data(), nullptr});
+  if (!prepared) return 1;
+  const rnnkit::PreparedLayer& layer = *prepared;
   // The bytes a step reads, contiguous and 64-byte aligned like the packed panels (a misaligned
   // read would touch two cache lines per vector and halve the rate).
   const size_t count = (w_ih.size() + w_hh.size() + 63) / 64 * 64;

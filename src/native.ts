@@ -14,17 +14,29 @@ const require = createRequire(import.meta.url);
 /** The N-API version the addon is compiled against (package.json `binary.napi_versions`). */
 export const REQUIRED_NAPI_VERSION = 8;
 
+/** Opaque handles the binding makes: a training cache, a prepared layer. */
+export type NativeHandle = object & { readonly __nativeHandle: unique symbol };
+
 /** Result objects of the binding (shapes documented in src/sequence.ts). */
 export interface NativeForwardResult {
   output: Float32Array;
   hN: Float32Array;
   cN?: Float32Array;
-  cache: Float32Array | null;
+  cache: NativeHandle | null;
+}
+export interface NativeGrads {
+  weightIh: Float32Array;
+  weightHh: Float32Array;
+  biasIh: Float32Array | null;
+  biasHh: Float32Array | null;
+  weightHr: Float32Array | null;
 }
 export interface NativeBackwardResult {
-  dInput: Float32Array;
+  dInput: Float32Array | null;
   dh0: Float32Array;
   dc0?: Float32Array;
+  /** Fresh gradients when none were passed in; null when they were accumulated into the given ones. */
+  grads: NativeGrads | null;
 }
 
 export interface NativePreparedResult {
@@ -33,25 +45,49 @@ export interface NativePreparedResult {
   cN?: Float32Array | null;
 }
 
-/** The functions native/binding exports (every argument is re-validated in C++). */
+type F32 = Float32Array;
+type OptF32 = Float32Array | null;
+/** A layer's arguments: cell code (0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru), sizes, weights. */
+type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize: number];
+type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
+type WeightArgs = [weightIh: F32, weightHh: F32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
+type GradArgs = [weightIh: OptF32, weightHh: OptF32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
+type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, h0: OptF32, c0: OptF32, training: boolean];
+type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, cache: NativeHandle, ...GradArgs,
+  dOutput: OptF32, dhN: OptF32, dcN: OptF32, inputGrad: boolean];
+/** `undefined` = a new array, `null` = not computed, an array = written in place. */
+type OutArg = Float32Array | null | undefined;
+type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c0: OptF32, output: OutArg, hN: OutArg, cN: OutArg];
+
+/**
+ * The functions native/binding exports. Arguments are positional and checked tersely in C++ (types,
+ * lengths, ranges: nothing can touch memory outside the arrays given); src/ validates every public
+ * call first with the friendly messages. Result arrays are views of core memory.
+ */
 export interface NativeBinding {
-  sequenceForward(cell: string, opts: object, weights: object, input: Float32Array, state?: object | null): NativeForwardResult;
-  sequenceForwardAsync(cell: string, opts: object, weights: object, input: Float32Array, state?: object | null): Promise<NativeForwardResult>;
-  sequenceBackward(cell: string, opts: object, weights: object, input: Float32Array, cache: Float32Array, grads: object, upstream?: object | null): NativeBackwardResult;
-  sequenceBackwardAsync(cell: string, opts: object, weights: object, input: Float32Array, cache: Float32Array, grads: object, upstream?: object | null): Promise<NativeBackwardResult>;
-  cacheSize(cell: string, opts: object): number;
+  sequenceForward(...args: ForwardArgs): NativeForwardResult;
+  sequenceForwardAsync(...args: ForwardArgs): Promise<NativeForwardResult>;
+  sequenceBackward(...args: BackwardArgs): NativeBackwardResult;
+  sequenceBackwardAsync(...args: BackwardArgs): Promise<NativeBackwardResult>;
+  cacheSize(...args: [...LayerArgs, steps: number, batch: number]): number;
+  /** Returns a training cache's memory now; the handle can not be used again. */
+  releaseCache(cache: NativeHandle): void;
   /** Packs a layer's weights; the handle is opaque. */
-  prepareLayer(cell: string, opts: object, weights: object): object;
-  preparedForward(layer: object, opts: object, input: Float32Array, state?: object | null, out?: object | null): NativePreparedResult;
-  preparedForwardAsync(layer: object, opts: object, input: Float32Array, state?: object | null, out?: object | null): Promise<NativePreparedResult>;
+  prepareLayer(...args: [...LayerArgs, ...WeightArgs]): NativeHandle;
+  preparedForward(...args: PreparedArgs): NativePreparedResult;
+  preparedForwardAsync(...args: PreparedArgs): Promise<NativePreparedResult>;
   /** One step, the state (h, c) updated in place; c is null except for LSTM. */
-  preparedStep(layer: object, batch: number, input: Float32Array, h: Float32Array, c: Float32Array | null): void;
+  preparedStep(layer: NativeHandle, batch: number, input: F32, h: F32, c: OptF32): void;
   isa(): string;
   availableIsas(): string[];
   setIsa(name: string): void;
   setNumThreads(threads: number): void;
   getNumThreads(): number;
-  sgemm(opts: object): void;
+  sgemm(m: number, n: number, k: number, a: F32, b: F32, c: F32, transA: boolean, transB: boolean, accumulate: boolean): void;
+  setMemoryLimit(bytes: number): void;
+  memoryLimit(): number;
+  idleMemory(): number;
+  releaseIdleMemory(): void;
   /** Async jobs of this environment (thread) not yet settled. */
   pendingJobs(): number;
   versions: { napi: number; compiler?: string };
@@ -140,8 +176,15 @@ function loadErrorMessage(root: string, failures: string[]): string {
 
 let cached: NativeBinding | undefined;
 
-/** The addon of this package, loaded on first use (each worker_thread loads its own instance). */
+/**
+ * The addon of this package, loaded on first use (each worker_thread loads its own instance). Its
+ * per-call memory limit starts at the machine's memory; in a container with a lower limit, at that.
+ */
 export function binding(): NativeBinding {
-  cached ??= loadBinding();
+  if (!cached) {
+    cached = loadBinding();
+    const container = process.constrainedMemory?.() ?? 0;
+    if (container > 0 && container < cached.memoryLimit()) cached.setMemoryLimit(container);
+  }
   return cached;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 import { binding } from './native.js';
-import { choice, float32Dims, intInRange, optionalBool, positiveInt, expectObject } from './validate.js';
+import { choice, float32Dims, intInRange, optionalBool, positiveInt, positiveNumber, expectObject } from './validate.js';
 
 /** Names of the kernel sets, best first: 'avx512', 'avx2' (x86-64), 'neon' (arm64), 'scalar'. */
 export type IsaName = 'avx512' | 'avx2' | 'neon' | 'scalar';
@@ -93,5 +93,37 @@ export function sgemm(opts: SgemmOptions): void {
   const a = float32Dims(o.a, 'a', transA ? [K, M] : [M, K]);
   const b = float32Dims(o.b, 'b', transB ? [N, K] : [K, N]);
   const c = float32Dims(o.c, 'c', [M, N]);
-  binding().sgemm({ m, n, k, a, b, c, transA, transB, accumulate });
+  binding().sgemm(m, n, k, a, b, c, transA, transB, accumulate);
+}
+
+/**
+ * Sets the most memory one native call may use (its results, training cache, working memory and,
+ * for the async forms, copies of its inputs), checked before anything is allocated: a call over it
+ * throws a RangeError that says how much it needed. Default: the machine's physical memory, or a
+ * container's limit (`process.constrainedMemory()`) when lower.
+ * @param bytes a positive number, or Infinity for no limit.
+ */
+export function setMemoryLimit(bytes: number): void {
+  binding().setMemoryLimit(positiveNumber(bytes, 'bytes'));
+}
+
+/** The limit {@link setMemoryLimit} sets (bytes; Infinity for none). */
+export function getMemoryLimit(): number {
+  return binding().memoryLimit();
+}
+
+/** What rnnkit's native memory holds for reuse and what it frees. */
+export interface MemoryInfo {
+  /** Bytes of released blocks kept for the next calls (a training loop asks for the same sizes every step). */
+  idleBytes: number;
+}
+
+/** Bytes the native memory cache keeps for reuse. */
+export function memoryInfo(): MemoryInfo {
+  return { idleBytes: binding().idleMemory() };
+}
+
+/** Frees the memory the native cache keeps for reuse (the next calls allocate again). */
+export function releaseMemory(): void {
+  binding().releaseIdleMemory();
 }

@@ -4,14 +4,17 @@
  *
  * Layout is time-major and row-major: input `[T, B, I]` (T = steps, B = batch, I = inputSize),
  * H = hiddenSize, S = projSize || hiddenSize (width of h and of the output), G = gates
- * (4 LSTM: i, f, g, o; 3 GRU: r, z, n; 1 RNN). Inputs are read in place (zero copy); outputs are
- * new arrays. The `…Async` twins run on the libuv thread pool and keep every array alive until they
- * settle; do not write to (or transfer) those arrays before the promise settles.
+ * (4 LSTM: i, f, g, o; 3 GRU: r, z, n; 1 RNN). Synchronous calls read their inputs in place (zero
+ * copy); outputs are new arrays over rnnkit's own memory. The `…Async` twins run on the libuv thread
+ * pool on copies of their inputs taken when they are called (so the caller may reuse, transfer or
+ * drop them at once); gradients they accumulate are written into the given arrays when the promise
+ * settles (it rejects, writing nothing, if one was detached or resized meanwhile). The training
+ * cache is an opaque {@link SequenceCache}.
  * @module
  */
-import { binding, type NativeBackwardResult, type NativeForwardResult } from './native.js';
+import { binding, type NativeGrads, type NativeHandle } from './native.js';
 import {
-  choice, describe, expectAbsent, expectObject, float32, float32Dims, intList, isNullish, optionalBool,
+  boundedProduct, choice, describe, expectAbsent, expectObject, float32Dims, intList, isNullish, optionalBool,
   optionalIntInRange, optionalObject, positiveInt, type Dims,
 } from './validate.js';
 
@@ -81,7 +84,7 @@ export interface ForwardResult {
   /** `[B, H]` final cell state (LSTM only). */
   cN?: Float32Array;
   /** Training cache for the backward pass: non-null iff `training` was true. */
-  cache: Float32Array | null;
+  cache: SequenceCache | null;
 }
 
 /** What a backward pass returns (weight gradients are accumulated into `grads`). */
@@ -138,6 +141,119 @@ export interface HiddenUpstream extends InputGradOption {
 
 const GATES: Record<CellName, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
 const CELLS = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
+/** The binding's cell codes (native/binding/sequence_args.cpp). */
+const CELL_CODES: Record<CellName, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
+
+/**
+ * What a training-mode forward keeps for its backward pass: opaque memory of the native core (no
+ * JavaScript can change it, or free it under a running backward). Pass it to the matching backward
+ * with the same options, weights and input; {@link release} returns its memory at once (otherwise
+ * it goes when the object is garbage collected).
+ */
+export class SequenceCache {
+  /** @internal */
+  readonly handle: NativeHandle;
+  /** Floats it holds ({@link cacheSize}). */
+  readonly floats: number;
+  /** @internal The sizes of the forward that made it. */
+  readonly layout: string;
+  private released = false;
+
+  /** @internal */
+  constructor(handle: NativeHandle, floats: number, layout: string) {
+    this.handle = handle;
+    this.floats = floats;
+    this.layout = layout;
+  }
+
+  /** Whether {@link release} was called. */
+  get isReleased(): boolean {
+    return this.released;
+  }
+
+  /** Returns its memory now (a backward already running keeps its own reference); using it afterwards throws. */
+  release(): void {
+    this.released = true;
+    binding().releaseCache(this.handle);
+  }
+}
+
+// What a cache must match: everything that fixes the size and layout of its memory.
+function layoutOf(c: CheckedCall): string {
+  return `${c.cell} with steps ${c.steps}, batch ${c.batch}, inputSize ${c.inputSize}, hiddenSize ${c.hiddenSize}, ` +
+    `projSize ${c.projSize}, reverse ${c.reverse}`;
+}
+
+/** @internal One layer and direction's arguments, already checked: what nn/layer.ts builds from its own parameters. */
+export interface CheckedCall {
+  cell: CellName;
+  steps: number;
+  batch: number;
+  inputSize: number;
+  hiddenSize: number;
+  projSize: number;
+  reverse: boolean;
+  lengths: Int32Array | null;
+  weights: SequenceWeights;
+}
+
+type NativeLayerArgs = [number, number, number, number, number, number, boolean, Int32Array | null,
+  Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null];
+
+function layerArgs(c: CheckedCall): NativeLayerArgs {
+  const w = c.weights;
+  return [CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.reverse, c.lengths,
+    w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null];
+}
+
+function wrapForward(c: CheckedCall, result: import('./native.js').NativeForwardResult): ForwardResult {
+  const cache = result.cache ? new SequenceCache(result.cache, cacheFloats(c), layoutOf(c)) : null;
+  return { ...result, cache };
+}
+
+function cacheFloats(c: CheckedCall): number {
+  return binding().cacheSize(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch);
+}
+
+/** @internal Forward with checked arguments (no validation here). */
+export function checkedForward(c: CheckedCall, input: Float32Array, h0: Float32Array | null, c0: Float32Array | null,
+  training: boolean): ForwardResult {
+  return wrapForward(c, binding().sequenceForward(...layerArgs(c), input, h0, c0, training));
+}
+
+/** @internal {@link checkedForward} on the libuv pool. */
+export async function checkedForwardAsync(c: CheckedCall, input: Float32Array, h0: Float32Array | null,
+  c0: Float32Array | null, training: boolean): Promise<ForwardResult> {
+  return wrapForward(c, await binding().sequenceForwardAsync(...layerArgs(c), input, h0, c0, training));
+}
+
+/** @internal Gradients flowing into a checked backward. */
+export interface CheckedUpstream {
+  dOutput: Float32Array | null;
+  dhN: Float32Array | null;
+  dcN: Float32Array | null;
+  inputGrad: boolean;
+}
+
+/** @internal What a checked backward returns: the input gradients and fresh weight gradients. */
+export interface CheckedBackwardResult extends BackwardResult {
+  grads: NativeGrads;
+}
+
+const NO_GRADS = [null, null, null, null, null] as const;
+
+/** @internal Backward with checked arguments, returning fresh weight gradients. */
+export function checkedBackward(c: CheckedCall, input: Float32Array, cache: SequenceCache, up: CheckedUpstream): CheckedBackwardResult {
+  return binding().sequenceBackward(...layerArgs(c), input, cache.handle, ...NO_GRADS, up.dOutput, up.dhN, up.dcN,
+    up.inputGrad) as CheckedBackwardResult;
+}
+
+/** @internal {@link checkedBackward} on the libuv pool. */
+export async function checkedBackwardAsync(c: CheckedCall, input: Float32Array, cache: SequenceCache,
+  up: CheckedUpstream): Promise<CheckedBackwardResult> {
+  return await binding().sequenceBackwardAsync(...layerArgs(c), input, cache.handle, ...NO_GRADS, up.dOutput, up.dhN,
+    up.dcN, up.inputGrad) as CheckedBackwardResult;
+}
 
 // Validated sizes, in the order and words of native/binding/sequence.cpp.
 interface Shape {
@@ -158,7 +274,9 @@ type LayerShape = Pick<Shape, 'cell' | 'inputSize' | 'hiddenSize' | 'projSize' |
 type CallShape = Pick<Shape, 'steps' | 'batch' | 'reverse' | 'lengths'>;
 
 function parseCallCounts(opts: Record<string, unknown>): { steps: number; batch: number } {
-  return { steps: positiveInt(opts.steps, 'steps'), batch: positiveInt(opts.batch, 'batch') };
+  const steps = positiveInt(opts.steps, 'steps'), batch = positiveInt(opts.batch, 'batch');
+  boundedProduct([['steps', steps], ['batch', batch]]);
+  return { steps, batch };
 }
 
 // inputSize, hiddenSize, projSize: what a layer's weights fix.
@@ -168,6 +286,7 @@ function parseLayerSizes(cell: CellName, opts: Record<string, unknown>): LayerSh
   const projSize = projSizeOf(cell, opts.projSize, hiddenSize);
   const state = projSize > 0 ? projSize : hiddenSize;
   const stateName = projSize > 0 ? 'projSize' : 'hiddenSize';
+  boundedProduct([['gates', GATES[cell]], ['hiddenSize', hiddenSize]]);
   return { cell, inputSize, hiddenSize, projSize, gates: GATES[cell], state, stateName };
 }
 
@@ -226,53 +345,75 @@ function parseCommon(cell: CellName, opts: unknown, w: unknown, input: unknown) 
   const shape = parseShape(cell, opts);
   const { weights, hasBias } = parseWeights(w, shape);
   const x = float32Dims(input, 'input', [['steps', shape.steps], ['batch', shape.batch], ['inputSize', shape.inputSize]]);
-  const nativeOpts = {
-    steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize,
-    projSize: shape.projSize, reverse: shape.reverse, lengths: shape.lengths,
+  const call: CheckedCall = {
+    cell, steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize,
+    projSize: shape.projSize, reverse: shape.reverse, lengths: shape.lengths, weights,
   };
-  return { shape, weights, hasBias, x, nativeOpts };
+  return { shape, hasBias, x, call };
 }
 
-type ForwardArgs = Parameters<ReturnType<typeof binding>['sequenceForward']>;
-type BackwardArgs = Parameters<ReturnType<typeof binding>['sequenceBackward']>;
+interface ForwardArgs { call: CheckedCall; x: Float32Array; h0: Float32Array | null; c0: Float32Array | null; training: boolean }
+interface BackwardArgs { call: CheckedCall; x: Float32Array; cache: SequenceCache; grads: SequenceGrads; up: CheckedUpstream }
 
 function forwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown, state: unknown): ForwardArgs {
-  const { shape: s, weights, x, nativeOpts } = parseCommon(cell, opts, w, input);
+  const { shape: s, x, call } = parseCommon(cell, opts, w, input);
   const st = optionalObject(state, 'state');
   const notLstm = `cell is ${cell}`;
   const h0 = optionalArray(st.h0, 'h0', [['batch', s.batch], [s.stateName, s.state]], true, '');
   const c0 = optionalArray(st.c0, 'c0', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', notLstm);
   const training = optionalBool(st.training, 'training', false);
-  return [cell, nativeOpts, weights, x, { h0, c0, training }];
+  return { call, x, h0, c0, training };
+}
+
+function expectCache(value: unknown, call: CheckedCall): SequenceCache {
+  if (!(value instanceof SequenceCache)) {
+    throw new TypeError(`Expected SequenceCache (the cache of a training-mode forward) for cache but received ${describe(value)}`);
+  }
+  if (value.isReleased) throw new TypeError('Expected a cache that was not released for cache but received a released one');
+  const layout = layoutOf(call);
+  if (value.layout !== layout) {
+    throw new RangeError(`Expected the cache of a forward of ${layout} for cache but received one of ${value.layout}`);
+  }
+  return value;
 }
 
 function backwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown, cache: unknown, grads: unknown, upstream: unknown): BackwardArgs {
-  const { shape: s, weights, hasBias, x, nativeOpts } = parseCommon(cell, opts, w, input);
-  const c = float32(cache, 'cache', binding().cacheSize(cell, nativeOpts), 'cacheSize for these options');
+  const { shape: s, hasBias, x, call } = parseCommon(cell, opts, w, input);
+  const c = expectCache(cache, call);
   const g = parseWeightSet(expectObject(grads, 'grads'), 'grads.', hasBias, s);
   const up = optionalObject(upstream, 'upstream');
   const dOutput = optionalArray(up.dOutput, 'dOutput', [['steps', s.steps], ['batch', s.batch], [s.stateName, s.state]], true, '');
   const dhN = optionalArray(up.dhN, 'dhN', [['batch', s.batch], [s.stateName, s.state]], true, '');
   const dcN = optionalArray(up.dcN, 'dcN', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', `cell is ${cell}`);
   const inputGrad = optionalBool(up.inputGrad, 'inputGrad', true);
-  return [cell, nativeOpts, weights, x, c, g, { dOutput, dhN, dcN, inputGrad }];
+  return { call, x, cache: c, grads: g, up: { dOutput, dhN, dcN, inputGrad } };
 }
 
-// Keeps the contract's shape: cN/dc0 only for LSTM (the binding already omits them otherwise).
-const forward = (args: ForwardArgs): ForwardResult => binding().sequenceForward(...args) as NativeForwardResult;
-const forwardAsync = (args: ForwardArgs): Promise<ForwardResult> => binding().sequenceForwardAsync(...args);
-const backward = (args: BackwardArgs): BackwardResult => binding().sequenceBackward(...args) as NativeBackwardResult;
-const backwardAsync = (args: BackwardArgs): Promise<BackwardResult> => binding().sequenceBackwardAsync(...args);
+const forward = (a: ForwardArgs): ForwardResult => checkedForward(a.call, a.x, a.h0, a.c0, a.training);
+const forwardAsync = (a: ForwardArgs): Promise<ForwardResult> => checkedForwardAsync(a.call, a.x, a.h0, a.c0, a.training);
+
+// Accumulates into the caller's gradient arrays (the contract of the public backward).
+function gradArgs(g: SequenceGrads): [Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null] {
+  return [g.weightIh, g.weightHh, g.biasIh ?? null, g.biasHh ?? null, g.weightHr ?? null];
+}
+function backwardResult(r: BackwardResult & { grads?: unknown }): BackwardResult {
+  const { dInput, dh0, dc0 } = r;
+  return dc0 ? { dInput, dh0, dc0 } : { dInput, dh0 };
+}
+const backward = (a: BackwardArgs): BackwardResult => backwardResult(binding().sequenceBackward(...layerArgs(a.call), a.x,
+  a.cache.handle, ...gradArgs(a.grads), a.up.dOutput, a.up.dhN, a.up.dcN, a.up.inputGrad));
+const backwardAsync = async (a: BackwardArgs): Promise<BackwardResult> => backwardResult(await binding().sequenceBackwardAsync(
+  ...layerArgs(a.call), a.x, a.cache.handle, ...gradArgs(a.grads), a.up.dOutput, a.up.dhN, a.up.dcN, a.up.inputGrad));
 
 function rnnCell(opts: unknown): CellName {
   const nonlinearity = (typeof opts === 'object' && opts !== null ? (opts as RnnOptions).nonlinearity : undefined) ?? 'tanh';
   return choice(nonlinearity, 'nonlinearity', ['tanh', 'relu'] as const) === 'relu' ? 'rnn_relu' : 'rnn_tanh';
 }
 
-/** Floats in the training cache of `cell` with these options (what `forward` returns as `cache`). */
+/** Floats in the training cache of `cell` with these options (what a training-mode forward keeps). */
 export function cacheSize(cell: CellName, opts: SequenceOptions): number {
-  const shape = parseShape(choice(cell, 'cell', CELLS), opts);
-  return binding().cacheSize(cell, { ...shape });
+  const s = parseShape(choice(cell, 'cell', CELLS), opts);
+  return binding().cacheSize(CELL_CODES[s.cell], s.inputSize, s.hiddenSize, s.projSize, s.steps, s.batch);
 }
 
 /**
@@ -289,7 +430,7 @@ export function lstmForward(opts: SequenceOptions, w: SequenceWeights, input: Fl
  * LSTM backward (BPTT) from the cache of a training-mode {@link lstmForward} with the same
  * opts, weights and input. Adds weight gradients into `grads`.
  */
-export function lstmBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export function lstmBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: LstmUpstream): BackwardResult {
   return backward(backwardArgs('lstm', opts, w, input, cache, grads, upstream));
 }
@@ -300,7 +441,7 @@ export function gruForward(opts: SequenceOptions, w: SequenceWeights, input: Flo
 }
 
 /** GRU backward from the cache of a training-mode {@link gruForward}; adds into `grads`. */
-export function gruBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export function gruBackward(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): BackwardResult {
   return backward(backwardArgs('gru', opts, w, input, cache, grads, upstream));
 }
@@ -311,7 +452,7 @@ export function rnnForward(opts: RnnOptions, w: SequenceWeights, input: Float32A
 }
 
 /** Vanilla RNN backward from the cache of a training-mode {@link rnnForward}; adds into `grads`. */
-export function rnnBackward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export function rnnBackward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): BackwardResult {
   return backward(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
 }
@@ -322,7 +463,7 @@ export async function lstmForwardAsync(opts: SequenceOptions, w: SequenceWeights
 }
 
 /** {@link lstmBackward} on the libuv thread pool; `grads` are written when the promise resolves. */
-export async function lstmBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export async function lstmBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: LstmUpstream): Promise<BackwardResult> {
   return backwardAsync(backwardArgs('lstm', opts, w, input, cache, grads, upstream));
 }
@@ -333,7 +474,7 @@ export async function gruForwardAsync(opts: SequenceOptions, w: SequenceWeights,
 }
 
 /** {@link gruBackward} on the libuv thread pool. */
-export async function gruBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export async function gruBackwardAsync(opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
   return backwardAsync(backwardArgs('gru', opts, w, input, cache, grads, upstream));
 }
@@ -344,10 +485,12 @@ export async function rnnForwardAsync(opts: RnnOptions, w: SequenceWeights, inpu
 }
 
 /** {@link rnnBackward} on the libuv thread pool. */
-export async function rnnBackwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
+export async function rnnBackwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
   return backwardAsync(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
 }
+
+type PreparedArgs = Parameters<ReturnType<typeof binding>['preparedForward']>;
 
 /** The sizes a {@link PreparedLayer}'s weights fix. */
 export interface LayerSizes {
@@ -398,8 +541,8 @@ export class PreparedLayer {
   readonly projSize: number;
   /** The ISA whose kernels the weights were packed for (the layer keeps using them). */
   readonly isa: string;
-  /** The binding's handle (for callers that drive `binding().preparedForward` directly). */
-  readonly handle: object;
+  /** @internal The binding's handle. */
+  readonly handle: NativeHandle;
   private readonly shape: LayerShape;
 
   /**
@@ -411,7 +554,8 @@ export class PreparedLayer {
     this.shape = parseLayerSizes(choice(cell, 'cell', CELLS), expectObject(sizes, 'opts'));
     const { weights } = parseWeights(w, this.shape);
     ({ cell: this.cell, inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize } = this.shape);
-    this.handle = binding().prepareLayer(cell, { inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize }, weights);
+    this.handle = binding().prepareLayer(CELL_CODES[this.cell], this.inputSize, this.hiddenSize, this.projSize,
+      weights.weightIh, weights.weightHh, weights.biasIh ?? null, weights.biasHh ?? null, weights.weightHr ?? null);
     this.isa = binding().isa();
   }
 
@@ -431,8 +575,8 @@ export class PreparedLayer {
     return binding().preparedForwardAsync(...this.callArgs(opts, input, state, out));
   }
 
-  // Validated arguments of the binding's preparedForward, in its order and words.
-  private callArgs(opts: unknown, input: unknown, state: unknown, out: unknown): [object, object, Float32Array, object, object] {
+  // Validated arguments of the binding's preparedForward.
+  private callArgs(opts: unknown, input: unknown, state: unknown, out: unknown): PreparedArgs {
     const o = expectObject(opts, 'opts');
     const { steps, batch } = parseCallCounts(o);
     const call = parseDirection(o, steps, batch);
@@ -452,7 +596,6 @@ export class PreparedLayer {
       hN: outArray('hN', hiddenDims, true),
       cN: outArray('cN', cellDims, lstm),
     };
-    const callOpts = { steps, batch, reverse: call.reverse, lengths: call.lengths };
-    return [this.handle, callOpts, x, { h0, c0 }, lstm ? targets : { output: targets.output, hN: targets.hN }];
+    return [this.handle, steps, batch, call.reverse, call.lengths, x, h0, c0, targets.output, targets.hN, lstm ? targets.cN : null];
   }
 }

@@ -1,9 +1,8 @@
 /**
  * Argument validation in one style (sharp's): `Expected <what> for <name> but received <value>`.
  *
- * native/binding/args.cpp prints the same words for the same inputs (the binding re-checks
- * everything as its memory-safety net); test/validation.test.ts runs each bad input through both.
- * TypeError = wrong type, or a value present/absent where it must not be; RangeError = right type,
+ * Public functions validate here, once, with these words; the binding keeps only terse
+ * memory-safety checks of its own (native/binding/args.h). TypeError = wrong type, or a value present/absent where it must not be; RangeError = right type,
  * wrong value (non-integer, out of range, wrong length, unknown name).
  * @module
  */
@@ -73,6 +72,24 @@ export function intInRange(value: unknown, name: string, lo: number, hi: number)
 /** A positive integer dimension (1 … MAX_DIM). */
 export function positiveInt(value: unknown, name: string): number {
   return intInRange(value, name, 1, MAX_DIM);
+}
+
+/** A positive number (Infinity allowed): `Expected positive number for bytes but received 0 of type number`. */
+export function positiveNumber(value: unknown, name: string): number {
+  if (typeof value === 'number' && value > 0) return value;
+  const message = `Expected positive number for ${name} but received ${describe(value)}`;
+  throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
+}
+
+/**
+ * A product of sizes the native core indexes with 32-bit integers:
+ * `Expected steps·batch of at most 2147483647 but received 4096000000 (steps·batch = 1000000·4096)`.
+ */
+export function boundedProduct(dims: Dims): number {
+  const product = count(dims);
+  if (product <= MAX_DIM) return product;
+  const names = dims.map(([name]) => name).join('·');
+  throw new RangeError(`Expected ${names} of at most ${MAX_DIM} but received ${product} (${formula(dims)})`);
 }
 
 /** Like {@link intInRange}; `undefined` gives `fallback`. */

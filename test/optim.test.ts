@@ -399,10 +399,13 @@ describe('Optimizer API', () => {
     expect(() => new optim.SGD([nonLeaf], { lr: 0.1 })).toThrow("can't optimize a non-leaf Tensor");
   });
 
-  it('the binding checks lengths (RangeError) and types (TypeError)', () => {
-    const p = param([1, 2, 3], [1, 2]);
-    expect(() => new optim.SGD([p], { lr: 0.1 }).step())
-      .toThrow(new RangeError('Expected Float32Array of length 3 for grad (length of param) but received length 2'));
+  it('a gradient of the wrong size is a RangeError before any update', () => {
+    for (const Optimizer of [optim.SGD, optim.Adam, optim.RMSprop, optim.Adagrad]) {
+      const p = param([1, 2, 3], [1, 2]);
+      expect(() => new Optimizer([p], { lr: 0.1 }).step())
+        .toThrow(new RangeError('Expected grad of 3 elements (the size of its parameter, shape [3]) but received 2'));
+      expect([...p.data]).toEqual([1, 2, 3]);
+    }
   });
 
   it('zeroGrad zero-fills by default (torch 1.13) or drops with setToNone; step skips params without grad', () => {

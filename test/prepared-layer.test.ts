@@ -1,12 +1,13 @@
 // PreparedLayer (src/sequence.ts) and the binding's prepareLayer / preparedForward / preparedStep:
 // the same numbers as the sequence API bit for bit (every cell, reverse, lengths, projection, on
-// every ISA), outputs written in place, and bad input rejected by the TypeScript layer and by the
-// binding with the same words.
+// every ISA), outputs written in place, and bad input rejected by the TypeScript layer (friendly
+// words) and by the binding (terse memory-safety checks).
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
 import { loadBinding, packageRoot } from '../src/native.js';
 import type { CellName, SequenceWeights } from '../src/index.js';
+import { CELL_CODES } from './helpers/native-args.js';
 
 const native = loadBinding();
 // Deliberately loose: the bad-input cases put wrong types everywhere.
@@ -76,8 +77,8 @@ describe.each(rnnkit.availableIsas())('PreparedLayer on ISA %s', (isa) => {
     expect(got.hN).toEqual(want.hN);
     await expect(layer.forwardAsync({ steps: T, batch: B }, x.subarray(1))).rejects.toThrow(
       new RangeError('Expected Float32Array of length 240 for input (steps·batch·inputSize = 5·3·16) but received length 239'));
-    expect(() => native.preparedForwardAsync(layer.handle, { steps: T, batch: 0 }, x)).toThrow(
-      new RangeError('Expected positive integer for batch but received 0 of type number'));
+    expect(() => native.preparedForwardAsync(layer.handle, T, 0, false, null, x, null, null, undefined, undefined, undefined)).toThrow(
+      new RangeError('preparedForwardAsync: batch must be an integer in [1, 2147483647]'));
     expect(native.pendingJobs()).toBe(0);
   });
 
@@ -96,70 +97,72 @@ describe.each(rnnkit.availableIsas())('PreparedLayer on ISA %s', (isa) => {
   });
 });
 
-describe('PreparedLayer bad input: the same words from TypeScript and from the binding', () => {
+describe('PreparedLayer bad input: friendly words from TypeScript, terse checks in the binding', () => {
   const I = 6, H = 4;
   const sizes: Loose = { inputSize: I, hiddenSize: H };
   const w: Loose = weightsFor('lstm', I, H, 0, true);
   const layer = new rnnkit.PreparedLayer('lstm', sizes, w);
   const gru = new rnnkit.PreparedLayer('gru', sizes, weightsFor('gru', I, H, 0, true));
-
-  function both(tsCall: () => unknown, nativeCall: () => unknown, type: typeof TypeError | typeof RangeError, message: string): void {
-    for (const call of [tsCall, nativeCall]) {
-      let error: unknown = null;
-      try {
-        call();
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(type);
-      expect((error as Error).message).toBe(message);
-    }
-  }
+  const weightArgs = (v: Loose) => [v.weightIh, v.weightHh, v.biasIh ?? null, v.biasHh ?? null, v.weightHr ?? null];
 
   it('constructor: cell, sizes and weights', () => {
-    both(() => new rnnkit.PreparedLayer('lsmt' as Loose, sizes, w), () => native.prepareLayer('lsmt', sizes, w), RangeError,
-      'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received lsmt of type string');
-    both(() => new rnnkit.PreparedLayer('lstm', null as Loose, w), () => native.prepareLayer('lstm', null as Loose, w), TypeError,
-      'Expected object for opts but received null');
-    both(() => new rnnkit.PreparedLayer('lstm', { inputSize: 0, hiddenSize: H }, w), () => native.prepareLayer('lstm', { inputSize: 0, hiddenSize: H }, w),
-      RangeError, 'Expected positive integer for inputSize but received 0 of type number');
-    both(() => new rnnkit.PreparedLayer('gru', { ...sizes, projSize: 2 }, w), () => native.prepareLayer('gru', { ...sizes, projSize: 2 }, w),
-      RangeError, 'Expected 0 for projSize because cell is gru but received 2 of type number');
-    const short = { ...w, weightHh: new Float32Array(63) };
-    both(() => new rnnkit.PreparedLayer('lstm', sizes, short), () => native.prepareLayer('lstm', sizes, short), RangeError,
-      'Expected Float32Array of length 64 for weightHh (gates·hiddenSize·hiddenSize = 4·4·4) but received length 63');
+    const cases: Array<[() => unknown, typeof TypeError, string]> = [
+      [() => new rnnkit.PreparedLayer('lsmt' as Loose, sizes, w), RangeError, 'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received lsmt of type string'],
+      [() => new rnnkit.PreparedLayer('lstm', null as Loose, w), TypeError, 'Expected object for opts but received null'],
+      [() => new rnnkit.PreparedLayer('lstm', { inputSize: 0, hiddenSize: H }, w), RangeError, 'Expected positive integer for inputSize but received 0 of type number'],
+      [() => new rnnkit.PreparedLayer('gru', { ...sizes, projSize: 2 }, w), RangeError, 'Expected 0 for projSize because cell is gru but received 2 of type number'],
+      [() => new rnnkit.PreparedLayer('lstm', sizes, { ...w, weightHh: new Float32Array(63) }), RangeError,
+        'Expected Float32Array of length 64 for weightHh (gates·hiddenSize·hiddenSize = 4·4·4) but received length 63'],
+    ];
+    for (const [call, type, message] of cases) expect(call).toThrow(new type(message));
+    expect(() => native.prepareLayer(7, I, H, 0, ...weightArgs(w) as [Loose, Loose, Loose, Loose, Loose]))
+      .toThrow(new RangeError('prepareLayer: cell must be an integer in [0, 3]'));
+    expect(() => native.prepareLayer(CELL_CODES.gru, I, H, 2, ...weightArgs(w) as [Loose, Loose, Loose, Loose, Loose]))
+      .toThrow(new RangeError('prepareLayer: projSize must be an integer in [0, 0]'));
+    expect(() => native.prepareLayer(CELL_CODES.lstm, I, H, 0, w.weightIh, new Float32Array(63), w.biasIh, w.biasHh, null))
+      .toThrow(new RangeError('prepareLayer: weightHh must be a Float32Array of 64 floats (received 63)'));
+    expect(() => native.prepareLayer(CELL_CODES.lstm, I, H, 0, w.weightIh, w.weightHh, w.biasIh, null, null))
+      .toThrow(new TypeError('prepareLayer: biasHh must be a Float32Array'));
   });
 
   it('forward: sizes, input, state and out arrays', () => {
     const x = new Float32Array(2 * 3 * I);
-    const call = (opts: Loose, input: Loose, state?: Loose, out?: Loose) => [
-      () => layer.forward(opts, input, state, out), () => native.preparedForward(layer.handle, opts, input, state, out)] as const;
     const opts = { steps: 2, batch: 3 };
-    both(...call({ steps: 2 }, x), TypeError, 'Expected positive integer for batch but received undefined');
-    both(...call({ ...opts, lengths: [2, 3, 1] }, x), RangeError, 'Expected integer between 0 and 2 for lengths[1] but received 3 of type number');
-    both(...call(opts, x.subarray(1)), RangeError, 'Expected Float32Array of length 36 for input (steps·batch·inputSize = 2·3·6) but received length 35');
-    both(...call(opts, x, { h0: new Float32Array(11) }), RangeError, 'Expected Float32Array of length 12 for h0 (batch·hiddenSize = 3·4) but received length 11');
-    both(...call(opts, x, 3), TypeError, 'Expected object for state but received 3 of type number');
-    both(...call(opts, x, {}, { hN: new Float32Array(13) }), RangeError, 'Expected Float32Array of length 12 for out.hN (batch·hiddenSize = 3·4) but received length 13');
-    both(...call(opts, x, {}, { output: [1, 2] }), TypeError, 'Expected Float32Array for out.output but received an Array of length 2');
-    both(() => gru.forward(opts, x, {}, { cN: new Float32Array(12) }), () => native.preparedForward(gru.handle, opts, x, {}, { cN: new Float32Array(12) }),
-      TypeError, 'Expected no out.cN because cell is gru but received a Float32Array of length 12');
-    both(() => gru.forward(opts, x, { c0: new Float32Array(12) }), () => native.preparedForward(gru.handle, opts, x, { c0: new Float32Array(12) }),
-      TypeError, 'Expected no c0 because cell is gru but received a Float32Array of length 12');
+    const cases: Array<[() => unknown, typeof TypeError, string]> = [
+      [() => layer.forward({ steps: 2 } as Loose, x), TypeError, 'Expected positive integer for batch but received undefined'],
+      [() => layer.forward({ ...opts, lengths: [2, 3, 1] }, x), RangeError, 'Expected integer between 0 and 2 for lengths[1] but received 3 of type number'],
+      [() => layer.forward(opts, x.subarray(1)), RangeError, 'Expected Float32Array of length 36 for input (steps·batch·inputSize = 2·3·6) but received length 35'],
+      [() => layer.forward(opts, x, { h0: new Float32Array(11) }), RangeError, 'Expected Float32Array of length 12 for h0 (batch·hiddenSize = 3·4) but received length 11'],
+      [() => layer.forward(opts, x, 3 as Loose), TypeError, 'Expected object for state but received 3 of type number'],
+      [() => layer.forward(opts, x, {}, { hN: new Float32Array(13) }), RangeError, 'Expected Float32Array of length 12 for out.hN (batch·hiddenSize = 3·4) but received length 13'],
+      [() => layer.forward(opts, x, {}, { output: [1, 2] as Loose }), TypeError, 'Expected Float32Array for out.output but received an Array of length 2'],
+      [() => gru.forward(opts, x, {}, { cN: new Float32Array(12) }), TypeError, 'Expected no out.cN because cell is gru but received a Float32Array of length 12'],
+      [() => gru.forward(opts, x, { c0: new Float32Array(12) } as Loose), TypeError, 'Expected no c0 because cell is gru but received a Float32Array of length 12'],
+    ];
+    for (const [call, type, message] of cases) expect(call).toThrow(new type(message));
+    const raw = (...args: Loose[]) => () => (native.preparedForward as Loose)(...args);
+    expect(raw(layer.handle, 2, 3, false, Int32Array.of(2, 3, 1), x, null, null, undefined, undefined, undefined))
+      .toThrow(new RangeError('preparedForward: lengths must be an Int32Array of 3 integers in [0, 2]'));
+    expect(raw(layer.handle, 2, 3, false, [2, 2, 2], x, null, null, undefined, undefined, undefined))
+      .toThrow(new TypeError('preparedForward: lengths must be an Int32Array of 3 integers in [0, 2]'));
+    expect(raw(layer.handle, 2, 3, false, null, x, null, null, undefined, new Float32Array(13), undefined))
+      .toThrow(new RangeError('preparedForward: hN must be a Float32Array of 12 floats (received 13)'));
+    expect(raw(gru.handle, 2, 3, false, null, x, null, new Float32Array(12), undefined, undefined, undefined))
+      .toThrow(new TypeError('preparedForward: c0 must be null here'));
   });
 
   it('the binding takes only its own handles, and preparedStep checks its arrays', () => {
     const x = new Float32Array(I), h = new Float32Array(H), c = new Float32Array(H);
     for (const fake of [{}, null, 3, new Float32Array(4)]) {
-      expect(() => native.preparedForward(fake as Loose, { steps: 1, batch: 1 }, x)).toThrow(TypeError);
+      expect(() => native.preparedForward(fake as Loose, 1, 1, false, null, x, null, null, undefined, undefined, undefined)).toThrow(TypeError);
       expect(() => native.preparedStep(fake as Loose, 1, x, h, c)).toThrow(TypeError);
     }
-    expect(() => native.preparedStep({} as Loose, 1, x, h, c)).toThrow(new TypeError('Expected prepared layer for layer but received an object'));
-    expect(() => native.preparedStep(layer.handle, 0, x, h, c)).toThrow(new RangeError('Expected positive integer for batch but received 0 of type number'));
-    expect(() => native.preparedStep(layer.handle, 1, x, h.subarray(1), c)).toThrow(new RangeError('Expected Float32Array of length 4 for h (batch·hiddenSize = 1·4) but received length 3'));
-    expect(() => native.preparedStep(layer.handle, 1, x, h, null)).toThrow(new TypeError('Expected Float32Array for c but received null'));
-    expect(() => native.preparedStep(gru.handle, 1, x, h, c)).toThrow(new TypeError('Expected no c because cell is gru but received a Float32Array of length 4'));
-    expect(() => (native.preparedStep as Loose)(layer.handle, 1, x, h)).toThrow(new TypeError('Expected 5 arguments for preparedStep but received 4'));
+    expect(() => native.preparedStep({} as Loose, 1, x, h, c)).toThrow(new TypeError('preparedStep: layer must be a handle made by prepareLayer'));
+    expect(() => native.preparedStep(layer.handle, 0, x, h, c)).toThrow(new RangeError('preparedStep: batch must be an integer in [1, 2147483647]'));
+    expect(() => native.preparedStep(layer.handle, 1, x, h.subarray(1), c)).toThrow(new RangeError('preparedStep: h must be a Float32Array of 4 floats (received 3)'));
+    expect(() => native.preparedStep(layer.handle, 1, x, h, null)).toThrow(new TypeError('preparedStep: c must be a Float32Array'));
+    expect(() => native.preparedStep(gru.handle, 1, x, h, c)).toThrow(new TypeError('preparedStep: c must be null here'));
+    expect(() => (native.preparedStep as Loose)(layer.handle, 1, x, h)).toThrow(new TypeError('preparedStep: expected 5 arguments, received 4'));
   });
 });
 
@@ -172,8 +175,8 @@ describe('prepared layers across environments and garbage', () => {
       const { parentPort, workerData } = require('node:worker_threads');
       const b = require(workerData);
       const f = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(s * 3.7 + i * 0.61) * 0.4);
-      const w = { weightIh: f(4 * 7 * 5, 1), weightHh: f(4 * 7 * 7, 2), biasIh: f(28, 3), biasHh: f(28, 4) };
-      const layers = Array.from({ length: 50 }, () => b.prepareLayer('lstm', { inputSize: 5, hiddenSize: 7 }, w));
+      const w = [f(4 * 7 * 5, 1), f(4 * 7 * 7, 2), f(28, 3), f(28, 4), null];
+      const layers = Array.from({ length: 50 }, () => b.prepareLayer(2, 5, 7, 0, ...w));
       const h = new Float32Array(7), c = new Float32Array(7);
       for (let t = 0; t < 6; t++) b.preparedStep(layers[t], 1, f(5, 10 + t), h, c);
       parentPort.postMessage(h);`;
@@ -195,10 +198,11 @@ describe('prepared layers across environments and garbage', () => {
       new Float32Array(0), new Float32Array(7), new Float64Array(3), new ArrayBuffer(8), Symbol('s'), 10n, () => 1];
     const I = 3, H = 4;
     const w = weightsFor('lstm', I, H, 0, true);
-    const layer = native.prepareLayer('lstm', { inputSize: I, hiddenSize: H }, w);
+    const weights = [w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, null] as const;
+    const layer = native.prepareLayer(CELL_CODES.lstm, I, H, 0, ...weights);
     const calls: Array<[(...args: Loose[]) => unknown, unknown[]]> = [
-      [native.prepareLayer, ['lstm', { inputSize: I, hiddenSize: H }, w]],
-      [native.preparedForward, [layer, { steps: 2, batch: 1 }, new Float32Array(2 * I), {}, {}]],
+      [native.prepareLayer, [CELL_CODES.lstm, I, H, 0, ...weights]],
+      [native.preparedForward, [layer, 2, 1, false, null, new Float32Array(2 * I), null, null, undefined, undefined, undefined]],
       [native.preparedStep, [layer, 1, new Float32Array(I), new Float32Array(H), new Float32Array(H)]],
     ];
     let throws = 0;

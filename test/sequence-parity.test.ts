@@ -124,7 +124,8 @@ describe('API behaviour', () => {
       const inference = forward(false);
       const training = forward(true);
       expect(inference.cache, c.name).toBeNull();
-      expect(training.cache, c.name).toBeInstanceOf(Float32Array);
+      expect(training.cache, c.name).toBeInstanceOf(rnnkit.SequenceCache);
+      expect(training.cache?.floats, c.name).toBe(rnnkit.cacheSize(c.cell, { ...sizes, projSize: c.projSize }));
       expect(firstDifference(inference.output, training.output), `${c.name} output`).toBe(-1);
       expect(firstDifference(inference.hN, training.hN), `${c.name} hN`).toBe(-1);
       if (c.cell === 'lstm') expect(firstDifference(inference.cN!, training.cN!), `${c.name} cN`).toBe(-1);

@@ -15,6 +15,7 @@ static Napi::Object InitRnnkit(Napi::Env env, Napi::Object exports) {
   ExportRuntime(env, exports);
   ExportOptim(env, exports);
   ExportPrepared(env, exports);
+  ExportMemory(env, exports);
   return exports;
 }
 

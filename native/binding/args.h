@@ -1,9 +1,12 @@
-// Argument validation for the binding. Every message here has a twin in src/validate.ts with the
-// same words; test/validation.test.ts runs each bad input through both and compares.
+// Terse argument checks: the binding's memory-safety net. TypeScript (src/) validates every public
+// call first and words the errors for people; these checks only make sure that no call, however
+// malformed (the binding is reachable through loadBinding()), can touch memory outside what it was
+// given. Their messages name the function, the argument and what it must be, nothing more.
 //
-// Convention: a getter returns false after throwing (a JS exception is then pending and the caller
-// returns immediately). TypeError = wrong JS type or a value present/absent where it must not be;
-// RangeError = right type, wrong value (non-integer, out of range, wrong length, unknown name).
+// Arguments are positional numbers, booleans and typed arrays: reading them runs no JavaScript (no
+// getters, no valueOf), so nothing can detach or resize an array between its check and its use.
+//
+// Convention: a check returns false after throwing (the caller returns at once).
 #pragma once
 
 #include <napi.h>
@@ -11,65 +14,52 @@
 #include <climits>
 #include <cstddef>
 #include <string>
-#include <utility>
 #include <vector>
 
 namespace rnnkit_binding {
 
-// "1.5 of type number", "undefined", "an Array of length 3", "a Float64Array of length 8", ...
-std::string Describe(Napi::Value value);
+bool ThrowTypeError(Napi::Env env, const std::string& message);   // always false
+bool ThrowRangeError(Napi::Env env, const std::string& message);  // always false
 
-bool ThrowTypeError(Napi::Env env, const std::string& message);   // always returns false
-bool ThrowRangeError(Napi::Env env, const std::string& message);  // always returns false
-
-bool IsNullish(Napi::Value value);
-
-// "Expected 4 to 5 arguments for sequenceForward but received 3"
-bool CheckArgCount(const Napi::CallbackInfo& info, size_t min, size_t max, const char* function);
-
-// obj[key]; false if a getter threw.
-bool GetProperty(Napi::Object obj, const char* key, Napi::Value* out);
-
-// Required object: "Expected object for weights but received null".
-bool ToObject(Napi::Value value, const std::string& name, Napi::Object* out);
-// Optional object (undefined/null give an empty object).
-bool ToOptionalObject(Napi::Value value, const std::string& name, Napi::Object* out);
-
-// Integer in [lo, hi]. "Expected positive integer for steps …" when [1, INT_MAX], otherwise
-// "Expected integer between lo and hi for name …". undefined gives `fallback` when allowed.
-bool ToIntInRange(Napi::Value value, const std::string& name, int lo, int hi, int* out);
-bool ToOptionalIntInRange(Napi::Value value, const std::string& name, int lo, int hi, int fallback,
-                          int* out);
-
-// Boolean, undefined = fallback: "Expected boolean for reverse but received 1 of type number".
-bool ToOptionalBool(Napi::Value value, const std::string& name, bool fallback, bool* out);
-
-// One of `choices`: TypeError if not a string, RangeError listing them otherwise.
-bool ToChoice(Napi::Value value, const std::string& name, const std::vector<std::string>& choices,
-              std::string* out);
-
-// A zero-copy view of a Float32Array.
-struct FloatView {
+// A Float32Array's memory and length, read from its internal slots (not from JS properties).
+struct FloatArray {
   float* data = nullptr;
   size_t length = 0;
 };
-// Named factors of an array's length, e.g. {{"steps", 5}, {"batch", 4}, {"inputSize", 6}}.
-using Dims = std::vector<std::pair<const char*, long long>>;
-size_t Count(const Dims& dims);          // saturates at SIZE_MAX (then no array can match)
-std::string Formula(const Dims& dims);  // "steps·batch·inputSize = 5·4·6"
+// Whether `value` is a Float32Array; fills *out (a detached one has length 0).
+bool AsFloatArray(Napi::Value value, FloatArray* out);
 
-// A Float32Array of exactly Count(dims) floats: "Expected Float32Array of length 120 for input
-// (steps·batch·inputSize = 5·4·6) but received length 119".
-bool ToFloat32(Napi::Value value, const std::string& name, const Dims& dims, FloatView* out);
-// The same with the expected length explained in words (`why`).
-bool ToFloat32(Napi::Value value, const std::string& name, size_t expected, const char* why,
-               FloatView* out);
+// The arguments of one call of function `fn`.
+class Args {
+ public:
+  Args(const Napi::CallbackInfo& info, const char* fn) : info_(info), fn_(fn) {}
 
-// "Expected no weightHr because projSize is 0 but received a Float32Array of length 12".
-bool ExpectAbsent(Napi::Value value, const std::string& name, const std::string& reason);
+  Napi::Env Env() const { return info_.Env(); }
+  Napi::Value operator[](size_t i) const { return info_[i]; }
+  const char* Function() const { return fn_; }
 
-// Array or typed array of `count` integers each in [lo, hi], copied.
-bool ToIntList(Napi::Value value, const std::string& name, size_t count, const std::string& count_name,
-               int lo, int hi, std::vector<int>* out);
+  bool Count(size_t count) const;  // exactly `count` arguments
+  bool Int(size_t i, const char* name, long long lo, long long hi, int* out) const;
+  bool Size(size_t i, const char* name, int* out) const { return Int(i, name, 1, INT_MAX, out); }
+  bool Bool(size_t i, const char* name, bool* out) const;
+  bool Number(size_t i, const char* name, double* out) const;
+  // A Float32Array of exactly `length` floats.
+  bool Floats(size_t i, const char* name, size_t length, float** out) const;
+  // The same, or null/undefined (then *out = nullptr); when !allowed it must be null/undefined.
+  bool OptionalFloats(size_t i, const char* name, size_t length, bool allowed, float** out) const;
+  // A Float32Array of any length.
+  bool AnyFloats(size_t i, const char* name, FloatArray* out) const;
+  // An Int32Array of `count` values, each in [lo, hi], copied.
+  bool Ints(size_t i, const char* name, size_t count, int lo, int hi, std::vector<int>* out) const;
+
+  bool TypeError(const std::string& name, const std::string& expected) const;
+  bool RangeError(const std::string& name, const std::string& expected) const;
+
+ private:
+  const Napi::CallbackInfo& info_;
+  const char* fn_;
+};
+
+bool IsNullish(Napi::Value value);
 
 }  // namespace rnnkit_binding

@@ -1,31 +1,42 @@
-// One Napi::AsyncWorker for every async export: run a closure on the libuv pool, settle a Promise.
+// Running a Call now or on the libuv pool (one Napi::AsyncWorker for every async export).
 #include "addon.h"
 
 #include <utility>
+
+#include "args.h"
 
 namespace rnnkit_binding {
 namespace {
 
 class Job : public Napi::AsyncWorker {
  public:
-  Job(Napi::Env env, std::function<void()> work, Napi::Object result, Napi::Array arrays)
-      : Napi::AsyncWorker(env, "rnnkit"),
-        work_(std::move(work)),
-        deferred_(Napi::Promise::Deferred::New(env)),
-        result_(Napi::Persistent(result)),
-        arrays_(Napi::Persistent(arrays.As<Napi::Object>())) {
+  Job(Napi::Env env, std::shared_ptr<Call> call)
+      : Napi::AsyncWorker(env, "rnnkit"), call_(std::move(call)), deferred_(Napi::Promise::Deferred::New(env)) {
     GetAddonData(env).jobs_in_flight++;
   }
 
   Napi::Promise Promise() const { return deferred_.Promise(); }
 
  protected:
-  // Pool thread: no JS, no napi calls; only the core on memory pinned by arrays_ and result_.
-  void Execute() override { work_(); }
+  // Pool thread: no JavaScript; only memory the call owns (its copies and results).
+  void Execute() override { ran_ = call_->Run(); }
 
   void OnOK() override {
-    GetAddonData(Env()).jobs_in_flight--;
-    deferred_.Resolve(result_.Value());
+    Napi::Env env = Env();
+    GetAddonData(env).jobs_in_flight--;
+    std::string error;
+    if (!ran_) {
+      deferred_.Reject(OutOfMemory(env, call_->what, call_->bytes).Value());
+    } else if (!call_->borrowed.WriteBack(&error)) {
+      deferred_.Reject(Napi::Error::New(env, call_->what + ": " + error).Value());
+    } else {
+      Napi::Value result = call_->Result(env);
+      if (env.IsExceptionPending()) {
+        deferred_.Reject(env.GetAndClearPendingException().Value());
+      } else {
+        deferred_.Resolve(result);
+      }
+    }
   }
 
   void OnError(const Napi::Error& error) override {
@@ -34,19 +45,27 @@ class Job : public Napi::AsyncWorker {
   }
 
  private:
-  std::function<void()> work_;
+  std::shared_ptr<Call> call_;
   Napi::Promise::Deferred deferred_;
-  Napi::ObjectReference result_;
-  Napi::ObjectReference arrays_;
+  bool ran_ = false;
 };
 
 }  // namespace
 
-Napi::Promise QueueJob(Napi::Env env, std::function<void()> work, Napi::Object result,
-                       const std::vector<Napi::Value>& arrays) {
-  Napi::Array pinned = Napi::Array::New(env, arrays.size());
-  for (size_t i = 0; i < arrays.size(); i++) pinned.Set(static_cast<uint32_t>(i), arrays[i]);
-  Job* job = new Job(env, std::move(work), result, pinned);  // deletes itself after OnOK/OnError
+Napi::Value RunNow(Napi::Env env, Call& call) {
+  if (!call.Run()) {
+    OutOfMemory(env, call.what, call.bytes).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  return call.Result(env);
+}
+
+Napi::Value RunLater(Napi::Env env, std::shared_ptr<Call> call) {
+  if (!call->borrowed.Own()) {
+    OutOfMemory(env, call->what, call->borrowed.Bytes()).ThrowAsJavaScriptException();
+    return env.Undefined();
+  }
+  Job* job = new Job(env, std::move(call));  // deletes itself after OnOK/OnError
   Napi::Promise promise = job->Promise();
   job->Queue();
   return promise;

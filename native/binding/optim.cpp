@@ -1,7 +1,8 @@
 // Optimizer updates and gradient-clipping helpers (rnnkit/optim.h), synchronous: one call updates
-// one parameter in place through zero-copy Float32Array views. src/optim validates the options with
-// PyTorch's messages; this layer re-checks types and lengths so no call can touch memory outside
-// the arrays it was given.
+// one parameter in place through zero-copy Float32Array views. src/optim validates the options
+// first; these checks only keep every call inside the arrays it was given. The options object is
+// read (its getters may run) before any array is looked at, so no JavaScript runs between an
+// array's check and its use.
 #include <cmath>
 #include <string>
 
@@ -12,168 +13,162 @@
 namespace rnnkit_binding {
 namespace {
 
-// The parameter array: any length.
-bool ToParam(Napi::Value value, FloatView* out) {
-  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    return ThrowTypeError(value.Env(), "Expected Float32Array for param but received " + Describe(value));
+// Reads the numbers and flags of an options object argument, all before any array is viewed.
+class Options {
+ public:
+  Options(const Args& args, size_t i) : args_(args) {
+    if (!args[i].IsObject()) {
+      args.TypeError("options", "an object");
+      ok_ = false;
+      return;
+    }
+    object_ = args[i].As<Napi::Object>();
   }
-  Napi::Float32Array array = value.As<Napi::Float32Array>();
-  out->data = array.Data();
-  out->length = array.ElementLength();
-  return true;
-}
-
-// An array of the parameter's length (gradient or optimizer state).
-bool ToLike(Napi::Value value, const char* name, const FloatView& param, FloatView* out) {
-  return ToFloat32(value, name, param.length, "length of param", out);
-}
-
-// Same, but only when `needed` (null/undefined accepted otherwise).
-bool ToLikeIf(bool needed, Napi::Value value, const char* name, const FloatView& param, FloatView* out) {
-  if (!needed && IsNullish(value)) return true;
-  return ToLike(value, name, param, out);
-}
-
-// opts[key] as a number: "Expected number for lr but received undefined".
-bool GetNumber(Napi::Object opts, const char* key, double* out) {
-  Napi::Value v;
-  if (!GetProperty(opts, key, &v)) return false;
-  if (!v.IsNumber()) {
-    return ThrowTypeError(opts.Env(), std::string("Expected number for ") + key + " but received " + Describe(v));
+  Options& Number(const char* key, double* out) {
+    const Napi::Value v = Get(key);
+    if (!ok_) return *this;
+    if (!v.IsNumber()) ok_ = args_.TypeError(std::string("options.") + key, "a number");
+    else *out = v.As<Napi::Number>().DoubleValue();
+    return *this;
   }
-  *out = v.As<Napi::Number>().DoubleValue();
-  return true;
-}
+  Options& Bool(const char* key, bool* out) {
+    const Napi::Value v = Get(key);
+    if (!ok_) return *this;
+    if (!v.IsBoolean()) ok_ = args_.TypeError(std::string("options.") + key, "a boolean");
+    else *out = v.As<Napi::Boolean>().Value();
+    return *this;
+  }
+  // The step count after the increment: a positive integer.
+  Options& Step(double* out) {
+    Number("step", out);
+    if (ok_ && !(*out >= 1 && std::floor(*out) == *out && *out <= 9007199254740991.0)) {
+      ok_ = args_.RangeError("options.step", "a positive integer");
+    }
+    return *this;
+  }
+  bool ok() const { return ok_; }
 
-bool GetBool(Napi::Object opts, const char* key, bool* out) {
-  Napi::Value v;
-  return GetProperty(opts, key, &v) && ToOptionalBool(v, key, false, out);
-}
+ private:
+  Napi::Value Get(const char* key) {
+    if (!ok_) return Napi::Value();
+    Napi::Value v = object_.Get(key);
+    if (args_.Env().IsExceptionPending()) ok_ = false;  // a getter threw
+    return v;
+  }
+  const Args& args_;
+  Napi::Object object_;
+  bool ok_ = true;
+};
 
-// opts.step: the step count after the increment (a positive integer).
-bool GetStep(Napi::Object opts, double* out) {
-  Napi::Value v;
-  if (!GetProperty(opts, "step", &v)) return false;
-  const double step = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : 0.0;
-  if (v.IsNumber() && step >= 1 && std::floor(step) == step && step <= 9007199254740991.0) {
-    *out = step;
+// The parameter (any length) and arrays of its length; optional ones only when `needed`.
+bool Param(const Args& args, size_t i, FloatArray* param) { return args.AnyFloats(i, "param", param); }
+bool Like(const Args& args, size_t i, const char* name, const FloatArray& param, float** out) {
+  return args.Floats(i, name, param.length, out);
+}
+bool LikeIf(bool needed, const Args& args, size_t i, const char* name, const FloatArray& param, float** out) {
+  if (!needed && IsNullish(args[i])) {
+    *out = nullptr;
     return true;
   }
-  const std::string message = "Expected positive integer for step but received " + Describe(v);
-  return v.IsNumber() ? ThrowRangeError(opts.Env(), message) : ThrowTypeError(opts.Env(), message);
+  return Like(args, i, name, param, out);
 }
 
 // sgdStep(param, grad, momentumBuffer | null, {lr, momentum, dampening, weightDecay, nesterov,
 // maximize, firstStep})
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object opts;
+  const Args args(info, "sgdStep");
   rnnkit::SgdOptions o;
   bool first_step = false;
-  FloatView param, grad, buffer;
-  if (!CheckArgCount(info, 4, 4, "sgdStep") || !ToObject(info[3], "options", &opts) ||
-      !GetNumber(opts, "lr", &o.lr) || !GetNumber(opts, "momentum", &o.momentum) ||
-      !GetNumber(opts, "dampening", &o.dampening) || !GetNumber(opts, "weightDecay", &o.weight_decay) ||
-      !GetBool(opts, "nesterov", &o.nesterov) || !GetBool(opts, "maximize", &o.maximize) ||
-      !GetBool(opts, "firstStep", &first_step) || !ToParam(info[0], &param) ||
-      !ToLike(info[1], "grad", param, &grad) ||
-      !ToLikeIf(o.momentum != 0.0, info[2], "momentumBuffer", param, &buffer)) {
-    return env.Undefined();
+  FloatArray param;
+  float *grad = nullptr, *buffer = nullptr;
+  if (!args.Count(4)) return info.Env().Undefined();
+  Options opts(args, 3);
+  opts.Number("lr", &o.lr).Number("momentum", &o.momentum).Number("dampening", &o.dampening)
+      .Number("weightDecay", &o.weight_decay).Bool("nesterov", &o.nesterov).Bool("maximize", &o.maximize)
+      .Bool("firstStep", &first_step);
+  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
+      LikeIf(o.momentum != 0.0, args, 2, "momentumBuffer", param, &buffer)) {
+    rnnkit::sgd_step(param.data, grad, buffer, param.length, o, first_step);
   }
-  rnnkit::sgd_step(param.data, grad.data, buffer.data, param.length, o, first_step);
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, {lr, beta1, beta2, eps, weightDecay,
 // amsgrad, maximize, decoupledWeightDecay, step})
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object opts;
+  const Args args(info, "adamStep");
   rnnkit::AdamOptions o;
   double step = 0;
-  FloatView param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq;
-  if (!CheckArgCount(info, 6, 6, "adamStep") || !ToObject(info[5], "options", &opts) ||
-      !GetNumber(opts, "lr", &o.lr) || !GetNumber(opts, "beta1", &o.beta1) || !GetNumber(opts, "beta2", &o.beta2) ||
-      !GetNumber(opts, "eps", &o.eps) || !GetNumber(opts, "weightDecay", &o.weight_decay) ||
-      !GetBool(opts, "amsgrad", &o.amsgrad) || !GetBool(opts, "maximize", &o.maximize) ||
-      !GetBool(opts, "decoupledWeightDecay", &o.decoupled_weight_decay) || !GetStep(opts, &step) ||
-      !ToParam(info[0], &param) || !ToLike(info[1], "grad", param, &grad) ||
-      !ToLike(info[2], "expAvg", param, &exp_avg) || !ToLike(info[3], "expAvgSq", param, &exp_avg_sq) ||
-      !ToLikeIf(o.amsgrad, info[4], "maxExpAvgSq", param, &max_exp_avg_sq)) {
-    return env.Undefined();
+  FloatArray param;
+  float *grad = nullptr, *exp_avg = nullptr, *exp_avg_sq = nullptr, *max_exp_avg_sq = nullptr;
+  if (!args.Count(6)) return info.Env().Undefined();
+  Options opts(args, 5);
+  opts.Number("lr", &o.lr).Number("beta1", &o.beta1).Number("beta2", &o.beta2).Number("eps", &o.eps)
+      .Number("weightDecay", &o.weight_decay).Bool("amsgrad", &o.amsgrad).Bool("maximize", &o.maximize)
+      .Bool("decoupledWeightDecay", &o.decoupled_weight_decay).Step(&step);
+  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
+      Like(args, 2, "expAvg", param, &exp_avg) && Like(args, 3, "expAvgSq", param, &exp_avg_sq) &&
+      LikeIf(o.amsgrad, args, 4, "maxExpAvgSq", param, &max_exp_avg_sq)) {
+    rnnkit::adam_step(param.data, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, param.length, o, step);
   }
-  rnnkit::adam_step(param.data, grad.data, exp_avg.data, exp_avg_sq.data, max_exp_avg_sq.data, param.length, o, step);
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // rmspropStep(param, grad, squareAvg, gradAvg | null, momentumBuffer | null, {lr, alpha, eps,
 // weightDecay, momentum, centered, maximize})
 Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object opts;
+  const Args args(info, "rmspropStep");
   rnnkit::RmspropOptions o;
-  FloatView param, grad, square_avg, grad_avg, buffer;
-  if (!CheckArgCount(info, 6, 6, "rmspropStep") || !ToObject(info[5], "options", &opts) ||
-      !GetNumber(opts, "lr", &o.lr) || !GetNumber(opts, "alpha", &o.alpha) || !GetNumber(opts, "eps", &o.eps) ||
-      !GetNumber(opts, "weightDecay", &o.weight_decay) || !GetNumber(opts, "momentum", &o.momentum) ||
-      !GetBool(opts, "centered", &o.centered) || !GetBool(opts, "maximize", &o.maximize) ||
-      !ToParam(info[0], &param) || !ToLike(info[1], "grad", param, &grad) ||
-      !ToLike(info[2], "squareAvg", param, &square_avg) ||
-      !ToLikeIf(o.centered, info[3], "gradAvg", param, &grad_avg) ||
-      !ToLikeIf(o.momentum > 0.0, info[4], "momentumBuffer", param, &buffer)) {
-    return env.Undefined();
+  FloatArray param;
+  float *grad = nullptr, *square_avg = nullptr, *grad_avg = nullptr, *buffer = nullptr;
+  if (!args.Count(6)) return info.Env().Undefined();
+  Options opts(args, 5);
+  opts.Number("lr", &o.lr).Number("alpha", &o.alpha).Number("eps", &o.eps).Number("weightDecay", &o.weight_decay)
+      .Number("momentum", &o.momentum).Bool("centered", &o.centered).Bool("maximize", &o.maximize);
+  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
+      Like(args, 2, "squareAvg", param, &square_avg) && LikeIf(o.centered, args, 3, "gradAvg", param, &grad_avg) &&
+      LikeIf(o.momentum > 0.0, args, 4, "momentumBuffer", param, &buffer)) {
+    rnnkit::rmsprop_step(param.data, grad, square_avg, grad_avg, buffer, param.length, o);
   }
-  rnnkit::rmsprop_step(param.data, grad.data, square_avg.data, grad_avg.data, buffer.data, param.length, o);
-  return env.Undefined();
+  return info.Env().Undefined();
 }
 
 // adagradStep(param, grad, sum, {lr, lrDecay, weightDecay, eps, maximize, step})
 Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  Napi::Object opts;
+  const Args args(info, "adagradStep");
   rnnkit::AdagradOptions o;
   double step = 0;
-  FloatView param, grad, sum;
-  if (!CheckArgCount(info, 4, 4, "adagradStep") || !ToObject(info[3], "options", &opts) ||
-      !GetNumber(opts, "lr", &o.lr) || !GetNumber(opts, "lrDecay", &o.lr_decay) ||
-      !GetNumber(opts, "weightDecay", &o.weight_decay) || !GetNumber(opts, "eps", &o.eps) ||
-      !GetBool(opts, "maximize", &o.maximize) || !GetStep(opts, &step) || !ToParam(info[0], &param) ||
-      !ToLike(info[1], "grad", param, &grad) || !ToLike(info[2], "sum", param, &sum)) {
-    return env.Undefined();
+  FloatArray param;
+  float *grad = nullptr, *sum = nullptr;
+  if (!args.Count(4)) return info.Env().Undefined();
+  Options opts(args, 3);
+  opts.Number("lr", &o.lr).Number("lrDecay", &o.lr_decay).Number("weightDecay", &o.weight_decay)
+      .Number("eps", &o.eps).Bool("maximize", &o.maximize).Step(&step);
+  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) && Like(args, 2, "sum", param, &sum)) {
+    rnnkit::adagrad_step(param.data, grad, sum, param.length, o, step);
   }
-  rnnkit::adagrad_step(param.data, grad.data, sum.data, param.length, o, step);
-  return env.Undefined();
-}
-
-// Number argument i of `function`: "Expected number for maxNorm but received …".
-bool ToNumberArg(Napi::Value value, const char* name, double* out) {
-  if (!value.IsNumber()) {
-    return ThrowTypeError(value.Env(), std::string("Expected number for ") + name + " but received " + Describe(value));
-  }
-  *out = value.As<Napi::Number>().DoubleValue();
-  return true;
+  return info.Env().Undefined();
 }
 
 // normPowerSum(x, p) → Σ|x|^p (p finite ≥ 0) or max|x| (p = Infinity), in double.
 Napi::Value NormPowerSum(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  FloatView x;
+  const Args args(info, "normPowerSum");
+  FloatArray x;
   double p = 0;
-  if (!CheckArgCount(info, 2, 2, "normPowerSum") || !ToParam(info[0], &x) || !ToNumberArg(info[1], "normType", &p)) {
-    return env.Undefined();
-  }
+  if (!args.Count(2) || !args.Number(1, "normType", &p) || !args.AnyFloats(0, "x", &x)) return info.Env().Undefined();
   if (!(p >= 0)) {
-    ThrowRangeError(env, "Expected non-negative number or Infinity for normType but received " + Describe(info[1]));
-    return env.Undefined();
+    args.RangeError("normType", "a non-negative number or Infinity");
+    return info.Env().Undefined();
   }
-  return Napi::Number::New(env, rnnkit::norm_power_sum(x.data, x.length, p));
+  return Napi::Number::New(info.Env(), rnnkit::norm_power_sum(x.data, x.length, p));
 }
 
 // scaleInPlace(x, factor): x *= float(factor).
 Napi::Value ScaleInPlace(const Napi::CallbackInfo& info) {
-  FloatView x;
+  const Args args(info, "scaleInPlace");
+  FloatArray x;
   double factor = 0;
-  if (CheckArgCount(info, 2, 2, "scaleInPlace") && ToParam(info[0], &x) && ToNumberArg(info[1], "factor", &factor)) {
+  if (args.Count(2) && args.Number(1, "factor", &factor) && args.AnyFloats(0, "x", &x)) {
     rnnkit::scale(x.data, x.length, static_cast<float>(factor));
   }
   return info.Env().Undefined();
@@ -181,10 +176,10 @@ Napi::Value ScaleInPlace(const Napi::CallbackInfo& info) {
 
 // clampInPlace(x, lo, hi): x = min(max(x, float(lo)), float(hi)).
 Napi::Value ClampInPlace(const Napi::CallbackInfo& info) {
-  FloatView x;
+  const Args args(info, "clampInPlace");
+  FloatArray x;
   double lo = 0, hi = 0;
-  if (CheckArgCount(info, 3, 3, "clampInPlace") && ToParam(info[0], &x) && ToNumberArg(info[1], "min", &lo) &&
-      ToNumberArg(info[2], "max", &hi)) {
+  if (args.Count(3) && args.Number(1, "min", &lo) && args.Number(2, "max", &hi) && args.AnyFloats(0, "x", &x)) {
     rnnkit::clamp(x.data, x.length, static_cast<float>(lo), static_cast<float>(hi));
   }
   return info.Env().Undefined();

@@ -1,7 +1,12 @@
 // prepareLayer / preparedForward(Async) / preparedStep: a layer's weights packed once
 // (rnnkit::PreparedLayer) behind a type-tagged External, for streaming inference one step per call.
-// Checks in the order and words of src/sequence.ts (PreparedLayer).
-#include <climits>
+//
+//   prepareLayer(cell, inputSize, hiddenSize, projSize, weightIh, weightHh, biasIh, biasHh, weightHr)
+//     → an opaque handle
+//   preparedForward(layer, steps, batch, reverse, lengths, input, h0, c0, output, hN, cN)
+//     → {output, hN, cN (LSTM only)}; each of output/hN/cN: undefined = a new array, null = not
+//       computed, a Float32Array = written in place (hN and cN may be h0 and c0 themselves)
+//   preparedStep(layer, batch, input [B, I], h [B, S], c [B, H] | null): one step, state in place
 #include <memory>
 #include <string>
 
@@ -19,28 +24,30 @@ using rnnkit::Cell;
 constexpr napi_type_tag kPreparedLayerTag = {0x8f3c2a71d54e4b09ULL, 0xa1b6e07c93d2f458ULL};
 
 struct PreparedHandle {
-  rnnkit::SeqShape sizes;  // cell, input, hidden, proj
-  std::string cell_name;
-  std::unique_ptr<rnnkit::PreparedLayer> layer;
-  int64_t bytes;  // reported to V8 as external memory while the handle lives
+  rnnkit::SeqShape sizes;                        // cell, input, hidden, proj
+  std::shared_ptr<rnnkit::PreparedLayer> layer;  // shared with async calls still running
+  int64_t bytes;                                 // reported to V8 as external memory while the handle lives
 };
 
-int64_t WeightBytes(const rnnkit::SeqShape& s) {
-  const int64_t GH = int64_t(s.gates()) * s.hidden;
-  return int64_t(sizeof(float)) * (GH * (s.input + s.state() + 2) + int64_t(s.proj) * s.hidden);
-}
-
-// prepareLayer(cell, opts: {inputSize, hiddenSize, projSize?}, weights) → an opaque handle.
+// prepareLayer(cell, inputSize, hiddenSize, projSize, <5 weights>) → an opaque handle.
 Napi::Value PrepareLayer(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  SequenceArgs a;
-  Napi::Object opts;
-  if (!CheckArgCount(info, 3, 3, "prepareLayer") || !ParseCell(info[0], &a) || !ToObject(info[1], "opts", &opts) ||
-      !ParseLayerSizes(opts, &a) || !ParseWeights(info[2], &a)) {
+  const Args args(info, "prepareLayer");
+  rnnkit::SeqShape s;
+  rnnkit::SeqWeights w;
+  Borrowed unused;  // read now, copied into the pack
+  if (!args.Count(kLayerSizeArgs + kWeightArgs) || !ParseLayerSizes(args, 0, &s)) return env.Undefined();
+  s.steps = s.batch = 1;
+  if (!CheckShape(args, s) || !ParseWeights(args, kLayerSizeArgs, s, &w, &unused)) return env.Undefined();
+  const size_t bytes = rnnkit::PreparedLayer::bytes(s);
+  const std::string what = Describe({s.cell, 0, 0, s.input, s.hidden, s.proj}, "prepared layer");
+  if (!CheckMemory(env, what, bytes)) return env.Undefined();
+  std::shared_ptr<rnnkit::PreparedLayer> layer(rnnkit::PreparedLayer::create(s, w));
+  if (!layer) {
+    OutOfMemory(env, what, bytes).ThrowAsJavaScriptException();
     return env.Undefined();
   }
-  auto* handle = new PreparedHandle{a.shape, a.cell_name, std::make_unique<rnnkit::PreparedLayer>(a.shape, a.weights),
-                                    WeightBytes(a.shape)};
+  auto* handle = new PreparedHandle{s, std::move(layer), static_cast<int64_t>(bytes)};
   Napi::External<PreparedHandle> external =
       Napi::External<PreparedHandle>::New(env, handle, [](Napi::Env finalizer_env, PreparedHandle* h) {
         Napi::MemoryManagement::AdjustExternalMemory(finalizer_env, -h->bytes);
@@ -51,100 +58,123 @@ Napi::Value PrepareLayer(const Napi::CallbackInfo& info) {
   return external;
 }
 
-bool ToPreparedLayer(Napi::Value value, PreparedHandle** out) {
+bool ToPreparedLayer(const Args& args, size_t i, PreparedHandle** out) {
   bool tagged = false;
-  if (value.IsExternal()) napi_check_object_type_tag(value.Env(), value, &kPreparedLayerTag, &tagged);
-  if (!tagged) return ThrowTypeError(value.Env(), "Expected prepared layer for layer but received " + Describe(value));
-  *out = value.As<Napi::External<PreparedHandle>>().Data();
+  if (args[i].IsExternal()) napi_check_object_type_tag(args.Env(), args[i], &kPreparedLayerTag, &tagged);
+  if (!tagged) return args.TypeError("layer", "a handle made by prepareLayer");
+  *out = args[i].As<Napi::External<PreparedHandle>>().Data();
   return true;
 }
 
-// out[key]: undefined → a new array (set on result); null → not computed; a Float32Array of the
-// right length → written in place.
-bool GetOutArray(Napi::Object out, const char* key, const Dims& dims, bool allowed, const std::string& reason,
-                 Napi::Object result, float** data) {
-  Napi::Value v;
-  if (!GetProperty(out, key, &v)) return false;
-  *data = nullptr;
-  if (!allowed) return ExpectAbsent(v, std::string("out.") + key, reason);
-  if (v.IsUndefined()) {
-    result.Set(key, NewArray(out.Env(), Count(dims), data));
-    return !out.Env().IsExceptionPending();
-  }
-  result.Set(key, v);
-  if (v.IsNull()) return true;
-  FloatView view;
-  if (!ToFloat32(v, std::string("out.") + key, dims, &view)) return false;
-  *data = view.data;
-  return true;
-}
-
-struct PreparedCall {
-  SequenceArgs args;  // the call's shape and the arrays (and the layer) async jobs pin
-  const rnnkit::PreparedLayer* layer = nullptr;
+class PreparedCall : public Call {
+ public:
+  rnnkit::SeqShape shape;
+  std::vector<int> lengths;
+  std::shared_ptr<rnnkit::PreparedLayer> layer;
   const float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
-  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
-  void Run() const { rnnkit::sequence_forward(args.shape, *layer, y, h_n, c_n, x, h0, c0); }
+  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;  // in place, new (below) or nullptr
+  Memory new_y, new_h_n, new_c_n;
+  Napi::Reference<Napi::Value> given[3];  // out arrays given in place, returned as they are
+
+  bool Run() override { return rnnkit::sequence_forward(shape, *layer, y, h_n, c_n, x, h0, c0); }
+
+  Napi::Value Result(Napi::Env env) override {
+    Napi::Object result = Napi::Object::New(env);
+    const char* const keys[] = {"output", "hN", "cN"};
+    const Memory* fresh[] = {&new_y, &new_h_n, &new_c_n};
+    const size_t floats[] = {OutputFloats(shape), HiddenFloats(shape), CellFloats(shape)};
+    for (int i = 0; i < 3; ++i) {
+      if (i == 2 && shape.cell != Cell::Lstm) break;
+      if (*fresh[i]) result.Set(keys[i], NewFloat32Array(env, *fresh[i], floats[i]));
+      else result.Set(keys[i], given[i].IsEmpty() ? env.Null() : given[i].Value());
+    }
+    return result;
+  }
 };
 
-// preparedForward(layer, opts: {steps, batch, reverse?, lengths?}, input, state?: {h0?, c0?},
-//                 out?: {output?, hN?, cN?}) → {output, hN, cN? (LSTM)}; the async twin resolves with
-// the same object once the libuv pool has run it.
-bool PrepareForwardCall(const Napi::CallbackInfo& info, const char* name, PreparedCall* call, Napi::Object* result) {
-  Napi::Env env = info.Env();
+// Output argument i (output, hN or cN) of `floats` floats; see the header comment.
+bool ParseOut(const Args& args, size_t i, const char* name, size_t floats, bool allowed, PreparedCall* call, int slot,
+              float** data, Memory* fresh) {
+  const Napi::Value v = args[i];
+  if (!allowed || v.IsNull()) return args.OptionalFloats(i, name, floats, false, data);
+  if (v.IsUndefined()) {
+    *fresh = NewResult(floats);
+    if (!*fresh) {
+      OutOfMemory(args.Env(), call->what, floats * sizeof(float)).ThrowAsJavaScriptException();
+      return false;
+    }
+    *data = (*fresh)->data;
+    return true;
+  }
+  if (!args.Floats(i, name, floats, data)) return false;
+  call->given[slot] = Napi::Persistent(v);
+  call->borrowed.InOut(name, data, floats, v);
+  return true;
+}
+
+std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* name, bool async) {
+  const Args args(info, name);
   PreparedHandle* handle = nullptr;
-  SequenceArgs& a = call->args;
-  Napi::Object opts, state, out;
-  if (!CheckArgCount(info, 3, 5, name) || !ToPreparedLayer(info[0], &handle) || !ToObject(info[1], "opts", &opts)) {
-    return false;
-  }
-  a.arrays.push_back(info[0]);
-  call->layer = handle->layer.get();
-  a.shape = handle->sizes;
-  a.cell_name = handle->cell_name;
-  const rnnkit::SeqShape& s = a.shape;
-  FloatView input;
-  if (!ParseCallSizes(opts, &a) || !ToFloat32(info[2], "input", InputDims(s), &input) ||
-      !ToOptionalObject(info[3], "state", &state) || !ToOptionalObject(info[4], "out", &out)) {
-    return false;
-  }
-  a.arrays.push_back(info[2]);
-  call->x = input.data;
+  auto call = std::make_shared<PreparedCall>();
+  rnnkit::SeqShape& s = call->shape;
+  float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
+  if (!args.Count(1 + kCallSizeArgs + 6) || !ToPreparedLayer(args, 0, &handle)) return nullptr;
+  s = handle->sizes;
+  call->layer = handle->layer;
+  const size_t at = 1 + kCallSizeArgs;  // input, h0, c0, output, hN, cN
   const bool lstm = s.cell == Cell::Lstm;
-  const std::string not_lstm = "cell is " + a.cell_name;
-  if (!GetOptionalArray(state, "h0", "h0", HiddenDims(s), true, "", &a, &call->h0) ||
-      !GetOptionalArray(state, "c0", "c0", CellDims(s), lstm, not_lstm, &a, &call->c0)) {
-    return false;
+  if (!ParseCallSizes(args, 1, &s, &call->lengths) || !CheckShape(args, s) ||
+      !args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
+      !args.OptionalFloats(at + 2, "c0", CellFloats(s), lstm, &c0)) {
+    return nullptr;
   }
-  *result = Napi::Object::New(env);
-  return GetOutArray(out, "output", OutputDims(s), true, "", *result, &call->y) &&
-         GetOutArray(out, "hN", HiddenDims(s), true, "", *result, &call->h_n) &&
-         GetOutArray(out, "cN", CellDims(s), lstm, not_lstm, *result, &call->c_n);
+  call->x = x;
+  call->h0 = h0;
+  call->c0 = c0;
+  call->borrowed.In(&call->x, InputFloats(s));
+  call->borrowed.In(&call->h0, HiddenFloats(s));
+  call->borrowed.In(&call->c0, CellFloats(s));
+  call->what = Describe(s, "prepared forward");
+  call->bytes = rnnkit::forward_memory_bytes(s, *call->layer);
+  const size_t outputs = FloatBytes({OutputFloats(s), HiddenFloats(s), lstm ? CellFloats(s) : 0});
+  const size_t copies = async ? rnnkit::checked_sum(call->borrowed.Bytes(), outputs) : 0;
+  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(rnnkit::checked_sum(outputs, call->bytes), copies)) ||
+      !ParseOut(args, at + 3, "output", OutputFloats(s), true, call.get(), 0, &call->y, &call->new_y) ||
+      !ParseOut(args, at + 4, "hN", HiddenFloats(s), true, call.get(), 1, &call->h_n, &call->new_h_n) ||
+      !ParseOut(args, at + 5, "cN", CellFloats(s), lstm, call.get(), 2, &call->c_n, &call->new_c_n)) {
+    return nullptr;
+  }
+  return call;
 }
 
 Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
-  return Export<PreparedCall, PrepareForwardCall>(info, "preparedForward", false);
+  return Export<ParseForward>(info, "preparedForward", false);
 }
 Napi::Value PreparedForwardAsync(const Napi::CallbackInfo& info) {
-  return Export<PreparedCall, PrepareForwardCall>(info, "preparedForwardAsync", true);
+  return Export<ParseForward>(info, "preparedForwardAsync", true);
 }
 
 // preparedStep(layer, batch, input [B, I], h [B, S], c [B, H] (LSTM) | null): one time step with the
-// state updated in place — a stream's hot path: no option objects to read, nothing allocated.
+// state updated in place — a stream's hot path: no option objects to read, nothing allocated here.
 Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
+  const Args args(info, "preparedStep");
   PreparedHandle* handle = nullptr;
-  if (!CheckArgCount(info, 5, 5, "preparedStep") || !ToPreparedLayer(info[0], &handle)) return env.Undefined();
+  if (!args.Count(5) || !ToPreparedLayer(args, 0, &handle)) return env.Undefined();
   rnnkit::SeqShape s = handle->sizes;
   s.steps = 1;
-  FloatView input, h, c;
+  float *input = nullptr, *h = nullptr, *c = nullptr;
   const bool lstm = s.cell == Cell::Lstm;
-  if (!ToIntInRange(info[1], "batch", 1, INT_MAX, &s.batch) || !ToFloat32(info[2], "input", InputDims(s), &input) ||
-      !ToFloat32(info[3], "h", HiddenDims(s), &h) ||
-      !(lstm ? ToFloat32(info[4], "c", CellDims(s), &c) : ExpectAbsent(info[4], "c", "cell is " + handle->cell_name))) {
+  if (!args.Size(1, "batch", &s.batch) || !CheckShape(args, s) || !args.Floats(2, "input", InputFloats(s), &input) ||
+      !args.Floats(3, "h", HiddenFloats(s), &h) ||
+      !(lstm ? args.Floats(4, "c", CellFloats(s), &c) : args.OptionalFloats(4, "c", 0, false, &c))) {
     return env.Undefined();
   }
-  rnnkit::sequence_forward(s, *handle->layer, nullptr, h.data, c.data, input.data, h.data, c.data);
+  const std::string what = Describe(s, "prepared step");
+  const size_t bytes = rnnkit::forward_memory_bytes(s, *handle->layer);
+  if (CheckMemory(env, what, bytes) && !rnnkit::sequence_forward(s, *handle->layer, nullptr, h, c, input, h, c)) {
+    OutOfMemory(env, what, bytes).ThrowAsJavaScriptException();
+  }
   return env.Undefined();
 }
 

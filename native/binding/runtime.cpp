@@ -1,5 +1,6 @@
 // Process-wide runtime controls: instruction set, thread count, and a raw sgemm for tests and
-// benchmarks. The core's ISA choice and thread pool are shared by every worker_thread.
+// benchmarks. The core's ISA choice and thread pool are shared by every worker_thread; every core
+// call reads the ISA once, so changing it never affects a call already running.
 #include <climits>
 #include <string>
 #include <vector>
@@ -20,81 +21,63 @@ std::vector<std::string> AvailableIsaNames() {
 }
 
 Napi::Value Isa(const Napi::CallbackInfo& info) {
-  if (!CheckArgCount(info, 0, 0, "isa")) return info.Env().Undefined();
   return Napi::String::New(info.Env(), rnnkit::active_isa());
 }
 
 Napi::Value AvailableIsas(const Napi::CallbackInfo& info) {
-  if (!CheckArgCount(info, 0, 0, "availableIsas")) return info.Env().Undefined();
   const std::vector<std::string> names = AvailableIsaNames();
   Napi::Array array = Napi::Array::New(info.Env(), names.size());
   for (size_t i = 0; i < names.size(); i++) array.Set(static_cast<uint32_t>(i), names[i]);
   return array;
 }
 
-// setIsa(name): RangeError listing the available ones for an unknown/unsupported name.
+// setIsa(name): one of availableIsas().
 Napi::Value SetIsa(const Napi::CallbackInfo& info) {
-  std::string name;
-  if (!CheckArgCount(info, 1, 1, "setIsa") || !ToChoice(info[0], "isa", AvailableIsaNames(), &name)) {
-    return info.Env().Undefined();
+  const Args args(info, "setIsa");
+  if (!args.Count(1)) return info.Env().Undefined();
+  if (!info[0].IsString()) {
+    args.TypeError("isa", "a string");
+  } else if (!rnnkit::set_isa(info[0].As<Napi::String>().Utf8Value().c_str())) {
+    args.RangeError("isa", "one of availableIsas()");
   }
-  if (!rnnkit::set_isa(name.c_str())) ThrowRangeError(info.Env(), "Could not select isa " + name);
   return info.Env().Undefined();
 }
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  const Args args(info, "setNumThreads");
   int threads = 0;
-  if (CheckArgCount(info, 1, 1, "setNumThreads") &&
-      ToIntInRange(info[0], "threads", 1, kMaxThreads, &threads)) {
-    rnnkit::set_num_threads(threads);
-  }
+  if (args.Count(1) && args.Int(0, "threads", 1, kMaxThreads, &threads)) rnnkit::set_num_threads(threads);
   return info.Env().Undefined();
 }
 
 Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
-  if (!CheckArgCount(info, 0, 0, "getNumThreads")) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), rnnkit::num_threads());
 }
 
-// Reads opts[key] as a Float32Array holding a rows×cols matrix.
-bool GetMatrix(Napi::Object opts, const char* key, std::pair<const char*, int> rows,
-               std::pair<const char*, int> cols, FloatView* view) {
-  Napi::Value v;
-  const Dims dims = {{rows.first, rows.second}, {cols.first, cols.second}};
-  return GetProperty(opts, key, &v) && ToFloat32(v, key, dims, view);
-}
-
-// sgemm({m, n, k, a, b, c, transA?, transB?, accumulate?}): c[m,n] (+)= op(a)[m,k] · op(b)[k,n],
+// sgemm(m, n, k, a, b, c, transA, transB, accumulate): c[m,n] (+)= op(a)[m,k] · op(b)[k,n],
 // contiguous row-major; a is [k,m] when transA, b is [n,k] when transB.
 Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  Napi::Object opts;
-  Napi::Value v;
+  const Args args(info, "sgemm");
   int m = 0, n = 0, k = 0;
   bool trans_a = false, trans_b = false, accumulate = false;
-  if (!CheckArgCount(info, 1, 1, "sgemm") || !ToObject(info[0], "opts", &opts) ||
-      !GetProperty(opts, "m", &v) || !ToIntInRange(v, "m", 1, INT_MAX, &m) ||
-      !GetProperty(opts, "n", &v) || !ToIntInRange(v, "n", 1, INT_MAX, &n) ||
-      !GetProperty(opts, "k", &v) || !ToIntInRange(v, "k", 1, INT_MAX, &k) ||
-      !GetProperty(opts, "transA", &v) || !ToOptionalBool(v, "transA", false, &trans_a) ||
-      !GetProperty(opts, "transB", &v) || !ToOptionalBool(v, "transB", false, &trans_b) ||
-      !GetProperty(opts, "accumulate", &v) || !ToOptionalBool(v, "accumulate", false, &accumulate)) {
-    return env.Undefined();
-  }
-  FloatView a, b, c;
-  const std::pair<const char*, int> M{"m", m}, N{"n", n}, K{"k", k};
-  if (!GetMatrix(opts, "a", trans_a ? K : M, trans_a ? M : K, &a) ||
-      !GetMatrix(opts, "b", trans_b ? N : K, trans_b ? K : N, &b) || !GetMatrix(opts, "c", M, N, &c)) {
+  float *a = nullptr, *b = nullptr, *c = nullptr;
+  if (!args.Count(9) || !args.Size(0, "m", &m) || !args.Size(1, "n", &n) || !args.Size(2, "k", &k) ||
+      !args.Bool(6, "transA", &trans_a) || !args.Bool(7, "transB", &trans_b) || !args.Bool(8, "accumulate", &accumulate) ||
+      !args.Floats(3, "a", rnnkit::checked_product({size_t(m), size_t(k)}), &a) ||
+      !args.Floats(4, "b", rnnkit::checked_product({size_t(k), size_t(n)}), &b) ||
+      !args.Floats(5, "c", rnnkit::checked_product({size_t(m), size_t(n)}), &c)) {
     return env.Undefined();
   }
   using rnnkit::Trans;
-  rnnkit::sgemm(trans_a ? Trans::Yes : Trans::No, trans_b ? Trans::Yes : Trans::No, m, n, k, a.data,
-                trans_a ? m : k, b.data, trans_b ? k : n, c.data, n, accumulate);
+  if (!rnnkit::sgemm(trans_a ? Trans::Yes : Trans::No, trans_b ? Trans::Yes : Trans::No, m, n, k, a, trans_a ? m : k,
+                     b, trans_b ? k : n, c, n, accumulate)) {
+    ThrowRangeError(env, "sgemm could not allocate its packing memory");
+  }
   return env.Undefined();
 }
 
 Napi::Value PendingJobs(const Napi::CallbackInfo& info) {
-  if (!CheckArgCount(info, 0, 0, "pendingJobs")) return info.Env().Undefined();
   return Napi::Number::New(info.Env(), GetAddonData(info.Env()).jobs_in_flight);
 }
 

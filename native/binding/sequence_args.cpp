@@ -1,171 +1,102 @@
-// Parsing the arguments the sequence exports share; see sequence_args.h.
+// The positional arguments the sequence exports share; see sequence_args.h.
 #include "sequence_args.h"
 
 #include <climits>
-#include <utility>
 
 namespace rnnkit_binding {
 
 using rnnkit::Cell;
 
-bool ParseCell(Napi::Value value, SequenceArgs* args) {
-  static const std::vector<std::string> kNames = {"rnn_tanh", "rnn_relu", "lstm", "gru"};
+namespace {
+
+const char* CellName(Cell cell) {
+  switch (cell) {
+    case Cell::RnnTanh: return "rnn_tanh";
+    case Cell::RnnRelu: return "rnn_relu";
+    case Cell::Lstm: return "lstm";
+    case Cell::Gru: return "gru";
+  }
+  return "?";
+}
+
+}  // namespace
+
+bool ParseLayerSizes(const Args& args, size_t first, rnnkit::SeqShape* s) {
   static const Cell kCells[] = {Cell::RnnTanh, Cell::RnnRelu, Cell::Lstm, Cell::Gru};
-  if (!ToChoice(value, "cell", kNames, &args->cell_name)) return false;
-  for (size_t i = 0; i < kNames.size(); i++) {
-    if (kNames[i] == args->cell_name) args->shape.cell = kCells[i];
-  }
-  return true;
-}
-
-namespace {
-
-bool ParseProjSize(Napi::Value value, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  if (s.cell == Cell::Lstm) return ToOptionalIntInRange(value, "projSize", 0, s.hidden - 1, 0, &s.proj);
-  s.proj = 0;
-  if (value.IsUndefined() || (value.IsNumber() && value.As<Napi::Number>().DoubleValue() == 0)) {
-    return true;
-  }
-  const std::string message = "Expected 0 for projSize because cell is " + args->cell_name +
-                              " but received " + Describe(value);
-  return value.IsNumber() ? ThrowRangeError(value.Env(), message)
-                          : ThrowTypeError(value.Env(), message);
-}
-
-bool ParseDims(Napi::Object opts, const std::vector<std::pair<const char*, int*>>& dims) {
-  Napi::Value v;
-  for (const auto& dim : dims) {
-    if (!GetProperty(opts, dim.first, &v) || !ToIntInRange(v, dim.first, 1, INT_MAX, dim.second)) return false;
-  }
-  return true;
-}
-
-bool ParseDirection(Napi::Object opts, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  Napi::Value v;
-  if (!GetProperty(opts, "reverse", &v) || !ToOptionalBool(v, "reverse", false, &s.reverse)) return false;
-  if (!GetProperty(opts, "lengths", &v)) return false;
-  s.lengths = nullptr;
-  if (IsNullish(v)) return true;
-  if (!ToIntList(v, "lengths", s.batch, "batch", 0, s.steps, &args->lengths)) return false;
-  s.lengths = args->lengths.data();
-  return true;
-}
-
-}  // namespace
-
-bool ParseLayerSizes(Napi::Object opts, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  Napi::Value v;
-  return ParseDims(opts, {{"inputSize", &s.input}, {"hiddenSize", &s.hidden}}) && GetProperty(opts, "projSize", &v) &&
-         ParseProjSize(v, args);
-}
-
-bool ParseCallSizes(Napi::Object opts, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  return ParseDims(opts, {{"steps", &s.steps}, {"batch", &s.batch}}) && ParseDirection(opts, args);
-}
-
-bool ParseShape(Napi::Value value, SequenceArgs* args) {
-  rnnkit::SeqShape& s = args->shape;
-  Napi::Object opts;
-  return ToObject(value, "opts", &opts) && ParseDims(opts, {{"steps", &s.steps}, {"batch", &s.batch}}) &&
-         ParseLayerSizes(opts, args) && ParseDirection(opts, args);
-}
-
-namespace {
-const char* StateName(const rnnkit::SeqShape& s) { return s.proj > 0 ? "projSize" : "hiddenSize"; }
-}  // namespace
-Dims HiddenDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {StateName(s), s.state()}}; }
-Dims CellDims(const rnnkit::SeqShape& s) { return {{"batch", s.batch}, {"hiddenSize", s.hidden}}; }
-Dims OutputDims(const rnnkit::SeqShape& s) {
-  return {{"steps", s.steps}, {"batch", s.batch}, {StateName(s), s.state()}};
-}
-Dims InputDims(const rnnkit::SeqShape& s) {
-  return {{"steps", s.steps}, {"batch", s.batch}, {"inputSize", s.input}};
-}
-
-bool GetArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-              SequenceArgs* args, const float** out) {
-  Napi::Value v;
-  FloatView view;
-  if (!GetProperty(obj, key, &v) || !ToFloat32(v, name, dims, &view)) {
+  int cell = 0;
+  if (!args.Int(first, "cell", 0, 3, &cell) || !args.Size(first + 1, "inputSize", &s->input) ||
+      !args.Size(first + 2, "hiddenSize", &s->hidden)) {
     return false;
   }
-  args->arrays.push_back(v);
-  *out = view.data;
+  s->cell = kCells[cell];
+  const int max_proj = s->cell == Cell::Lstm ? s->hidden - 1 : 0;
+  return args.Int(first + 3, "projSize", 0, max_proj, &s->proj);
+}
+
+bool ParseCallSizes(const Args& args, size_t first, rnnkit::SeqShape* s, std::vector<int>* lengths) {
+  if (!args.Size(first, "steps", &s->steps) || !args.Size(first + 1, "batch", &s->batch) ||
+      !args.Bool(first + 2, "reverse", &s->reverse)) {
+    return false;
+  }
+  s->lengths = nullptr;
+  if (IsNullish(args[first + 3])) return true;
+  if (!args.Ints(first + 3, "lengths", static_cast<size_t>(s->batch), 0, s->steps, lengths)) return false;
+  s->lengths = lengths->data();
   return true;
 }
 
-bool GetOptionalArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-                      bool allowed, const std::string& reason, SequenceArgs* args,
-                      const float** out) {
-  Napi::Value v;
-  if (!GetProperty(obj, key, &v)) return false;
-  *out = nullptr;
-  if (!allowed) return ExpectAbsent(v, name, reason);
-  if (IsNullish(v)) return true;
-  return GetArray(obj, key, name, dims, args, out);
+bool CheckShape(const Args& args, const rnnkit::SeqShape& s) {
+  if (rnnkit::shape_fits(s)) return true;
+  return args.RangeError("the sizes", "such that steps·batch and gates·hiddenSize are at most " + std::to_string(INT_MAX));
 }
 
-namespace {
+size_t InputFloats(const rnnkit::SeqShape& s) { return rnnkit::checked_product({size_t(s.steps), size_t(s.batch), size_t(s.input)}); }
+size_t OutputFloats(const rnnkit::SeqShape& s) { return rnnkit::checked_product({size_t(s.steps), size_t(s.batch), size_t(s.state())}); }
+size_t HiddenFloats(const rnnkit::SeqShape& s) { return rnnkit::checked_product({size_t(s.batch), size_t(s.state())}); }
+size_t CellFloats(const rnnkit::SeqShape& s) { return rnnkit::checked_product({size_t(s.batch), size_t(s.hidden)}); }
 
-// Required when `wanted`, else must be null/undefined (then *out = nullptr).
-bool GetMaybeArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims,
-                   bool wanted, const std::string& reason, SequenceArgs* args, const float** out) {
-  if (wanted) return GetArray(obj, key, name, dims, args, out);
-  return GetOptionalArray(obj, key, name, dims, false, reason, args, out);
+size_t WeightFloats(const rnnkit::SeqShape& s, int which) {
+  const size_t GH = rnnkit::checked_product({size_t(s.gates()), size_t(s.hidden)});
+  switch (which) {
+    case 0: return rnnkit::checked_product({GH, size_t(s.input)});
+    case 1: return rnnkit::checked_product({GH, size_t(s.state())});
+    case 2:
+    case 3: return GH;
+    default: return rnnkit::checked_product({size_t(s.proj), size_t(s.hidden)});
+  }
 }
 
-}  // namespace
-
-bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool has_bias,
-                    SequenceArgs* args, WeightPtrs* w) {
-  const rnnkit::SeqShape& s = args->shape;
-  const long long G = s.gates(), H = s.hidden, I = s.input, P = s.proj, S = s.state();
-  const Dims ih_dims = {{"gates", G}, {"hiddenSize", H}, {"inputSize", I}};
-  const Dims hh_dims = {{"gates", G}, {"hiddenSize", H}, {StateName(s), S}};
-  if (!GetArray(obj, "weightIh", prefix + "weightIh", ih_dims, args, &w->w_ih) ||
-      !GetArray(obj, "weightHh", prefix + "weightHh", hh_dims, args, &w->w_hh)) {
-    return false;
+bool ParseWeights(const Args& args, size_t first, const rnnkit::SeqShape& s, rnnkit::SeqWeights* w,
+                  Borrowed* borrowed) {
+  static const char* const kNames[] = {"weightIh", "weightHh", "biasIh", "biasHh", "weightHr"};
+  const float** slots[] = {&w->w_ih, &w->w_hh, &w->b_ih, &w->b_hh, &w->w_hr};
+  const bool has_bias = !IsNullish(args[first + 2]);
+  for (int i = 0; i < 5; ++i) {
+    const bool wanted = i < 2 || (i < 4 ? has_bias : s.proj > 0);
+    float* data = nullptr;
+    const bool ok = wanted ? args.Floats(first + i, kNames[i], WeightFloats(s, i), &data)
+                           : args.OptionalFloats(first + i, kNames[i], 0, false, &data);
+    if (!ok) return false;
+    *slots[i] = data;
+    borrowed->In(slots[i], WeightFloats(s, i));
   }
-  const Dims bias_dims = {{"gates", G}, {"hiddenSize", H}};
-  const char* no_bias = "the weights have no biases";
-  if (!GetMaybeArray(obj, "biasIh", prefix + "biasIh", bias_dims, has_bias, no_bias, args,
-                     &w->b_ih) ||
-      !GetMaybeArray(obj, "biasHh", prefix + "biasHh", bias_dims, has_bias, no_bias, args,
-                     &w->b_hh)) {
-    return false;
-  }
-  const Dims hr_dims = {{"projSize", P}, {"hiddenSize", H}};
-  return GetMaybeArray(obj, "weightHr", prefix + "weightHr", hr_dims, P > 0, "projSize is 0", args,
-                       &w->w_hr);
-}
-
-bool ParseWeights(Napi::Value value, SequenceArgs* args) {
-  Napi::Object obj;
-  Napi::Value ih, hh;
-  if (!ToObject(value, "weights", &obj) || !GetProperty(obj, "biasIh", &ih) ||
-      !GetProperty(obj, "biasHh", &hh)) {
-    return false;
-  }
-  if (IsNullish(ih) != IsNullish(hh)) {
-    // Checked first so a one-sided bias is reported as such rather than as a bad other array.
-    return ThrowTypeError(value.Env(), std::string("Expected biasIh and biasHh both or neither but received only ") +
-                                           (IsNullish(ih) ? "biasHh" : "biasIh"));
-  }
-  args->has_bias = !IsNullish(ih);
-  WeightPtrs w;
-  if (!ParseWeightSet(obj, "", args->has_bias, args, &w)) return false;
-  args->weights = {w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr};
   return true;
 }
 
-Napi::Float32Array NewArray(Napi::Env env, size_t length, float** data) {
-  Napi::Float32Array array = Napi::Float32Array::New(env, length);
-  *data = env.IsExceptionPending() ? nullptr : array.Data();
-  return array;
+std::string Describe(const rnnkit::SeqShape& s, const char* pass) {
+  std::string text = std::string(CellName(s.cell)) + " " + pass + " (";
+  if (s.steps > 0) text += "steps " + std::to_string(s.steps) + ", batch " + std::to_string(s.batch) + ", ";
+  text += "inputSize " + std::to_string(s.input) + ", hiddenSize " + std::to_string(s.hidden);
+  if (s.proj > 0) text += ", projSize " + std::to_string(s.proj);
+  return text + ")";
+}
+
+Memory NewResult(size_t floats) { return rnnkit::allocate_memory(rnnkit::checked_product({floats, sizeof(float)})); }
+
+size_t FloatBytes(std::initializer_list<size_t> counts) {
+  size_t floats = 0;
+  for (size_t c : counts) floats = rnnkit::checked_sum(floats, c);
+  return rnnkit::checked_product({floats, sizeof(float)});
 }
 
 }  // namespace rnnkit_binding

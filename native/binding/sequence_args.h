@@ -1,83 +1,48 @@
-// Parsing the arguments the sequence exports share (sequence.cpp, prepared.cpp): cell names,
-// sizes, weights and arrays, in the order and words of src/sequence.ts.
+// The positional arguments the sequence exports share (sequence.cpp, prepared.cpp): a layer's cell,
+// sizes and weights, a call's steps, batch, direction and lengths, and the sizes of their arrays.
 #pragma once
 
 #include <napi.h>
 
-#include <memory>
 #include <string>
 #include <vector>
 
-#include "addon.h"
-
 #include "args.h"
+#include "buffers.h"
 #include "rnnkit/rnnkit.h"
 
 namespace rnnkit_binding {
 
-// What the core reads, plus the JS arrays behind the pointers (for async jobs to pin).
-struct SequenceArgs {
-  rnnkit::SeqShape shape;
-  std::vector<int> lengths;  // owned copy; shape.lengths points here
-  rnnkit::SeqWeights weights;
-  bool has_bias = false;
-  std::string cell_name;
-  const float* input = nullptr;
-  std::vector<Napi::Value> arrays;
-};
+// cell, inputSize, hiddenSize, projSize: cell is 0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru.
+constexpr size_t kLayerSizeArgs = 4;
+bool ParseLayerSizes(const Args& args, size_t first, rnnkit::SeqShape* shape);
 
-// cell: "rnn_tanh" | "rnn_relu" | "lstm" | "gru".
-bool ParseCell(Napi::Value value, SequenceArgs* args);
-// opts: {steps, batch, inputSize, hiddenSize, projSize?, reverse?, lengths?}
-bool ParseShape(Napi::Value value, SequenceArgs* args);
-// opts: {inputSize, hiddenSize, projSize?} (a layer's sizes, for prepareLayer)
-bool ParseLayerSizes(Napi::Object opts, SequenceArgs* args);
-// opts: {steps, batch, reverse?, lengths?} (a call's sizes, the layer's come from elsewhere)
-bool ParseCallSizes(Napi::Object opts, SequenceArgs* args);
-// weights: {weightIh, weightHh, biasIh?, biasHh? (both or neither), weightHr? (iff projSize > 0)}
-bool ParseWeights(Napi::Value value, SequenceArgs* args);
+// steps, batch, reverse, lengths (an Int32Array of batch values in [0, steps], or null).
+constexpr size_t kCallSizeArgs = 4;
+bool ParseCallSizes(const Args& args, size_t first, rnnkit::SeqShape* shape, std::vector<int>* lengths);
 
-// Weights (prefix "") or their gradients (prefix "grads.") share names and shapes.
-struct WeightPtrs {
-  const float* w_ih = nullptr;
-  const float* w_hh = nullptr;
-  const float* b_ih = nullptr;
-  const float* b_hh = nullptr;
-  const float* w_hr = nullptr;
-};
-bool ParseWeightSet(Napi::Object obj, const std::string& prefix, bool has_bias, SequenceArgs* args, WeightPtrs* w);
+// Whether the core can run the shape (products that index with int fit): RangeError if not.
+bool CheckShape(const Args& args, const rnnkit::SeqShape& shape);
 
-// Shapes of the state and sequence arrays, named as in the error messages.
-Dims HiddenDims(const rnnkit::SeqShape& s);
-Dims CellDims(const rnnkit::SeqShape& s);
-Dims OutputDims(const rnnkit::SeqShape& s);
-Dims InputDims(const rnnkit::SeqShape& s);
+// weightIh, weightHh, biasIh, biasHh (both or neither), weightHr (iff projSize > 0); prefix names
+// them in errors ("" or "grad"). Registered with `borrowed` as read-only.
+constexpr size_t kWeightArgs = 5;
+bool ParseWeights(const Args& args, size_t first, const rnnkit::SeqShape& shape, rnnkit::SeqWeights* w,
+                  Borrowed* borrowed);
 
-// Reads obj[key] as a Float32Array of `dims` (required) into *out and pins it.
-bool GetArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims, SequenceArgs* args,
-              const float** out);
-// Like GetArray, but null/undefined give nullptr; when !allowed, a present value is an error.
-bool GetOptionalArray(Napi::Object obj, const char* key, const std::string& name, const Dims& dims, bool allowed,
-                      const std::string& reason, SequenceArgs* args, const float** out);
+// Float counts of the arrays of one call.
+size_t InputFloats(const rnnkit::SeqShape& s);   // [T, B, I]
+size_t OutputFloats(const rnnkit::SeqShape& s);  // [T, B, S]
+size_t HiddenFloats(const rnnkit::SeqShape& s);  // [B, S]
+size_t CellFloats(const rnnkit::SeqShape& s);    // [B, H]
+size_t WeightFloats(const rnnkit::SeqShape& s, int which);  // 0 weightIh … 4 weightHr (0 if absent)
 
-// A new Float32Array of `length` floats; *data = its memory (nullptr if allocation threw).
-Napi::Float32Array NewArray(Napi::Env env, size_t length, float** data);
+// "lstm forward (steps 5, batch 4, inputSize 3, hiddenSize 8)", for memory errors.
+std::string Describe(const rnnkit::SeqShape& s, const char* pass);
 
-// Sync and async exports of one operation differ only in where Run() happens.
-// Call has `args` (SequenceArgs: the arrays to pin) and Run(); Prepare parses info into it and
-// builds the result object.
-template <class Call, bool (*Prepare)(const Napi::CallbackInfo&, const char*, Call*, Napi::Object*)>
-Napi::Value Export(const Napi::CallbackInfo& info, const char* name, bool async) {
-  auto call = std::make_shared<Call>();
-  Napi::Object result;
-  if (!Prepare(info, name, call.get(), &result)) return info.Env().Undefined();
-  if (!async) {
-    call->Run();
-    return result;
-  }
-  std::vector<Napi::Value> arrays = call->args.arrays;
-  return QueueJob(info.Env(), [call] { call->Run(); }, result, arrays);
-}
-
+// A block of `floats` floats for a result (allocation checked by the caller's memory estimate first).
+Memory NewResult(size_t floats);
+// The bytes of a set of results, for the memory estimate.
+size_t FloatBytes(std::initializer_list<size_t> counts);
 
 }  // namespace rnnkit_binding

@@ -10,65 +10,34 @@
 //             for jr in run step nr:  ... while the B panels of the run stream from L2
 //               micro-kernel
 //
-// Threads: for tall problems the pool packs B once and then takes chunks of C's rows (each thread
-// packs only its own rows of A); for short ones (few row panels), each thread owns a range of
+// Threads: for tall problems the pool packs B once and then takes chunks of C's rows (each chunk
+// packs only its own rows of A); for short ones (few row panels), each task owns a range of
 // columns. K is never split, so every element of C is summed in the same order whatever the thread
 // count: results are bitwise reproducible.
+//
+// Memory: every packing buffer is a slice of one workspace the caller sizes with
+// sgemm_workspace_floats and allocates before the call (nothing is allocated in a parallel region,
+// so a failed allocation is reported before any work starts). The ISA and thread count are the
+// caller's too: one call never mixes two ISAs' panel layouts, whatever set_isa does meanwhile.
 #include <algorithm>
 #include <cstddef>
 #include <cstring>
-#include <new>
 
+#include "gemm.h"
 #include "gemm_pack.h"
 #include "gemm_packed.h"
 #include "kernels.h"
+#include "rnnkit/memory.h"
 #include "rnnkit/rnnkit.h"
 #include "threads.h"
 
 namespace rnnkit {
 namespace {
 
-constexpr std::align_val_t kPackAlignment{64};
-
-float* allocate_aligned(size_t count) {
-  return static_cast<float*>(::operator new(count * sizeof(float), kPackAlignment));
-}
-void free_aligned(float* p) { ::operator delete(p, kPackAlignment); }
-
-// A 64-byte aligned float buffer that only grows (packing buffers are reused across calls).
-class AlignedBuffer {
- public:
-  AlignedBuffer() = default;
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  ~AlignedBuffer() { free_aligned(data_); }
-
-  float* reserve(size_t count) {
-    if (count > capacity_) {
-      free_aligned(data_);
-      data_ = allocate_aligned(count);
-      capacity_ = count;
-    }
-    return data_;
-  }
-
- private:
-  float* data_ = nullptr;
-  size_t capacity_ = 0;
-};
-
-// Each thread (pool worker or caller) packs into its own buffers.
-struct PackBuffers {
-  AlignedBuffer a;
-  AlignedBuffer b;
-};
-PackBuffers& thread_pack_buffers() {
-  thread_local PackBuffers buffers;
-  return buffers;
-}
-
 int round_up(int x, int multiple) { return (x + multiple - 1) / multiple * multiple; }
 int ceil_div(int x, int d) { return (x + d - 1) / d; }
+// Slices of a workspace are padded to whole 64-byte lines (as Carver does).
+size_t line_floats(size_t floats) { return (floats + 15) / 16 * 16; }
 
 // Cache blocking, sizes in floats, for a 48 KiB L1 / 2 MiB L2 core (measured on Sapphire Rapids;
 // the macro-kernel order follows BLIS: the panel of the broadcast operand is reused across a run
@@ -92,6 +61,14 @@ Blocking blocking_for(const Kernels& kern, int k) {
   const int mr = kern.gemm_mr, nr = kern.gemm_nr;
   return {std::max(mr, kABlockFloats / kKc / mr * mr), kKc, std::max(nr, kBRunFloats / kKc / nr * nr),
           std::max(nr, kBFloats / std::max(k, 1) / nr * nr)};
+}
+
+// Floats of one packed A block for `rows` rows of depth k, and of B panels for `cols` columns.
+size_t a_block_floats(const Kernels& kern, const Blocking& blk, int rows, int k) {
+  return static_cast<size_t>(round_up(std::min(blk.mc, rows), kern.gemm_mr)) * std::min(blk.kc, k);
+}
+size_t b_panels_floats(const Kernels& kern, const Blocking& blk, int cols, int k) {
+  return static_cast<size_t>(round_up(std::min(blk.nc, cols), kern.gemm_nr)) * k;
 }
 
 // C [mc, nc] (+)= packed A block [kc] · B panel slices (b_panels, one panel per nr columns, panel
@@ -138,14 +115,6 @@ void multiply_rows(const Kernels& kern, const Blocking& blk, const Operand& a, i
   }
 }
 
-float* reserve_a_block(const Kernels& kern, const Blocking& blk, int rows, int k) {
-  return thread_pack_buffers().a.reserve(static_cast<size_t>(round_up(std::min(blk.mc, rows), kern.gemm_mr)) *
-                                         std::min(blk.kc, k));
-}
-float* reserve_b_panels(const Kernels& kern, const Blocking& blk, int cols, int k) {
-  return thread_pack_buffers().b.reserve(static_cast<size_t>(round_up(std::min(blk.nc, cols), kern.gemm_nr)) * k);
-}
-
 // C[M, N] (+)= op(A) · op(B).
 struct GemmProblem {
   const Kernels* kern;
@@ -157,12 +126,68 @@ struct GemmProblem {
   bool accumulate;
 };
 
+// [begin, end) of `extent` for part `part` of `parts`, cut at multiples of `unit`.
+void split_range(int extent, int unit, int part, int parts, int* begin, int* end) {
+  const long long units = ceil_div(extent, unit);
+  *begin = static_cast<int>(std::min<long long>(extent, units * part / parts * unit));
+  *end = static_cast<int>(std::min<long long>(extent, units * (part + 1) / parts * unit));
+}
+
+// Below this many multiply-adds per thread, waking the pool costs more than it saves.
+constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
+
+// How one problem is split over `threads` threads, and the slices of its workspace:
+//   Rows:    shared B panels, then one A block per chunk of rows;
+//   Columns: per task, an A block and the B panels of its columns;
+//   Whole:   one A block and B panels, on the calling thread.
+struct GemmPlan {
+  enum class Split { Whole, Rows, Columns } split;
+  Blocking blk;
+  int threads;     // threads worth using for this size
+  int tasks;       // chunks of rows (Rows), column ranges (Columns), 1 (Whole)
+  int chunk_rows;  // Rows only
+  size_t a_stride;  // floats per A block slice
+  size_t b_stride;  // floats per B panels slice
+
+  float* b_buffer(float* workspace, int task) const {
+    return split == Split::Rows ? workspace : workspace + static_cast<size_t>(task) * (a_stride + b_stride) + a_stride;
+  }
+  float* a_buffer(float* workspace, int task) const {
+    return split == Split::Rows ? workspace + b_stride + static_cast<size_t>(task) * a_stride
+                                : workspace + static_cast<size_t>(task) * (a_stride + b_stride);
+  }
+  size_t floats() const {
+    const size_t per_task = split == Split::Rows ? a_stride : a_stride + b_stride;
+    return checked_sum(checked_product({per_task, static_cast<size_t>(tasks)}), split == Split::Rows ? b_stride : 0);
+  }
+};
+
+GemmPlan plan_gemm(const Kernels& kern, int threads, int m, int n, int k) {
+  const Blocking blk = blocking_for(kern, k);
+  const double work = static_cast<double>(m) * n * k;
+  threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
+  if (threads > 1 && ceil_div(m, kern.gemm_mr) >= 4 * threads) {  // ≥ 2 chunks of ≥ 2 panels each
+    // About two chunks per thread, of whole panels, equal in size (long rows make packing a
+    // transposed A stream better than many thin chunks would).
+    const int target_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, ceil_div(m, 2 * threads)));
+    const int chunks = ceil_div(m, target_rows);
+    const int chunk_rows = round_up(ceil_div(m, chunks), kern.gemm_mr);
+    return {GemmPlan::Split::Rows, blk, threads, chunks, chunk_rows, line_floats(a_block_floats(kern, blk, chunk_rows, k)),
+            line_floats(b_panels_floats(kern, blk, n, k))};
+  }
+  if (threads > 1 && ceil_div(n, kern.gemm_nr) >= threads) {
+    const int widest = ceil_div(ceil_div(n, kern.gemm_nr), threads) * kern.gemm_nr;
+    return {GemmPlan::Split::Columns, blk, threads, threads, 0, line_floats(a_block_floats(kern, blk, m, k)),
+            line_floats(b_panels_floats(kern, blk, std::min(n, widest), k))};
+  }
+  return {GemmPlan::Split::Whole, blk, threads, 1, 0, line_floats(a_block_floats(kern, blk, m, k)),
+          line_floats(b_panels_floats(kern, blk, n, k))};
+}
+
 // The columns [col_begin, col_end) of C, on the calling thread alone.
-void gemm_columns(const GemmProblem& g, int col_begin, int col_end) {
+void gemm_columns(const GemmProblem& g, const Blocking& blk, int col_begin, int col_end, float* a_buffer,
+                  float* b_buffer) {
   const Kernels& kern = *g.kern;
-  const Blocking blk = blocking_for(kern, g.k);
-  float* a_buffer = reserve_a_block(kern, blk, g.m, g.k);
-  float* b_buffer = reserve_b_panels(kern, blk, col_end - col_begin, g.k);
   for (int jc = col_begin; jc < col_end; jc += blk.nc) {
     const int nc = std::min(blk.nc, col_end - jc);
     pack_b(g.b, 0, jc, g.k, nc, kern.gemm_nr, b_buffer);
@@ -171,49 +196,38 @@ void gemm_columns(const GemmProblem& g, int col_begin, int col_end) {
   }
 }
 
-// [begin, end) of `extent` for part `part` of `parts`, cut at multiples of `unit`.
-void split_range(int extent, int unit, int part, int parts, int* begin, int* end) {
-  const long long units = ceil_div(extent, unit);
-  *begin = static_cast<int>(std::min<long long>(extent, units * part / parts * unit));
-  *end = static_cast<int>(std::min<long long>(extent, units * (part + 1) / parts * unit));
-}
-
 // Few row panels: each task owns a range of whole nr-column panels (packing all of the short A).
-void gemm_split_columns(const GemmProblem& g, int tasks) {
-  parallel_for(tasks, [&](int task) {
+void gemm_split_columns(const GemmProblem& g, const GemmPlan& plan, float* workspace) {
+  parallel_for(plan.tasks, [&](int task) {
     int begin, end;
-    split_range(g.n, g.kern->gemm_nr, task, tasks, &begin, &end);
-    if (begin < end) gemm_columns(g, begin, end);
+    split_range(g.n, g.kern->gemm_nr, task, plan.tasks, &begin, &end);
+    if (begin < end) {
+      gemm_columns(g, plan.blk, begin, end, plan.a_buffer(workspace, task), plan.b_buffer(workspace, task));
+    }
   });
 }
 
-// Many row panels: the pool packs each column block of op(B) once into the caller's buffer (tasks
+// Many row panels: the pool packs each column block of op(B) once into the shared buffer (tasks
 // split its panels), then tasks take chunks of C's rows, each packing only its own rows of op(A).
 // More chunks than threads, claimed dynamically, so a thread slowed by another process does not
 // hold the others up as much.
-void gemm_split_rows(const GemmProblem& g, int threads) {
+void gemm_split_rows(const GemmProblem& g, const GemmPlan& plan, float* workspace) {
   const Kernels& kern = *g.kern;
-  const Blocking blk = blocking_for(kern, g.k);
-  // About two chunks per thread, of whole panels, equal in size (long rows make packing a
-  // transposed A stream better than many thin chunks would).
-  const int target_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, ceil_div(g.m, 2 * threads)));
-  const int chunks = ceil_div(g.m, target_rows);
-  const int chunk_rows = round_up(ceil_div(g.m, chunks), kern.gemm_mr);
-  float* b_buffer = reserve_b_panels(kern, blk, g.n, g.k);
+  const Blocking& blk = plan.blk;
+  float* b_buffer = plan.b_buffer(workspace, 0);
   for (int jc = 0; jc < g.n; jc += blk.nc) {
     const int nc = std::min(blk.nc, g.n - jc);
-    const int pack_tasks = std::min(threads, ceil_div(nc, kern.gemm_nr));
+    const int pack_tasks = std::min(plan.threads, ceil_div(nc, kern.gemm_nr));
     parallel_for(pack_tasks, [&](int task) {
       int begin, end;
       split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
       if (begin < end) pack_b(g.b, 0, jc + begin, g.k, end - begin, kern.gemm_nr, b_buffer + static_cast<size_t>(begin) * g.k);
     });
     const PanelsOfB b{b_buffer, g.k, nc, static_cast<size_t>(g.k) * kern.gemm_nr};
-    parallel_for(chunks, [&](int chunk) {
-      const int row_begin = chunk * chunk_rows;
-      const int row_end = std::min(g.m, row_begin + chunk_rows);
-      float* a_buffer = reserve_a_block(kern, blk, chunk_rows, g.k);
-      multiply_rows(kern, blk, g.a, row_begin, row_end, b, g.c + jc, g.ldc, g.accumulate, a_buffer);
+    parallel_for(plan.tasks, [&](int chunk) {
+      const int row_begin = chunk * plan.chunk_rows;
+      const int row_end = std::min(g.m, row_begin + plan.chunk_rows);
+      multiply_rows(kern, blk, g.a, row_begin, row_end, b, g.c + jc, g.ldc, g.accumulate, plan.a_buffer(workspace, chunk));
     });
   }
 }
@@ -222,55 +236,74 @@ void zero_rows(float* c, int ldc, int m, int n) {
   for (int i = 0; i < m; ++i) std::memset(c + static_cast<size_t>(i) * ldc, 0, sizeof(float) * n);
 }
 
-// Below this many multiply-adds per thread, waking the pool costs more than it saves.
-constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
-
-void gemm(const GemmProblem& g) {
-  const double work = static_cast<double>(g.m) * g.n * g.k;
-  int threads = in_parallel_region() ? 1 : num_threads();
-  threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
-  if (threads > 1 && ceil_div(g.m, g.kern->gemm_mr) >= 4 * threads) {  // ≥ 2 chunks of ≥ 2 panels each
-    gemm_split_rows(g, threads);
-  } else if (threads > 1 && ceil_div(g.n, g.kern->gemm_nr) >= threads) {
-    gemm_split_columns(g, threads);
-  } else {
-    gemm_columns(g, 0, g.n);
-  }
-}
-
 }  // namespace
 
-void sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
-           float* c, int ldc, bool accumulate) {
+size_t sgemm_workspace_floats(const Kernels& kern, int threads, int m, int n, int k) {
+  if (m <= 0 || n <= 0 || k <= 0) return 0;
+  return plan_gemm(kern, threads, m, n, k).floats();
+}
+
+void sgemm(const Kernels& kern, int threads, float* workspace, Trans trans_a, Trans trans_b, int m, int n, int k,
+           const float* a, int lda, const float* b, int ldb, float* c, int ldc, bool accumulate) {
   if (m <= 0 || n <= 0) return;
   if (k <= 0) {
     if (!accumulate) zero_rows(c, ldc, m, n);
     return;
   }
-  gemm({&kernels(), {a, lda, trans_a == Trans::Yes}, {b, ldb, trans_b == Trans::Yes}, c, ldc, m, n, k, accumulate});
+  const GemmProblem g{&kern, {a, lda, trans_a == Trans::Yes}, {b, ldb, trans_b == Trans::Yes}, c, ldc, m, n, k, accumulate};
+  const GemmPlan plan = plan_gemm(kern, threads, m, n, k);
+  switch (plan.split) {
+    case GemmPlan::Split::Rows: gemm_split_rows(g, plan, workspace); break;
+    case GemmPlan::Split::Columns: gemm_split_columns(g, plan, workspace); break;
+    case GemmPlan::Split::Whole: gemm_columns(g, plan.blk, 0, n, plan.a_buffer(workspace, 0), plan.b_buffer(workspace, 0)); break;
+  }
+}
+
+bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
+           float* c, int ldc, bool accumulate) {
+  const Kernels& kern = kernels();
+  const int threads = in_parallel_region() ? 1 : num_threads();
+  const size_t floats = sgemm_workspace_floats(kern, threads, m, n, k);
+  Memory workspace;
+  if (floats > 0) {
+    workspace = allocate_memory(checked_product({floats, sizeof(float)}));
+    if (!workspace) return false;
+  }
+  sgemm(kern, threads, workspace ? workspace->data : nullptr, trans_a, trans_b, m, n, k, a, lda, b, ldb, c, ldc,
+        accumulate);
+  return true;
 }
 
 // ---- PackedMatrix -------------------------------------------------------------------------------
 // Layout: ceil(N / nr) panels, each [K][nr] (columns past N zero), the layout sgemm packs B into.
 
-void PackedMatrix::pack(Trans trans_b, int k, int n, const float* b, int ldb) {
-  kernels_ = &rnnkit::kernels();
+bool PackedMatrix::pack(const Kernels& kern, Trans trans_b, int k, int n, const float* b, int ldb) {
+  kernels_ = &kern;
   k_ = std::max(k, 0);
   n_ = std::max(n, 0);
-  const size_t count = static_cast<size_t>(round_up(n_, kernels_->gemm_nr)) * k_;
-  if (count > capacity_ || !data_) {
-    data_ = std::unique_ptr<float[], void (*)(float*)>(allocate_aligned(std::max<size_t>(count, 1)), free_aligned);
-    capacity_ = std::max<size_t>(count, 1);
+  const size_t count = checked_product({static_cast<size_t>(round_up(n_, kern.gemm_nr)), static_cast<size_t>(k_)});
+  if (!storage_ || storage_->bytes / sizeof(float) < count) {
+    storage_ = allocate_memory(checked_product({std::max<size_t>(count, 1), sizeof(float)}));
+    if (!storage_) {
+      k_ = n_ = 0;
+      return false;
+    }
   }
-  if (count > 0) pack_b({b, ldb, trans_b == Trans::Yes}, 0, 0, k_, n_, kernels_->gemm_nr, data_.get());
+  if (count > 0) pack_b({b, ldb, trans_b == Trans::Yes}, 0, 0, k_, n_, kern.gemm_nr, storage_->data);
+  return true;
 }
 
 const float* PackedMatrix::panel(int col) const {
-  return data_.get() + static_cast<size_t>(col / kernels_->gemm_nr) * kernels_->gemm_nr * k_;
+  return storage_->data + static_cast<size_t>(col / kernels_->gemm_nr) * kernels_->gemm_nr * k_;
+}
+
+size_t sgemm_packed_workspace_floats(const Kernels& kern, int m, int k) {
+  if (m <= 1 || k <= 0) return 0;  // one row goes through the gemv kernel, which packs nothing
+  return a_block_floats(kern, blocking_for(kern, k), m, k);
 }
 
 void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const PackedMatrix& b, float* c,
-                  int ldc, bool accumulate) {
+                  int ldc, bool accumulate, float* workspace) {
   const int k = b.rows();
   n_end = std::min(n_end, b.cols());
   if (m <= 0 || n_end <= n_begin) return;
@@ -289,8 +322,7 @@ void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const 
     return;
   }
   const PanelsOfB panels{b.panel(n_begin), k, n_end - n_begin, static_cast<size_t>(k) * kern.gemm_nr};
-  multiply_rows(kern, blk, Operand{a, lda, false}, 0, m, panels, c + n_begin, ldc, accumulate,
-                reserve_a_block(kern, blk, m, k));
+  multiply_rows(kern, blk, Operand{a, lda, false}, 0, m, panels, c + n_begin, ldc, accumulate, workspace);
 }
 
 }  // namespace rnnkit

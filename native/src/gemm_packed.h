@@ -3,17 +3,18 @@
 #pragma once
 
 #include <cstddef>
-#include <memory>
 
 #include "kernels.h"
+#include "rnnkit/memory.h"
 #include "rnnkit/rnnkit.h"
 
 namespace rnnkit {
 
-// op(B) [K, N] packed into panels of the active ISA's nr columns (64-byte aligned storage).
+// op(B) [K, N] packed into panels of an ISA's nr columns (64-byte aligned storage).
 class PackedMatrix {
  public:
-  void pack(Trans trans_b, int k, int n, const float* b, int ldb);
+  // False (and empty) when its storage could not be allocated; reuses the storage when it fits.
+  bool pack(const Kernels& kern, Trans trans_b, int k, int n, const float* b, int ldb);
   int rows() const { return k_; }
   int cols() const { return n_; }
   const Kernels& kernels() const { return *kernels_; }
@@ -23,13 +24,16 @@ class PackedMatrix {
   const Kernels* kernels_ = nullptr;
   int k_ = 0;
   int n_ = 0;
-  std::unique_ptr<float[], void (*)(float*)> data_{nullptr, nullptr};
-  size_t capacity_ = 0;
+  Memory storage_;
 };
 
+// Floats of workspace sgemm_packed needs for M = m rows of depth k (0 for one row).
+size_t sgemm_packed_workspace_floats(const Kernels& kern, int m, int k);
+
 // C[M, n_begin:n_end] (+)= A[M, K] · B[:, n_begin:n_end]. Serial (the caller splits the columns
-// across threads). n_begin must be a multiple of B.kernels().gemm_nr. c points at column 0.
+// across threads, each with its own workspace). n_begin must be a multiple of B.kernels().gemm_nr.
+// c points at column 0.
 void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const PackedMatrix& b,
-                  float* c, int ldc, bool accumulate);
+                  float* c, int ldc, bool accumulate, float* workspace);
 
 }  // namespace rnnkit

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gemm.h"
 #include "gemm_packed.h"
 #include "kernels.h"
 #include "sequence_common.h"
@@ -22,45 +23,75 @@ struct BackwardPass {
   const Kernels& k;
   const int T, B, I, H, S, G, GH;
   const bool proj, gru;
+  const int threads;
+  ColumnSplit units;   // per step: hidden units per thread (gate gradients)
+  ColumnSplit states;  // per step: state columns per thread (dh · W_hh)
 
   // From the forward cache (see CacheLayout).
-  const float* gates;
-  const float* h_states;
-  const float* c_states;
-  const float* hn_cache;
-  const float* h_pre;
+  const float* gates = nullptr;
+  const float* h_states = nullptr;
+  const float* c_states = nullptr;
+  const float* hn_cache = nullptr;
+  const float* h_pre = nullptr;
   // Workspace.
-  float* dgates;    // [T, B, G·H] gradient of the gate pre-activations (input side)
-  float* dgates_h;  // [T, B, G·H] GRU: gradient of h·W_hhᵀ + b_hh; else = dgates
-  float* dh_state;  // [B, S] gradient flowing into the previous state
-  float* dh_t;      // [B, S] total gradient of this step's h
-  float* dc_state;  // [B, H] LSTM
-  float* dh_pre;    // [B, H] LSTM proj: gradient of o ⊙ tanh(c)
-  float* dproj;     // [T, B, P] LSTM proj: dh_t per step, for dW_hr
+  float* dgates = nullptr;    // [T, B, G·H] gradient of the gate pre-activations (input side)
+  float* dgates_h = nullptr;  // [T, B, G·H] GRU: gradient of h·W_hhᵀ + b_hh; else = dgates
+  float* dh_state = nullptr;  // [B, S] gradient flowing into the previous state
+  float* dh_t = nullptr;      // [B, S] total gradient of this step's h
+  float* dc_state = nullptr;  // [B, H] LSTM
+  float* dh_pre = nullptr;    // [B, H] LSTM proj: gradient of o ⊙ tanh(c)
+  float* dproj = nullptr;     // [T, B, P] LSTM proj: dh_t per step, for dW_hr
+  float* gemm_workspace = nullptr;    // the weight-gradient sgemms, one after another
+  float* packed_workspace = nullptr;  // per task of a step region: sgemm_packed's A block
+  size_t packed_stride = 0;
   PackedMatrix w_hh_packed;  // W_hh [G·H, S]
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
-  BackwardPass(const SeqShape& s, const SeqWeights& weights, const float* cache)
-      : shape(s), w(weights), k(kernels()), T(s.steps), B(s.batch), I(s.input), H(s.hidden),
-        S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), gru(s.cell == Cell::Gru) {
+  BackwardPass(const SeqShape& s, const SeqWeights& weights, const Kernels& kern, int thread_count)
+      : shape(s), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
+        G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), gru(s.cell == Cell::Gru), threads(thread_count),
+        units(split_columns(H, kern.gemm_nr, step_work(s), thread_count)),
+        states(split_columns(S, kern.gemm_nr, step_work(s), thread_count)) {}
+
+  // Working memory (see carve_workspace).
+  void carve(Carver& carver) {
+    const size_t TB = size_t(T) * B;
+    dgates = carver.take(checked_product({TB, size_t(GH)}));
+    dgates_h = gru ? carver.take(checked_product({TB, size_t(GH)})) : dgates;
+    dh_state = carver.take(size_t(B) * S);
+    dh_t = carver.take(size_t(B) * S);
+    dc_state = carver.take(size_t(B) * H);
+    dh_pre = carver.take(size_t(B) * H);
+    if (proj) dproj = carver.take(checked_product({TB, size_t(S)}));
+    const int rows = T * B;
+    size_t gemm = std::max({sgemm_workspace_floats(k, threads, rows, I, GH), sgemm_workspace_floats(k, threads, GH, I, rows),
+                            sgemm_workspace_floats(k, threads, GH, S, rows)});
+    if (proj) gemm = std::max(gemm, sgemm_workspace_floats(k, threads, S, H, rows));
+    gemm_workspace = carver.take(gemm);
+    packed_stride = sgemm_packed_workspace_floats(k, B, std::max(S, GH));
+    packed_workspace = carver.take(checked_product({packed_stride, size_t(std::max(units.parts, states.parts))}));
+  }
+
+  // W_hh (and W_hr) packed for the per-step products; false if their memory could not be allocated.
+  bool pack_weights() {
+    return w_hh_packed.pack(k, Trans::No, GH, S, w.w_hh, S) && (!proj || w_hr_packed.pack(k, Trans::No, S, H, w.w_hr, H));
+  }
+  size_t packed_weights_bytes() const {
+    const auto panels = [&](int rows, int cols) {
+      return checked_product({size_t((cols + k.gemm_nr - 1) / k.gemm_nr * k.gemm_nr), size_t(rows), sizeof(float)});
+    };
+    return checked_sum(panels(GH, S), proj ? panels(S, H) : 0);
+  }
+
+  void use_cache(const float* cache) {
     const CacheLayout L = cache_layout(shape);
     gates = cache + L.gates;
     h_states = cache + L.h_all;
     c_states = cache + L.c_all;
     hn_cache = cache + L.hn;
     h_pre = cache + L.h_pre;
-    const size_t tb = size_t(T) * B;
-    float* mem = scratch(tb * GH * (gru ? 2 : 1) + 2 * size_t(B) * S + 2 * size_t(B) * H + tb * S);
-    dgates = mem;
-    dgates_h = gru ? dgates + tb * GH : dgates;
-    dh_state = mem + tb * GH * (gru ? 2 : 1);
-    dh_t = dh_state + size_t(B) * S;
-    dc_state = dh_t + size_t(B) * S;
-    dh_pre = dc_state + size_t(B) * H;
-    dproj = dh_pre + size_t(B) * H;
-    w_hh_packed.pack(Trans::No, GH, S, w.w_hh, S);
-    if (proj) w_hr_packed.pack(Trans::No, S, H, w.w_hr, H);
   }
+  float* packed_workspace_of(int part) const { return packed_workspace + part * packed_stride; }
 
   const float* c_slot(int slot) const { return c_states + size_t(slot) * B * H; }
   const float* h_slot(int slot) const { return h_states + size_t(slot) * B * S; }
@@ -90,12 +121,13 @@ struct BackwardPass {
     }
   }
 
-  void step_units(int t, int j0, int j1) {
+  // Units [j0, j1) of step t (task `part` of the region): the fused gate-gradient kernel.
+  void step_units(int t, int part, int j0, int j1) {
     const int n = j1 - j0;
     const float* dh_src = dh_t;
     int ld_src = S;
     if (proj) {
-      sgemm_packed(B, j0, j1, dh_t, S, w_hr_packed, dh_pre, H, false);
+      sgemm_packed(B, j0, j1, dh_t, S, w_hr_packed, dh_pre, H, false, packed_workspace_of(part));
       dh_src = dh_pre;
       ld_src = H;
     }
@@ -133,28 +165,33 @@ struct BackwardPass {
   }
 
   void run_steps(const float* dy) {
-    const ColumnSplit units = split_columns(H, k.gemm_nr, step_work(shape));
-    const ColumnSplit states = split_columns(S, k.gemm_nr, step_work(shape));
     for (int s = T - 1; s >= 0; --s) {
       const int t = time_at(shape, s);
       gather_step_gradient(t, dy);
-      parallel_for(units.parts, [&](int part) { step_units(t, units.begin(part), units.end(part)); });
+      parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part)); });
       const float* dg_t = dgates_h + size_t(t) * B * GH;
       parallel_for(states.parts, [&](int part) {
-        sgemm_packed(B, states.begin(part), states.end(part), dg_t, GH, w_hh_packed, dh_state, S, true);
+        sgemm_packed(B, states.begin(part), states.end(part), dg_t, GH, w_hh_packed, dh_state, S, true,
+                     packed_workspace_of(part));
       });
     }
   }
 
+  // C (+)= op(A) · op(B) on this pass's ISA, threads and workspace.
+  void gemm(Trans ta, Trans tb, int m, int n, int kk, const float* a, int lda, const float* b, int ldb, float* c,
+            int ldc, bool accumulate) {
+    sgemm(k, threads, gemm_workspace, ta, tb, m, n, kk, a, lda, b, ldb, c, ldc, accumulate);
+  }
+
   void weight_gradients(const SeqGrads& grads, float* dx, const float* x) {
     const int rows = T * B;
-    if (dx) sgemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
-    sgemm(Trans::Yes, Trans::No, GH, I, rows, dgates, GH, x, I, grads.w_ih, I, true);
+    if (dx) gemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
+    gemm(Trans::Yes, Trans::No, GH, I, rows, dgates, GH, x, I, grads.w_ih, I, true);
     const float* h_prev_all = h_slot(shape.reverse ? 1 : 0);
-    sgemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);
-    if (grads.b_ih) add_column_sums(grads.b_ih, dgates, rows, GH);
-    if (grads.b_hh) add_column_sums(grads.b_hh, dgates_h, rows, GH);
-    if (proj && grads.w_hr) sgemm(Trans::Yes, Trans::No, S, H, rows, dproj, S, h_pre, H, grads.w_hr, H, true);
+    gemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);
+    if (grads.b_ih) add_column_sums(grads.b_ih, dgates, rows, GH, threads);
+    if (grads.b_hh) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);
+    if (proj && grads.w_hr) gemm(Trans::Yes, Trans::No, S, H, rows, dproj, S, h_pre, H, grads.w_hr, H, true);
   }
 
   void write_initial_gradients(float* dh0, float* dc0) const {
@@ -165,14 +202,24 @@ struct BackwardPass {
 
 }  // namespace
 
-void sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
+size_t backward_memory_bytes(const SeqShape& shape) {
+  const SeqWeights none;
+  BackwardPass pass(shape, none, kernels(), num_threads());
+  return checked_sum(pass.packed_weights_bytes(), workspace_bytes(pass));
+}
+
+bool sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
                        const float* x, const float* cache) {
-  BackwardPass pass(shape, w, cache);
+  BackwardPass pass(shape, w, kernels(), num_threads());  // one ISA for the whole call
+  const Memory workspace = carve_workspace(pass);
+  if (!workspace || !pass.pack_weights()) return false;
+  pass.use_cache(cache);
   pass.set_final_gradients(dh_n, dc_n);
   pass.run_steps(dy);
   pass.weight_gradients(grads, dx, x);
   pass.write_initial_gradients(dh0, dc0);
+  return true;
 }
 
 }  // namespace rnnkit

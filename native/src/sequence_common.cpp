@@ -1,10 +1,8 @@
 #include "sequence_common.h"
 
 #include <algorithm>
-#include <cstdlib>
+#include <climits>
 #include <cstring>
-#include <memory>
-#include <new>
 
 #include "threads.h"
 
@@ -21,32 +19,38 @@ int gate_count(Cell cell) {
 }
 
 CacheLayout cache_layout(const SeqShape& shape) {
-  const size_t T = shape.steps, B = shape.batch, H = shape.hidden, S = shape.state();
+  const size_t T = shape.steps, B = shape.batch, G = shape.gates(), H = shape.hidden, S = shape.state();
   const bool lstm = shape.cell == Cell::Lstm;
   CacheLayout layout{};
   size_t at = 0;
   layout.gates = at;
-  at += T * B * shape.gates() * H;
+  at = checked_sum(at, checked_product({T, B, G, H}));
   layout.h_all = at;
-  at += (T + 1) * B * S;
+  at = checked_sum(at, checked_product({T + 1, B, S}));
   layout.c_all = at;
-  if (lstm) at += (T + 1) * B * H;
+  if (lstm) at = checked_sum(at, checked_product({T + 1, B, H}));
   layout.hn = at;
-  if (shape.cell == Cell::Gru) at += T * B * H;
+  if (shape.cell == Cell::Gru) at = checked_sum(at, checked_product({T, B, H}));
   layout.h_pre = at;
-  if (lstm && shape.proj > 0) at += T * B * H;
+  if (lstm && shape.proj > 0) at = checked_sum(at, checked_product({T, B, H}));
   layout.total = at;
   return layout;
 }
 
+bool shape_fits(const SeqShape& s) {
+  const bool proj_ok = s.cell == Cell::Lstm ? s.proj >= 0 && s.proj < s.hidden : s.proj == 0;
+  return s.steps >= 1 && s.batch >= 1 && s.input >= 1 && s.hidden >= 1 && proj_ok &&
+         static_cast<long long>(s.steps) * s.batch <= INT_MAX && static_cast<long long>(s.gates()) * s.hidden <= INT_MAX;
+}
+
 size_t cache_size(const SeqShape& shape) { return cache_layout(shape).total; }
 
-ColumnSplit split_columns(int count, int align, double work) {
+ColumnSplit split_columns(int count, int align, double work, int threads) {
   // ~5 µs of single-core work per extra thread (measured: S-config steps ran 2× slower on 2 threads).
   const double min_work_per_part = 512.0 * 1024.0;
   const int blocks = (count + align - 1) / align;
   const int by_work = static_cast<int>(std::min(work / min_work_per_part, 1e6));
-  return ColumnSplit{count, align, std::max(1, std::min({blocks, num_threads(), by_work}))};
+  return ColumnSplit{count, align, std::max(1, std::min({blocks, threads, by_work}))};
 }
 
 int ColumnSplit::begin(int part) const {
@@ -54,23 +58,8 @@ int ColumnSplit::begin(int part) const {
   return std::min(count, static_cast<int>(static_cast<long long>(blocks) * part / parts) * align);
 }
 
-float* scratch(size_t floats) {
-  // ::operator new with an alignment, not std::aligned_alloc (MSVC and MinGW have none).
-  struct AlignedDeleter {
-    void operator()(float* p) const { ::operator delete(p, std::align_val_t{64}); }
-  };
-  thread_local std::unique_ptr<float, AlignedDeleter> buffer;
-  thread_local size_t capacity = 0;
-  if (floats > capacity) {
-    const size_t bytes = ((floats * sizeof(float) + 63) / 64) * 64;
-    buffer.reset(static_cast<float*>(::operator new(bytes, std::align_val_t{64}, std::nothrow)));
-    capacity = buffer ? bytes / sizeof(float) : 0;
-  }
-  return buffer.get();
-}
-
-void add_column_sums(float* out, const float* m, int rows, int cols) {
-  const ColumnSplit split = split_columns(cols, 64, double(rows) * cols);
+void add_column_sums(float* out, const float* m, int rows, int cols, int threads) {
+  const ColumnSplit split = split_columns(cols, 64, double(rows) * cols, threads);
   parallel_for(split.parts, [&](int part) {
     const int c0 = split.begin(part), c1 = split.end(part);
     float sums[64];

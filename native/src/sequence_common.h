@@ -1,9 +1,10 @@
 // Pieces shared by sequence forward and backward: the training-cache layout, step order and
-// per-item activity, the split of hidden units across threads, and per-thread scratch memory.
+// per-item activity, the split of hidden units across threads, and working memory.
 #pragma once
 
 #include <cstddef>
 
+#include "rnnkit/memory.h"
 #include "rnnkit/rnnkit.h"
 
 namespace rnnkit {
@@ -17,7 +18,7 @@ struct CacheLayout {
   size_t c_all;  // [T+1, B, H]  cell states (LSTM)
   size_t hn;     // [T, B, H]    W_hn·h + b_hn (GRU)
   size_t h_pre;  // [T, B, H]    o ⊙ tanh(c) before the projection (LSTM with proj)
-  size_t total;
+  size_t total;  // SIZE_MAX when the shape's sizes overflow (then the other offsets mean nothing)
 };
 CacheLayout cache_layout(const SeqShape& shape);
 
@@ -36,10 +37,10 @@ inline double step_work(const SeqShape& shape) {
   return double(shape.batch) * shape.gates() * shape.hidden * shape.state();
 }
 
-// Column ranges [begin, end) that split `count` columns into `parts` pieces whose starts are
-// multiples of `align` (the GEMM panel width). `work` is the region's total cost in multiply-adds:
-// a region too small to repay waking another thread (and waiting for it at the barrier, which on a
-// busy machine can cost far more than the work) runs on the calling thread alone.
+// Column ranges [begin, end) that split `count` columns into `parts` ≤ `threads` pieces whose starts
+// are multiples of `align` (the GEMM panel width). `work` is the region's total cost in
+// multiply-adds: a region too small to repay waking another thread (and waiting for it at the
+// barrier, which on a busy machine can cost far more than the work) runs on the calling thread alone.
 struct ColumnSplit {
   int count;
   int align;
@@ -47,13 +48,28 @@ struct ColumnSplit {
   int begin(int part) const;
   int end(int part) const { return part + 1 == parts ? count : begin(part + 1); }
 };
-ColumnSplit split_columns(int count, int align, double work);
+ColumnSplit split_columns(int count, int align, double work, int threads);
 
-// Per-calling-thread scratch memory, reused across calls (64-byte aligned, grows, never shrinks).
-// Valid until the next scratch() call on the same thread.
-float* scratch(size_t floats);
+// A pass's working memory: sized by a first pass.carve(Carver&) without memory, allocated, then
+// carved for real (the same code both times). nullptr when it could not be allocated.
+template <class Pass>
+Memory carve_workspace(Pass& pass) {
+  Carver sizing;
+  pass.carve(sizing);
+  Memory memory = allocate_memory(sizing.bytes());
+  if (!memory) return nullptr;
+  Carver slices(memory->data);
+  pass.carve(slices);
+  return memory;
+}
+template <class Pass>
+size_t workspace_bytes(Pass& pass) {
+  Carver sizing;
+  pass.carve(sizing);
+  return sizing.bytes();
+}
 
 // out[cols] += Σ_r m[r, cols] (row stride cols), summed in row order (deterministic).
-void add_column_sums(float* out, const float* m, int rows, int cols);
+void add_column_sums(float* out, const float* m, int rows, int cols, int threads);
 
 }  // namespace rnnkit

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "gemm.h"
 #include "gemm_packed.h"
 #include "kernels.h"
 #include "layer_pack.h"
@@ -21,25 +22,62 @@ namespace {
 struct ForwardPass {
   const SeqShape& shape;
   const LayerPack& pack;
-  const float* w_ih;  // W_ih [G·H, I] when the pack has no packed W_ihᵀ
   const Kernels& k;
   const int T, B, I, H, S, G, GH;
   const bool proj, training;
+  const int threads;
+  ColumnSplit units;    // per step: hidden units per thread
+  ColumnSplit outputs;  // per step: projected state columns per thread (LSTM with projection)
 
-  float* y;             // [T, B, S] or nullptr
-  float* gates;         // [T, B, G·H]
-  float* h_states;      // training: [T+1, B, S]; inference: 2 ping-pong slots [2, B, S]
-  float* c_states;      // same for the LSTM cell state, width H
-  float* hn_cache;      // [T, B, H] GRU training only, else nullptr
-  float* h_pre;         // training: [T, B, H]; inference: [B, H] (LSTM with projection)
-  float* hh;            // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
+  float* y = nullptr;         // [T, B, S] or nullptr
+  float* gates = nullptr;     // [T, B, G·H]
+  float* h_states = nullptr;  // training: [T+1, B, S]; inference: 2 ping-pong slots [2, B, S]
+  float* c_states = nullptr;  // same for the LSTM cell state, width H
+  float* hn_cache = nullptr;  // [T, B, H] GRU training only, else nullptr
+  float* h_pre = nullptr;     // training: [T, B, H]; inference: [B, H] (LSTM with projection)
+  float* hh = nullptr;        // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
+  float* gemm_workspace = nullptr;  // the input projection's sgemm (unpacked W_ih)
+  float* packed_workspace = nullptr;  // per task of a step region: sgemm_packed's A block
+  size_t packed_stride = 0;
+  const float* w_ih = nullptr;    // W_ih [G·H, I] when the pack has no packed W_ihᵀ
   const float* inputs = nullptr;  // x [T, B, I]
 
-  ForwardPass(const SeqShape& s, const LayerPack& layer, const float* weight_ih, float* out, float* cache)
-      : shape(s), pack(layer), w_ih(weight_ih), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input),
-        H(s.hidden), S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0),
-        training(cache != nullptr), y(out) {
-    allocate(cache);
+  ForwardPass(const SeqShape& s, const LayerPack& layer, bool train, int thread_count)
+      : shape(s), pack(layer), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
+        G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), training(train), threads(thread_count) {
+    // A step reads every weight once. At batch 1 that read dominates: 4 bytes from L2 (~100 GB/s
+    // here) cost about as much as 4 multiply-adds, so a step counts at least 4 per weight. A
+    // one-sequence step of a 1.5 MB layer (LSTM 128→256) then splits across two cores, each keeping
+    // its half of the weights in its own L2: 20 → 10 µs.
+    const double input_work = pack.packed_inputs ? double(B) * GH * I : 0.0;
+    const double weights = double(GH) * (S + (pack.packed_inputs ? I : 0));
+    units = split_columns(H, k.gemm_nr, std::max(step_work(shape) + input_work, 4 * weights), threads);
+    outputs = split_columns(S, k.gemm_nr, step_work(shape), threads);
+  }
+
+  // Working memory (see carve_workspace); in training, the states live in the cache instead.
+  void carve(Carver& carver) {
+    const size_t TB = size_t(T) * B;
+    if (!training) {
+      gates = carver.take(checked_product({TB, size_t(GH)}));
+      h_states = carver.take(2 * size_t(B) * S);
+      c_states = carver.take(2 * size_t(B) * H);
+      h_pre = carver.take(size_t(B) * H);
+    }
+    if (shape.cell == Cell::Gru) hh = carver.take(size_t(B) * GH);
+    if (!pack.packed_inputs) gemm_workspace = carver.take(sgemm_workspace_floats(k, threads, T * B, GH, I));
+    packed_stride = sgemm_packed_workspace_floats(k, B, std::max({S, H, pack.packed_inputs ? I : 0}));
+    packed_workspace = carver.take(checked_product({packed_stride, size_t(std::max(units.parts, outputs.parts))}));
+  }
+
+  // The training cache's arrays (see CacheLayout).
+  void use_cache(float* cache) {
+    const CacheLayout L = cache_layout(shape);
+    gates = cache + L.gates;
+    h_states = cache + L.h_all;
+    c_states = cache + L.c_all;
+    hn_cache = shape.cell == Cell::Gru ? cache + L.hn : nullptr;
+    h_pre = cache + L.h_pre;
   }
 
   size_t slot_index(int slot) const { return training ? slot : (slot & 1); }
@@ -47,28 +85,7 @@ struct ForwardPass {
   float* c_slot(int slot) const { return c_states + slot_index(slot) * B * H; }
   float* gates_at(int t) const { return gates + static_cast<size_t>(t) * B * GH; }
   float* h_pre_at(int t) const { return h_pre + (training ? static_cast<size_t>(t) * B * H : 0); }
-
-  void allocate(float* cache) {
-    const size_t hh_size = shape.cell == Cell::Gru ? size_t(B) * GH : 0;
-    if (training) {
-      const CacheLayout L = cache_layout(shape);
-      gates = cache + L.gates;
-      h_states = cache + L.h_all;
-      c_states = cache + L.c_all;
-      hn_cache = shape.cell == Cell::Gru ? cache + L.hn : nullptr;
-      h_pre = cache + L.h_pre;
-      hh = scratch(hh_size);
-    } else {
-      const size_t gates_size = size_t(T) * B * GH;
-      float* mem = scratch(gates_size + 2 * size_t(B) * (S + H) + size_t(B) * H + hh_size);
-      gates = mem;
-      h_states = gates + gates_size;
-      c_states = h_states + 2 * size_t(B) * S;
-      h_pre = c_states + 2 * size_t(B) * H;
-      hh = h_pre + size_t(B) * H;
-      hn_cache = nullptr;
-    }
-  }
+  float* packed_workspace_of(int part) const { return packed_workspace + part * packed_stride; }
 
   // gates = x · W_ihᵀ for every step in one GEMM (biases are added per step, while the step's slice
   // is in cache). With packed W_ihᵀ (a prepared layer, streaming) each step projects its own inputs
@@ -76,7 +93,9 @@ struct ForwardPass {
   // which stays in its core's cache. Each sum is the same as sgemm's.
   void project_inputs(const float* x) {
     inputs = x;
-    if (!pack.packed_inputs) sgemm(Trans::No, Trans::Yes, T * B, GH, I, x, I, w_ih, I, gates, GH, false);
+    if (!pack.packed_inputs) {
+      sgemm(k, threads, gemm_workspace, Trans::No, Trans::Yes, T * B, GH, I, x, I, w_ih, I, gates, GH, false);
+    }
   }
 
   void set_initial_state(const float* h0, const float* c0) {
@@ -88,21 +107,23 @@ struct ForwardPass {
     else std::fill_n(c_slot(slot), size_t(B) * H, 0.0f);
   }
 
-  // Units [j0, j1) of step t: recurrent GEMM for those columns of every gate, then the gate kernel.
-  void step_units(int t, int j0, int j1) {
+  // Units [j0, j1) of step t (task `part` of the region): recurrent GEMM for those columns of every
+  // gate, then the gate kernel.
+  void step_units(int t, int part, int j0, int j1) {
     const int n = j1 - j0;
+    float* workspace = packed_workspace_of(part);
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
     float* g_t = gates_at(t);
     const bool gru = shape.cell == Cell::Gru;
     if (pack.packed_inputs) {
       for (int g = 0; g < G; ++g) {
-        sgemm_packed(B, j0, j1, inputs + size_t(t) * B * I, I, pack.w_ih_t[g], g_t + g * H, GH, false);
+        sgemm_packed(B, j0, j1, inputs + size_t(t) * B * I, I, pack.w_ih_t[g], g_t + g * H, GH, false, workspace);
       }
     }
     if (pack.has_bias) add_bias_to_units(g_t, j0, j1);
     float* rec = gru ? hh : g_t;
-    for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, pack.w_hh_t[g], rec + g * H, GH, !gru);
+    for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, pack.w_hh_t[g], rec + g * H, GH, !gru, workspace);
     for (int b = 0; b < B; ++b) {
       const size_t gb = size_t(b) * GH + j0;
       float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_new + size_t(b) * S) + j0;
@@ -116,7 +137,7 @@ struct ForwardPass {
                          c_slot(slot_before(shape, t)) + size_t(b) * H + j0, n);
           break;
         case Cell::Gru:
-          k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh.data() + j0,
+          k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh + j0,
                         hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr, h_out,
                         h_prev + size_t(b) * S + j0, n);
           break;
@@ -134,7 +155,7 @@ struct ForwardPass {
     for (int b = 0; b < B; ++b) {
       for (int g = 0; g < G; ++g) {
         float* row = g_t + size_t(b) * GH + g * H;
-        const float* bias = pack.bias_x.data() + g * H;
+        const float* bias = pack.bias_x + g * H;
         for (int j = j0; j < j1; ++j) row[j] += bias[j];
       }
     }
@@ -155,11 +176,11 @@ struct ForwardPass {
     if (y) std::fill_n(y + (size_t(t) * B + b) * S + j0, n, 0.0f);
   }
 
-  // Output columns [p0, p1) of step t: h = h_pre · W_hrᵀ.
-  void project_state(int t, int p0, int p1) {
+  // Output columns [p0, p1) of step t (task `part`): h = h_pre · W_hrᵀ.
+  void project_state(int t, int part, int p0, int p1) {
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
-    sgemm_packed(B, p0, p1, h_pre_at(t), H, pack.w_hr_t, h_new, S, false);
+    sgemm_packed(B, p0, p1, h_pre_at(t), H, pack.w_hr_t, h_new, S, false, packed_workspace_of(part));
     for (int b = 0; b < B; ++b) {
       float* h_row = h_new + size_t(b) * S + p0;
       const bool active = is_active(shape, t, b);
@@ -172,19 +193,11 @@ struct ForwardPass {
   }
 
   void run_steps() {
-    // A step reads every weight once. At batch 1 that read dominates: 4 bytes from L2 (~100 GB/s
-    // here) cost about as much as 4 multiply-adds, so a step counts at least 4 per weight. A
-    // one-sequence step of a 1.5 MB layer (LSTM 128→256) then splits across two cores, each keeping
-    // its half of the weights in its own L2: 20 → 10 µs.
-    const double input_work = pack.packed_inputs ? double(B) * GH * I : 0.0;
-    const double weights = double(GH) * (S + (pack.packed_inputs ? I : 0));
-    const ColumnSplit units = split_columns(H, k.gemm_nr, std::max(step_work(shape) + input_work, 4 * weights));
-    const ColumnSplit outputs = split_columns(S, k.gemm_nr, step_work(shape));
     for (int s = 0; s < T; ++s) {
       const int t = time_at(shape, s);
-      parallel_for(units.parts, [&](int part) { step_units(t, units.begin(part), units.end(part)); });
+      parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part)); });
       if (proj) {
-        parallel_for(outputs.parts, [&](int part) { project_state(t, outputs.begin(part), outputs.end(part)); });
+        parallel_for(outputs.parts, [&](int part) { project_state(t, part, outputs.begin(part), outputs.end(part)); });
       }
     }
   }
@@ -196,24 +209,46 @@ struct ForwardPass {
   }
 };
 
-void run_forward(ForwardPass&& pass, const float* x, const float* h0, const float* c0, float* h_n, float* c_n) {
+// Allocates the pass's working memory, then runs it; false (nothing written) if it could not.
+bool run_forward(ForwardPass& pass, float* y, float* cache, const float* x, const float* h0, const float* c0,
+                 float* h_n, float* c_n) {
+  const Memory workspace = carve_workspace(pass);
+  if (!workspace) return false;
+  if (cache) pass.use_cache(cache);
+  pass.y = y;
   pass.project_inputs(x);
   pass.set_initial_state(h0, c0);
   pass.run_steps();
   pass.write_final_state(h_n, c_n);
+  return true;
 }
 
 }  // namespace
 
-void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
-                      const float* x, const float* h0, const float* c0, float* cache) {
-  const LayerPack pack(shape, w, false);
-  run_forward(ForwardPass(shape, pack, w.w_ih, y, cache), x, h0, c0, h_n, c_n);
+size_t forward_memory_bytes(const SeqShape& shape, bool training) {
+  const LayerPack pack(kernels(), shape, false);
+  ForwardPass pass(shape, pack, training, num_threads());
+  return checked_sum(pack.bytes(), workspace_bytes(pass));
 }
 
-void sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
+size_t forward_memory_bytes(const SeqShape& shape, const PreparedLayer& layer) {
+  ForwardPass pass(shape, layer.pack(), false, num_threads());
+  return workspace_bytes(pass);
+}
+
+bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
+                      const float* x, const float* h0, const float* c0, float* cache) {
+  LayerPack pack(kernels(), shape, false);  // the ISA of this call, whatever set_isa does meanwhile
+  if (!pack.pack(w)) return false;
+  ForwardPass pass(shape, pack, cache != nullptr, num_threads());
+  pass.w_ih = w.w_ih;
+  return run_forward(pass, y, cache, x, h0, c0, h_n, c_n);
+}
+
+bool sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0) {
-  run_forward(ForwardPass(shape, layer.pack(), nullptr, y, nullptr), x, h0, c0, h_n, c_n);
+  ForwardPass pass(shape, layer.pack(), false, num_threads());
+  return run_forward(pass, y, nullptr, x, h0, c0, h_n, c_n);
 }
 
 }  // namespace rnnkit

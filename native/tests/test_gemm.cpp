@@ -248,20 +248,21 @@ TEST(sgemm_packed_matches_float64_over_column_ranges) {
         for (int k : {1, 16, 33, 300}) {
           const Problem p(Trans::No, tb, m, n, k, seed++);
           PackedMatrix packed;
-          packed.pack(tb, k, n, p.b.data(), p.ldb);
+          CHECK(packed.pack(kernels(), tb, k, n, p.b.data(), p.ldb));
           CHECK(packed.rows() == k && packed.cols() == n);
           const int nr = packed.kernels().gemm_nr;
+          std::vector<float> workspace(sgemm_packed_workspace_floats(kernels(), m, k));
           // The whole width, then a split at the first nr boundary (as two threads would).
           const int split = std::min(n, nr);
           for (bool accumulate : {false, true}) {
             std::vector<float> whole = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
-            sgemm_packed(m, 0, n, p.a.data(), p.lda, packed, whole.data(), p.ldc, accumulate);
+            sgemm_packed(m, 0, n, p.a.data(), p.lda, packed, whole.data(), p.ldc, accumulate, workspace.data());
             CHECK(p.check(whole, accumulate, 0, n));
             std::vector<float> right = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
-            sgemm_packed(m, split, n, p.a.data(), p.lda, packed, right.data(), p.ldc, accumulate);
+            sgemm_packed(m, split, n, p.a.data(), p.lda, packed, right.data(), p.ldc, accumulate, workspace.data());
             CHECK(p.check(right, accumulate, split, n));
             std::vector<float> both = right;
-            sgemm_packed(m, 0, split, p.a.data(), p.lda, packed, both.data(), p.ldc, accumulate);
+            sgemm_packed(m, 0, split, p.a.data(), p.lda, packed, both.data(), p.ldc, accumulate, workspace.data());
             CHECK(bitwise_equal(both, whole));
           }
         }
@@ -274,9 +275,10 @@ TEST(sgemm_packed_equals_sgemm_bitwise_and_repacks) {
   PackedMatrix packed;
   for (int n : {300, 40}) {  // the second pack reuses the first one's storage
     const Problem p(Trans::No, Trans::Yes, 64, n, 256, 4000 + n);
-    packed.pack(Trans::Yes, p.k, p.n, p.b.data(), p.ldb);
+    CHECK(packed.pack(kernels(), Trans::Yes, p.k, p.n, p.b.data(), p.ldb));
     std::vector<float> c = p.c0;
-    sgemm_packed(p.m, 0, p.n, p.a.data(), p.lda, packed, c.data(), p.ldc, true);
+    std::vector<float> workspace(sgemm_packed_workspace_floats(kernels(), p.m, p.k));
+    sgemm_packed(p.m, 0, p.n, p.a.data(), p.lda, packed, c.data(), p.ldc, true, workspace.data());
     CHECK(bitwise_equal(c, p.run(true)));
   }
 }
@@ -289,13 +291,13 @@ TEST(sgemm_packed_one_row_equals_sgemm_rows_bitwise) {
     for (int k : {1, 33, 300, 700}) {
       const Problem p(Trans::No, Trans::Yes, 3, n, k, seed++);
       PackedMatrix packed;
-      packed.pack(Trans::Yes, k, n, p.b.data(), p.ldb);
+      CHECK(packed.pack(kernels(), Trans::Yes, k, n, p.b.data(), p.ldb));
       for (bool accumulate : {false, true}) {
         const std::vector<float> rows = p.run(accumulate);
         for (int row = 0; row < 3; ++row) {
           std::vector<float> c = accumulate ? p.c0 : std::vector<float>(p.c0.size(), kNaN);
           sgemm_packed(1, 0, n, p.a.data() + static_cast<size_t>(row) * p.lda, p.lda, packed,
-                       c.data() + static_cast<size_t>(row) * p.ldc, p.ldc, accumulate);
+                       c.data() + static_cast<size_t>(row) * p.ldc, p.ldc, accumulate, nullptr);
           CHECK(std::memcmp(c.data() + static_cast<size_t>(row) * p.ldc, rows.data() + static_cast<size_t>(row) * p.ldc,
                             sizeof(float) * n) == 0);
         }

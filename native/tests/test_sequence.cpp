@@ -260,7 +260,9 @@ Result run_inference(Problem& p, const PreparedLayer* prepared) {
 
 std::unique_ptr<PreparedLayer> prepare(Problem& p) {
   const SeqWeights w{p.w_ih.data(), p.w_hh.data(), data_or_null(p.b_ih), data_or_null(p.b_hh), data_or_null(p.w_hr)};
-  return std::make_unique<PreparedLayer>(p.shape, w);
+  std::unique_ptr<PreparedLayer> layer = PreparedLayer::create(p.shape, w);
+  CHECK(layer != nullptr);
+  return layer;
 }
 
 }  // namespace

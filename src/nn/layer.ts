@@ -11,9 +11,8 @@
  */
 import { isaChangeCount } from '../runtime.js';
 import {
-  PreparedLayer, type CellName, type PreparedResult, gruBackward, gruBackwardAsync, gruForward, gruForwardAsync, lstmBackward, lstmBackwardAsync, lstmForward,
-  lstmForwardAsync, rnnBackward, rnnBackwardAsync, rnnForward, rnnForwardAsync, type BackwardResult, type ForwardResult,
-  type SequenceGrads, type SequenceOptions, type SequenceWeights,
+  PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CellName, type CheckedBackwardResult,
+  type CheckedCall, type CheckedUpstream, type ForwardResult, type PreparedResult, type SequenceWeights,
 } from '../sequence.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Tensor, fromOp } from '../tensor/tensor.js';
@@ -54,30 +53,6 @@ export interface LayerShapes {
   cN: readonly number[];
 }
 
-type Forward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => ForwardResult;
-type ForwardAsync = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, state: object) => Promise<ForwardResult>;
-type Backward = (opts: SequenceOptions, w: SequenceWeights, input: Float32Array, cache: Float32Array,
-  grads: SequenceGrads, upstream: object) => BackwardResult;
-type BackwardAsync = (...args: Parameters<Backward>) => Promise<BackwardResult>;
-
-interface Kernel {
-  forward: Forward;
-  forwardAsync: ForwardAsync;
-  backward: Backward;
-  backwardAsync: BackwardAsync;
-  nonlinearity?: 'tanh' | 'relu';
-}
-
-const LSTM_KERNEL = { forward: lstmForward, forwardAsync: lstmForwardAsync, backward: lstmBackward, backwardAsync: lstmBackwardAsync };
-const GRU_KERNEL = { forward: gruForward, forwardAsync: gruForwardAsync, backward: gruBackward, backwardAsync: gruBackwardAsync };
-const RNN_KERNEL = { forward: rnnForward, forwardAsync: rnnForwardAsync, backward: rnnBackward, backwardAsync: rnnBackwardAsync };
-const KERNELS: Record<CellName, Kernel> = {
-  lstm: LSTM_KERNEL,
-  gru: GRU_KERNEL,
-  rnn_tanh: { ...RNN_KERNEL, nonlinearity: 'tanh' },
-  rnn_relu: { ...RNN_KERNEL, nonlinearity: 'relu' },
-};
-
 /**
  * A layer-direction ready to run: on this thread, or on the libuv pool. Its backward likewise
  * (Tensor.backward() / backwardAsync()).
@@ -101,21 +76,18 @@ export function runLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Te
 /** {@link runLayer} split into preparation and a sync or async run; `recording` defaults to the grad mode now. */
 export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
   shapes: LayerShapes, name: string, recording?: boolean): LayerCall {
-  const kernel = KERNELS[spec.cell];
-  const opts = {
-    steps: spec.steps, batch: spec.batch, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize,
-    projSize: spec.projSize, reverse: spec.reverse, lengths: spec.lengths, nonlinearity: kernel.nonlinearity,
-  };
   const weights: SequenceWeights = {
     weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data ?? null,
     biasHh: params.biasHh?.data ?? null, weightHr: params.weightHr?.data ?? null,
   };
+  const call: CheckedCall = { ...spec, weights };
   const inputs = [x, h0, c0, ...PARAM_KEYS.map((key) => params[key])].filter((t): t is Tensor => t !== null);
   const record = (recording ?? isGradEnabled()) && inputs.some((t) => t.requiresGrad);
-  const state = { h0: h0?.data ?? null, c0: c0?.data ?? null, training: record };
+  const h0Data = h0?.data ?? null, c0Data = c0?.data ?? null;
   if (!record && spec.steps === 1) {
     // One step of inference (streaming, cells): with the weights packed once, not on every call.
-    const packedState = state.c0 ? { h0: state.h0, c0: state.c0 } : { h0: state.h0 };
+    const opts = { steps: 1, batch: spec.batch, reverse: spec.reverse, lengths: spec.lengths };
+    const packedState = c0Data ? { h0: h0Data, c0: c0Data } : { h0: h0Data };
     const wrapPacked = (r: PreparedResult): LayerResult => ({
       output: new Tensor(r.output as Float32Array, shapes.output),
       hN: new Tensor(r.hN as Float32Array, shapes.hN),
@@ -126,10 +98,10 @@ export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0
       runAsync: async () => wrapPacked(await packedLayer(spec, params).forwardAsync(opts, x.data, packedState)),
     };
   }
-  const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { kernel, opts, weights, params, x, h0, c0, inputs, record, shapes, name });
+  const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { call, params, x, h0, c0, inputs, record, shapes, name });
   return {
-    run: () => wrap(kernel.forward(opts, weights, x.data, state)),
-    runAsync: async () => wrap(await kernel.forwardAsync(opts, weights, x.data, state)),
+    run: () => wrap(checkedForward(call, x.data, h0Data, c0Data, record)),
+    runAsync: async () => wrap(await checkedForwardAsync(call, x.data, h0Data, c0Data, record)),
   };
 }
 
@@ -170,9 +142,7 @@ function isCurrent(entry: PackedEntry, params: (Tensor | null)[]): boolean {
 }
 
 interface WrapContext {
-  kernel: Kernel;
-  opts: SequenceOptions;
-  weights: SequenceWeights;
+  call: CheckedCall;
   params: LayerParams;
   x: Tensor;
   h0: Tensor | null;
@@ -184,8 +154,10 @@ interface WrapContext {
 }
 
 // The kernel's arrays as tensors; when recording, hN is the node and output / cN its satellites.
+// The node's backward releases the training cache once BPTT has run (as PyTorch frees the graph
+// after backward): its memory is reused by the next step instead of waiting for the GC.
 function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
-  const { kernel, opts, weights, params, x, h0, c0, inputs, shapes, name } = context;
+  const { call, params, x, h0, c0, inputs, shapes, name } = context;
   if (!context.record) {
     return {
       output: new Tensor(result.output, shapes.output),
@@ -193,41 +165,32 @@ function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
       cN: result.cN ? new Tensor(result.cN, shapes.cN) : null,
     };
   }
-  const cache = result.cache as Float32Array;
+  const cache = result.cache!;
   const stash: { dOutput: Float32Array | null; dcN: Float32Array | null } = { dOutput: null, dcN: null };
-  // BPTT once for output, hN and cN: the kernel's arguments, and its result as input gradients.
-  const backwardArgs = (dhN: Float32Array): [Parameters<Backward>, SequenceGrads] => {
-    const grads = {
-      weightIh: new Float32Array(weights.weightIh.length),
-      weightHh: new Float32Array(weights.weightHh.length),
-      biasIh: weights.biasIh ? new Float32Array(weights.biasIh.length) : null,
-      biasHh: weights.biasHh ? new Float32Array(weights.biasHh.length) : null,
-      weightHr: weights.weightHr ? new Float32Array(weights.weightHr.length) : null,
-    };
-    const upstream = { dOutput: stash.dOutput, dhN, dcN: stash.dcN, inputGrad: x.requiresGrad };
+  // BPTT once for output, hN and cN: the upstream gradients, and the kernel's result as input gradients.
+  const upstream = (dhN: Float32Array): CheckedUpstream => {
+    if (cache.isReleased) {
+      throw new Error(`Trying to backward through ${name} a second time: its cache was released after the first backward`);
+    }
+    const up = { dOutput: stash.dOutput, dhN, dcN: stash.dcN, inputGrad: x.requiresGrad };
     stash.dOutput = null;
     stash.dcN = null;
-    return [[opts, weights, x.data, cache, grads, upstream], grads];
+    return up;
   };
-  const inputGrads = (back: BackwardResult, grads: SequenceGrads): (Float32Array | null)[] => {
+  const inputGrads = (back: CheckedBackwardResult): (Float32Array | null)[] => {
+    cache.release();
     const stateGrads: (Float32Array | null)[] = [];
     if (h0) stateGrads.push(back.dh0);
     if (c0) stateGrads.push(back.dc0 ?? null);
-    const paramGrads = PARAM_KEYS.filter((key) => params[key] !== null).map((key) => grads[key] as Float32Array);
+    const paramGrads = PARAM_KEYS.filter((key) => params[key] !== null).map((key) => back.grads[key] as Float32Array);
     return [back.dInput, ...stateGrads, ...paramGrads];
   };
   // A node with both backward forms (fromOp makes sync-only nodes; recording is already decided here).
   const hN = new Tensor(result.hN, shapes.hN, true, {
     name,
     inputs,
-    backward: (dhN) => {
-      const [args, grads] = backwardArgs(dhN);
-      return inputGrads(kernel.backward(...args), grads);
-    },
-    backwardAsync: async (dhN) => {
-      const [args, grads] = backwardArgs(dhN);
-      return inputGrads(await kernel.backwardAsync(...args), grads);
-    },
+    backward: (dhN) => inputGrads(checkedBackward(call, x.data, cache, upstream(dhN))),
+    backwardAsync: async (dhN) => inputGrads(await checkedBackwardAsync(call, x.data, cache, upstream(dhN))),
   });
   const stateSize = result.hN.length;
   const output = fromOp(`${name}.output`, result.output, shapes.output, [hN], (dOutput) => {

@@ -142,6 +142,7 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
    */
   step<T = undefined>(closure?: () => T): T | undefined {
     const loss = closure?.();
+    for (const group of this.paramGroups) this.paramsWithGrad(group);  // every gradient checked before any update
     for (const group of this.paramGroups) {
       this.updateGroup(group);
       for (const p of this.paramsWithGrad(group)) p.markModified();
@@ -210,9 +211,16 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
     for (const [p, s] of restored) this.state.set(p, s);
   }
 
-  /** Parameters of a group that get an update this step. */
+  /** Parameters of a group that get an update this step (each gradient checked against its parameter's size). */
   protected paramsWithGrad(group: G): Array<Tensor & { grad: Tensor }> {
-    return group.params.filter((p): p is Tensor & { grad: Tensor } => p.grad !== null && p.requiresGrad);
+    const params = group.params.filter((p): p is Tensor & { grad: Tensor } => p.grad !== null && p.requiresGrad);
+    for (const p of params) {
+      if (p.grad.data.length !== p.data.length) {
+        throw new RangeError(`Expected grad of ${p.data.length} elements (the size of its parameter, shape [${p.shape.join(', ')}]) ` +
+          `but received ${p.grad.data.length}`);
+      }
+    }
+    return params;
   }
 
   /** The state of `p`, created empty on first use. */

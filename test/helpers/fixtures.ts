@@ -348,7 +348,7 @@ export async function runPackage(api: SequenceApi, c: SequenceCase,
   };
 }
 
-function nonNullCache(fwd: Rnnkit.ForwardResult): Float32Array {
+function nonNullCache(fwd: Rnnkit.ForwardResult): Rnnkit.SequenceCache {
   if (!fwd.cache) throw new Error('training-mode forward returned no cache');
   return fwd.cache;
 }

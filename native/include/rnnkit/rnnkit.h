@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <memory>
 
+#include "rnnkit/memory.h"
+
 namespace rnnkit {
 
 enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
@@ -27,6 +29,10 @@ struct SeqShape {
   int state() const { return proj > 0 ? proj : hidden; }  // S: width of h and of the output
 };
 
+// Whether the core can run this shape: steps, batch, input and hidden ≥ 1, 0 ≤ proj < hidden (LSTM
+// only; 0 otherwise), and the products it indexes with int (steps·batch, gates·hidden) ≤ INT_MAX.
+bool shape_fits(const SeqShape& shape);
+
 // PyTorch's parameters of one layer/direction, row-major, applied as x·Wᵀ.
 struct SeqWeights {
   const float* w_ih = nullptr;  // [G·H, I]
@@ -46,7 +52,17 @@ struct SeqGrads {
 };
 
 // Floats of the training cache forward writes and backward reads (layout private to the core).
+// Saturates at SIZE_MAX for shapes whose size does not fit (no allocation can satisfy it).
 size_t cache_size(const SeqShape& shape);
+
+// Bytes of working memory one sequence_forward / sequence_backward call allocates besides its
+// arguments and the cache, with the thread count set now (for checking a call against a limit).
+size_t forward_memory_bytes(const SeqShape& shape, bool training);
+size_t backward_memory_bytes(const SeqShape& shape);
+
+// Memory: the core never throws and never aborts on a failed allocation. The calls below allocate
+// all their working memory (from rnnkit/memory.h's cache) before they start, and return false,
+// having written nothing, when they could not.
 
 // Sequence forward.
 //   y     [T, B, S]  outputs; zero at steps past an item's length
@@ -56,7 +72,8 @@ size_t cache_size(const SeqShape& shape);
 //   h0    [B, S]     initial hidden state, nullptr = zeros
 //   c0    [B, H]     initial cell state (LSTM), nullptr = zeros
 //   cache [cache_size(shape)] training mode; nullptr = inference (nothing cached)
-void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
+// The ISA active at the call is used throughout it (set_isa meanwhile does not affect it).
+bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0, float* cache);
 
 // Sequence backward (BPTT) from the cache of a training-mode forward with the same arguments.
@@ -67,7 +84,7 @@ void sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, floa
 //   dy    [T, B, S]  gradient of y, nullptr = zeros
 //   dh_n  [B, S]     gradient of h_n, nullptr = zeros
 //   dc_n  [B, H]     gradient of c_n (LSTM), nullptr = zeros
-void sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
+bool sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
                        const float* x, const float* cache);
 
@@ -80,8 +97,9 @@ struct LayerPack;
 class PreparedLayer {
  public:
   // Uses the cell and sizes (input, hidden, proj) of `layer`; its steps, batch, reverse and lengths
-  // are ignored.
-  PreparedLayer(const SeqShape& layer, const SeqWeights& w);
+  // are ignored. nullptr when the packed weights' memory could not be allocated.
+  static std::unique_ptr<PreparedLayer> create(const SeqShape& layer, const SeqWeights& w);
+  static size_t bytes(const SeqShape& layer);  // the memory create() allocates
   ~PreparedLayer();
   PreparedLayer(const PreparedLayer&) = delete;
   PreparedLayer& operator=(const PreparedLayer&) = delete;
@@ -91,13 +109,18 @@ class PreparedLayer {
   const LayerPack& pack() const { return *pack_; }
 
  private:
+  explicit PreparedLayer(std::unique_ptr<LayerPack> pack);
   std::unique_ptr<LayerPack> pack_;
 };
+
+// Bytes of working memory sequence_forward with `layer` allocates for one call of this shape.
+size_t forward_memory_bytes(const SeqShape& shape, const PreparedLayer& layer);
 
 // Inference forward (nothing cached) with prepared weights, on the ISA they were packed for: the
 // same arguments and results as sequence_forward with cache = nullptr, bit for bit. shape must fit
 // the layer. h_n and c_n may be the same arrays as h0 and c0 (a stream's state updated in place).
-void sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
+// False (nothing written) when its working memory could not be allocated.
+bool sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0);
 
 // ---- Instruction-set dispatch -------------------------------------------------------------------
@@ -116,8 +139,9 @@ int num_threads();
 enum class Trans { No, Yes };
 
 // C[M,N] = op(A)[M,K] · op(B)[K,N]  (+ C when accumulate). Row-major; lda/ldb/ldc are the row
-// strides of A, B, C as stored. Parallel on the pool (serial when called from a pool task).
-void sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda,
+// strides of A, B, C as stored. Parallel on the pool (serial when called from a pool task). False
+// (C untouched) when its packing memory could not be allocated.
+bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda,
            const float* b, int ldb, float* c, int ldc, bool accumulate);
 
 }  // namespace rnnkit
