@@ -10,6 +10,7 @@ namespace rnnkit {
 namespace {
 
 constexpr std::align_val_t kAlignment{64};
+constexpr size_t kMaxBytes = SIZE_MAX >> 2;
 // Idle blocks kept for reuse at most (beyond it, released blocks are freed at once).
 constexpr size_t kIdleLimitBytes = size_t(1) << 30;
 
@@ -24,6 +25,9 @@ size_t rounded_size(size_t bytes) {
 class BlockCache {
  public:
   Memory take(size_t bytes) {
+    // No system has this much; and libstdc++'s aligned operator new rounds sizes near SIZE_MAX up
+    // to 0 and returns a tiny block instead of failing.
+    if (bytes > kMaxBytes) return nullptr;
     bytes = rounded_size(bytes);
     if (Block* block = reuse(bytes)) return own(block);
     float* data = static_cast<float*>(::operator new(bytes, kAlignment, std::nothrow));

@@ -197,10 +197,22 @@ class Pool {
     return current();
   }
 
+  // Starts up to `count` workers; when the system refuses a thread, the pool is smaller (the
+  // caller takes part in every region, so any size works).
   void start_workers(int count) {
     const uint32_t generation = generation_of(claim_word_.load(std::memory_order_relaxed));
-    for (int i = 0; i < count; ++i) workers_.emplace_back([this, generation] { worker_loop(generation); });
-    worker_count_.store(count > 0 ? count : 0, std::memory_order_relaxed);
+    for (int i = 0; i < count; ++i) {
+#if defined(__cpp_exceptions)
+      try {
+        workers_.emplace_back([this, generation] { worker_loop(generation); });
+      } catch (...) {
+        break;
+      }
+#else
+      workers_.emplace_back([this, generation] { worker_loop(generation); });
+#endif
+    }
+    worker_count_.store(static_cast<int>(workers_.size()), std::memory_order_relaxed);
   }
 
   void stop_workers() {
