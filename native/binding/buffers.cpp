@@ -31,6 +31,30 @@ size_t PhysicalMemory() {
   return SIZE_MAX;
 }
 
+// Memory the system could give this process now without swapping (Linux MemAvailable, Windows
+// available physical memory); SIZE_MAX where it can not be read.
+size_t AvailableMemory() {
+#if defined(_WIN32)
+  MEMORYSTATUSEX status;
+  status.dwLength = sizeof status;
+  if (GlobalMemoryStatusEx(&status)) return static_cast<size_t>(status.ullAvailPhys);
+#elif defined(__linux__)
+  if (std::FILE* meminfo = std::fopen("/proc/meminfo", "r")) {
+    char line[256];
+    unsigned long long kib = 0;
+    bool found = false;
+    while (!found && std::fgets(line, sizeof line, meminfo)) found = std::sscanf(line, "MemAvailable: %llu kB", &kib) == 1;
+    std::fclose(meminfo);
+    if (found) return rnnkit::checked_product({static_cast<size_t>(kib), 1024});
+  }
+#endif
+  return SIZE_MAX;
+}
+
+// Above this, a call is also checked against the memory available now: with overcommit, an
+// allocation the system can not back succeeds and the process is killed when it touches the pages.
+constexpr size_t kCheckAvailableBytes = size_t(1) << 30;
+
 std::atomic<size_t>& Limit() {
   static std::atomic<size_t> limit{PhysicalMemory()};
   return limit;
@@ -81,9 +105,15 @@ std::string FormatBytes(size_t bytes) {
 
 bool CheckMemory(Napi::Env env, const std::string& what, size_t bytes) {
   const size_t limit = MemoryLimit();
-  if (bytes <= limit) return true;
-  return ThrowRangeError(env, what + " needs " + FormatBytes(bytes) + " of memory, more than the limit of " +
-                                  FormatBytes(limit) + " (the machine's memory, or what setMemoryLimit set)");
+  if (bytes > limit) {
+    return ThrowRangeError(env, what + " needs " + FormatBytes(bytes) + " of memory, more than the limit of " +
+                                    FormatBytes(limit) + " (the machine's memory, or what setMemoryLimit set)");
+  }
+  if (bytes <= kCheckAvailableBytes) return true;
+  const size_t available = AvailableMemory();
+  if (bytes <= available) return true;
+  return ThrowRangeError(env, what + " needs " + FormatBytes(bytes) + " of memory, but only " + FormatBytes(available) +
+                                  " is available now");
 }
 
 Napi::Error OutOfMemory(Napi::Env env, const std::string& what, size_t bytes) {
