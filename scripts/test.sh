@@ -9,6 +9,16 @@ cd "$root"
 
 bash scripts/test-native.sh
 
+# ASan + UBSan: the native tests and the memory-heavy JavaScript tests on an instrumented addon.
+sanitizers=0
+bash scripts/test-sanitizers.sh || sanitizers=$?
+if [ "$sanitizers" = 2 ]; then
+  echo "Sanitizer tests skipped: the compiler has no ASan/UBSan runtime"
+  [ "${CI:-}" = "true" ] && exit 1
+elif [ "$sanitizers" != 0 ]; then
+  exit "$sanitizers"
+fi
+
 mkdir -p build-tests
 status=0
 npx vitest run --exclude 'test/serial/**' --reporter=default --reporter=json \

@@ -177,12 +177,14 @@ function loadErrorMessage(root: string, failures: string[]): string {
 let cached: NativeBinding | undefined;
 
 /**
- * The addon of this package, loaded on first use (each worker_thread loads its own instance). Its
+ * The addon of this package (or the file RNNKIT_ADDON names), loaded on first use (each
+ * worker_thread loads its own instance). Its
  * per-call memory limit starts at the machine's memory; in a container with a lower limit, at that.
  */
 export function binding(): NativeBinding {
   if (!cached) {
-    cached = loadBinding();
+    // RNNKIT_ADDON: a specific build of the addon (the sanitizer tests load an instrumented one).
+    cached = process.env.RNNKIT_ADDON ? require(process.env.RNNKIT_ADDON) as NativeBinding : loadBinding();
     const container = process.constrainedMemory?.() ?? 0;
     if (container > 0 && container < cached.memoryLimit()) cached.setMemoryLimit(container);
   }

@@ -10,11 +10,11 @@ import { runInNewContext } from 'node:vm';
 import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
-import { loadBinding, packageRoot } from '../src/native.js';
+import { binding, packageRoot } from '../src/native.js';
 import { layerArgs } from './helpers/native-args.js';
 
 const require = createRequire(import.meta.url);
-const native = loadBinding();
+const native = binding();
 const addonPath: string = require('node-gyp-build').path(packageRoot());
 
 function filled(n: number, seed: number): Float32Array {

@@ -5,11 +5,11 @@
 import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
-import { loadBinding, packageRoot } from '../src/native.js';
+import { binding, packageRoot } from '../src/native.js';
 import type { CellName, SequenceWeights } from '../src/index.js';
 import { CELL_CODES } from './helpers/native-args.js';
 
-const native = loadBinding();
+const native = binding();
 // Deliberately loose: the bad-input cases put wrong types everywhere.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;

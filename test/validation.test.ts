@@ -3,10 +3,10 @@
 // directly.
 import { describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
-import { loadBinding } from '../src/native.js';
+import { binding } from '../src/native.js';
 import { CELL_CODES, layerArgs } from './helpers/native-args.js';
 
-const native = loadBinding();
+const native = binding();
 
 type Kind = 'forward' | 'backward';
 type TestCell = 'lstm' | 'gru' | 'rnn_tanh';

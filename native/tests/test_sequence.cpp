@@ -178,7 +178,7 @@ bool bitwise_equal(const Result& a, const Result& b) {
   for (auto field : fields) {
     const auto& u = a.*field;
     const auto& v = b.*field;
-    if (u.size() != v.size() || std::memcmp(u.data(), v.data(), sizeof(float) * u.size()) != 0) return false;
+    if (u.size() != v.size() || (!u.empty() && std::memcmp(u.data(), v.data(), sizeof(float) * u.size()) != 0)) return false;
   }
   return true;
 }

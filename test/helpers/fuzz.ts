@@ -7,7 +7,7 @@
 // every failure must be an Error.
 import { appendFileSync } from 'node:fs';
 import * as rnnkit from '../../src/index.js';
-import { loadBinding, type NativeBinding } from '../../src/native.js';
+import { binding, type NativeBinding } from '../../src/native.js';
 import { CELL_CODES } from './native-args.js';
 import { referenceBackward, referenceForward, type RefCell } from './reference.js';
 
@@ -53,7 +53,7 @@ const GARBAGE: unknown[] = [undefined, null, 0, -1, 1.5, NaN, Infinity, -Infinit
 class Fuzzer {
   readonly report: FuzzReport = { calls: 0, succeeded: 0, errors: {}, checked: 0, problems: [] };
   private readonly random: () => number;
-  private readonly native: NativeBinding = loadBinding();
+  private readonly native: NativeBinding = binding();
   private readonly isas = rnnkit.availableIsas();
 
   constructor(seed: number) {
