@@ -4,35 +4,12 @@
 // the bad-input paths (missing file, malformed CSV, unknown flag, bad number, bad config), asserting
 // exit codes and messages. dist/ is rebuilt first when any src/ file is newer than it.
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/index.js';
-
-const ROOT = path.resolve(import.meta.dirname, '..');
-const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
-const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(file) : entry.name.endsWith('.ts') ? statSync(file).mtimeMs : 0);
-  }
-  return newest;
-}
-
-/** Builds dist/ with the package's own build (tsc -p tsconfig.build.json) when src/ changed since. */
-function ensureBuilt(): void {
-  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(newestSource(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'tsconfig.build.json')).mtimeMs);
-  if (!stale) return;
-  const build = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  // tsc still writes its output when another module has a type error; only the CLI's own must be clean.
-  const cliErrors = build.stdout.split('\n').filter((line) => line.startsWith('src/cli/'));
-  if (!existsSync(MAIN) || cliErrors.length > 0) throw new Error(`building dist/ failed:\n${build.stdout}${build.stderr}`);
-  if (build.status !== 0) console.warn(`tsc reported errors outside src/cli (dist/ written anyway):\n${build.stdout}`);
-}
+import { CLI_MAIN as MAIN, ensureBuilt, ROOT } from './helpers/dist.js';
 
 let dir: string;
 
