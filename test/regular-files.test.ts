@@ -36,6 +36,7 @@ const calls = {
   readCheckpointInfo: () => rnnkit.readCheckpointInfo(file),
   loadForecaster: () => rnnkit.forecast.loadForecaster(file),
   textLoad: () => rnnkit.text.load(file),
+  readCsvSeries: () => rnnkit.forecast.readCsvSeries(file),
 };
 const result = {};
 for (const [name, call] of Object.entries(calls)) {
@@ -64,7 +65,7 @@ function expectedMessages(file: string, kind: string): Record<string, string> {
   return {
     loadSafetensors: direct, readSafetensorsHeader: direct, readSafetensorsAsync: direct,
     loadCheckpoint: checkpoint, loadCheckpointAsync: checkpoint, readCheckpointInfo: checkpoint,
-    loadForecaster: direct, textLoad: direct,
+    loadForecaster: direct, textLoad: direct, readCsvSeries: `Error: Expected regular file for file but received ${kind}: ${file}`,
   };
 }
 

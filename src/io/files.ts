@@ -9,9 +9,10 @@
  *   Their errors name the target, never the temporary file ({@link saveError}).
  * @module
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, constants, fstatSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+  closeSync, constants, fstatSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
 } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
@@ -81,6 +82,28 @@ export async function openRegularFile(file: string, name: string): Promise<{ han
   } catch (error) {
     await handle.close();
     throw error;
+  }
+}
+
+/** Every 3 bytes of UTF-8 decode to at least one UTF-16 unit: a larger file can not be a string. */
+const MAX_TEXT_FILE_BYTES = 3 * bufferConstants.MAX_STRING_LENGTH;
+
+/**
+ * The UTF-8 text of a regular file.
+ * @throws Error (code ERR_STRING_TOO_LONG) for a file too large to become a string, refused
+ *   from its size before reading gigabytes; those of {@link openRegularFileSync}
+ */
+export function readTextFileSync(file: string, name: string): string {
+  const { fd, size } = openRegularFileSync(file, name);
+  try {
+    if (size > MAX_TEXT_FILE_BYTES) {
+      throw Object.assign(new RangeError(`Expected text file of at most ${MAX_TEXT_FILE_BYTES} bytes for ${name} but received ${size} bytes: ${file}`), {
+        code: 'ERR_STRING_TOO_LONG',
+      });
+    }
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
   }
 }
 
