@@ -290,6 +290,14 @@ describe('atomic writing', () => {
     for (const name of [ownFinished, liveWriter, otherFile]) rmSync(name);
   });
 
+  it('a save the file system refuses names the target, not the temporary file (sync and async)', async () => {
+    const target = file('no-such-folder/run.safetensors');
+    const model = new Classifier(8);
+    const message = `Could not save checkpoint ${target}: ENOENT: no such file or directory`;
+    expect(() => saveCheckpoint(target, { model })).toThrow(new Error(message));
+    await expect(saveCheckpointAsync(target, { model })).rejects.toThrow(new Error(message));
+  });
+
   it('concurrent async saves keep the newest state; a sync save in between wins over older async ones', async () => {
     manualSeed(2);
     const model = new Classifier(8);

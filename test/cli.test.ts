@@ -3,109 +3,22 @@
 // command (train text | classify | forecast, --config, generate, forecast, info, bench, --help) and
 // the bad-input paths (missing file, malformed CSV, unknown flag, bad number, bad config), asserting
 // exit codes and messages. dist/ is rebuilt first when any src/ file is newer than it.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readSafetensors } from '../src/index.js';
+import { expectUserError, newCliFolder, type CliFolder } from './helpers/cli.js';
+import { ROOT } from './helpers/dist.js';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
-const MAIN = path.join(ROOT, 'dist', 'cli', 'main.js');
-const TSC = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-
-function newestSource(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const file = path.join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestSource(file) : entry.name.endsWith('.ts') ? statSync(file).mtimeMs : 0);
-  }
-  return newest;
-}
-
-/** Builds dist/ with the package's own build (tsc -p tsconfig.build.json) when src/ changed since. */
-function ensureBuilt(): void {
-  const stale = !existsSync(MAIN) || statSync(MAIN).mtimeMs < Math.max(newestSource(path.join(ROOT, 'src')), statSync(path.join(ROOT, 'tsconfig.build.json')).mtimeMs);
-  if (!stale) return;
-  const build = spawnSync(process.execPath, [TSC, '-p', 'tsconfig.build.json'], { cwd: ROOT, encoding: 'utf8' });
-  // tsc still writes its output when another module has a type error; only the CLI's own must be clean.
-  const cliErrors = build.stdout.split('\n').filter((line) => line.startsWith('src/cli/'));
-  if (!existsSync(MAIN) || cliErrors.length > 0) throw new Error(`building dist/ failed:\n${build.stdout}${build.stderr}`);
-  if (build.status !== 0) console.warn(`tsc reported errors outside src/cli (dist/ written anyway):\n${build.stdout}`);
-}
-
-let dir: string;
-
-/** `rnnkit …args` in the temporary folder. RNNKIT_DEBUG is cleared unless `env` sets it. */
-function rnnkit(args: string[], env: Record<string, string> = {}): SpawnSyncReturns<string> {
-  return spawnSync(process.execPath, [MAIN, ...args], {
-    cwd: dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, RNNKIT_DEBUG: '', RNNKIT_ISA: '', ...env },
-  });
-}
-
-const file = (name: string): string => path.join(dir, name);
-
-// A tiny deterministic RNG (the data must not depend on rnnkit's).
-function lcg(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 16807) % 2147483647;
-    return state / 2147483647;
-  };
-}
-
-/** 160 sequences of 8 steps × 2 features: 'up' rises, 'down' falls (feature 0); feature 1 is noise. */
-function writeClassifyCsv(name: string): void {
-  const random = lcg(7);
-  const header = ['label', ...Array.from({ length: 16 }, (_, i) => `t${i >> 1}_${'ab'[i & 1]}`)];
-  const rows = [header.join(',')];
-  for (let n = 0; n < 160; n++) {
-    const up = n % 2 === 0;
-    const values: string[] = [];
-    for (let t = 0; t < 8; t++) values.push((((up ? t : 7 - t) / 7) + 0.4 * (random() - 0.5)).toFixed(3), random().toFixed(3));
-    rows.push(`${up ? 'up' : 'down'},${values.join(',')}`);
-  }
-  writeFileSync(file(name), `${rows.join('\n')}\n`);
-}
-
-/** 160 daily values: weekly cycle + trend + noise. */
-function writeSeriesCsv(name: string): void {
-  const random = lcg(11);
-  const rows = ['date,value'];
-  for (let t = 0; t < 160; t++) {
-    const date = new Date(Date.UTC(2021, 0, 1) + t * 86_400_000).toISOString().slice(0, 10);
-    rows.push(`${date},${(10 + 5 * Math.sin((2 * Math.PI * t) / 7) + 0.05 * t + 0.5 * (random() - 0.5)).toFixed(3)}`);
-  }
-  writeFileSync(file(name), `${rows.join('\n')}\n`);
-}
-
-/** ~3,000 characters of a small vocabulary. */
-function writeCorpus(name: string): void {
-  const random = lcg(3);
-  const words = ['the', 'cat', 'sat', 'on', 'a', 'mat', 'and', 'dog', 'ran', 'to', 'hat'];
-  let text = '';
-  for (let i = 0; i < 700; i++) text += words[Math.floor(random() * words.length)] + (i % 12 === 11 ? '.\n' : ' ');
-  writeFileSync(file(name), text);
-}
-
-/** The user-error contract: exit code 2, exactly `rnnkit: <message>` on stderr, no stack trace, nothing on stdout. */
-function expectUserError(run: SpawnSyncReturns<string>, message: string): void {
-  expect(run.stderr).toBe(`rnnkit: ${message}\n`);
-  expect(run.status).toBe(2);
-  expect(run.stdout).toBe('');
-}
+let folder: ReturnType<typeof newCliFolder> | undefined;
+let rnnkit: CliFolder['rnnkit'];
+let file: CliFolder['file'];
 
 beforeAll(() => {
-  ensureBuilt();
-  dir = mkdtempSync(path.join(os.tmpdir(), 'rnnkit-cli-'));
-  writeClassifyCsv('classes.csv');
-  writeSeriesCsv('series.csv');
-  writeCorpus('corpus.txt');
+  folder = newCliFolder('rnnkit-cli-');
+  ({ rnnkit, file } = folder);
 }, 240_000);
-
-afterAll(() => {
-  if (dir) rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => folder?.remove());
 
 describe('rnnkit --help, --version, info', () => {
   it('has help for the program and every command', { timeout: 60_000 }, () => {
@@ -182,6 +95,7 @@ describe('rnnkit train classify', () => {
     expect(run.stderr).toBe('');
     expect(run.status).toBe(0);
     expect(run.stdout).toContain('120 train, 40 validation');
+    expect(run.stdout).toContain(`paths in classify.json, from its folder: input ${file('classes.csv')}, out ${file('from-config.safetensors')}\n`);
     expect(run.stdout.match(/^epoch +\d\/2 /gm)).toHaveLength(2);
     expect(existsSync(file('from-config.safetensors'))).toBe(true);
     const override = rnnkit(['train', 'classify', '--config', 'classify.json', '--epochs', '1', '--out', 'override.safetensors']);
@@ -265,7 +179,7 @@ describe('bad input: a message that says what is wrong, a non-zero exit, no stac
     expectUserError(rnnkit(['train', 'classify', '--input', 'x.csv']), "cannot read input file 'x.csv': no such file");
     expectUserError(rnnkit(['generate', '--model', 'none.safetensors']), "cannot read model file 'none.safetensors': no such file");
     expectUserError(rnnkit(['train', '--config', 'none.json']), "cannot read config file 'none.json': no such file");
-    expectUserError(rnnkit(['train', 'classify', '--input', '.']), "cannot read input file '.': is a directory, not a file");
+    expectUserError(rnnkit(['train', 'classify', '--input', '.']), "cannot read input file '.': is a directory, not a regular file");
   });
 
   it('malformed CSV: the line and why', { timeout: 30_000 }, () => {
@@ -294,12 +208,12 @@ describe('bad input: a message that says what is wrong, a non-zero exit, no stac
   });
 
   it('bad numbers and choices', { timeout: 30_000 }, () => {
-    expectUserError(rnnkit(['train', 'classify', '--input', 'classes.csv', '--epochs', 'abc']), "--epochs must be a positive integer, got 'abc'");
+    expectUserError(rnnkit(['train', 'classify', '--input', 'classes.csv', '--epochs', 'abc']), "--epochs must be a positive integer (decimal digits, at most 1000000), got 'abc'");
     expectUserError(rnnkit(['train', 'text', '--input', 'corpus.txt', '--lr', '-1']), "--lr must be a positive number, got '-1'");
-    expectUserError(rnnkit(['train', 'classify', '--input', 'classes.csv', '--batch-size', '2.5']), "--batch-size must be a positive integer, got '2.5'");
+    expectUserError(rnnkit(['train', 'classify', '--input', 'classes.csv', '--batch-size', '2.5']), "--batch-size must be a positive integer (decimal digits, at most 2147483647), got '2.5'");
     expectUserError(rnnkit(['train', 'classify', '--input', 'classes.csv', '--val-split', '1']), "--val-split must be a number in [0, 1), got '1'");
     expectUserError(rnnkit(['train', 'text', '--input', 'corpus.txt', '--cell', 'rnn']), "--cell must be one of lstm, gru, got 'rnn'");
-    expectUserError(rnnkit(['generate', '--model', 'lm.safetensors', '--top-k', '0']), "--top-k must be a positive integer, got '0'");
+    expectUserError(rnnkit(['generate', '--model', 'lm.safetensors', '--top-k', '0']), "--top-k must be a positive integer (decimal digits, at most 2147483647), got '0'");
     expectUserError(rnnkit(['bench', '--config', 'XL']), "--config must be a comma-separated list of S, M, L, stream or all, got 'XL'");
     expectUserError(rnnkit(['train', 'classify']), '--input is required: the CSV file (format below)');
   });
@@ -310,7 +224,7 @@ describe('bad input: a message that says what is wrong, a non-zero exit, no stac
     expect(typo.status).toBe(2);
     expect(typo.stderr).toMatch(/^rnnkit: unknown key "epoch" in config file 'typo.json' \(did you mean "epochs"\?\); known keys: input, /);
     writeFileSync(file('bad-value.json'), JSON.stringify({ task: 'classify', input: 'classes.csv', epochs: 'abc' }));
-    expectUserError(rnnkit(['train', '--config', 'bad-value.json']), '"epochs" in bad-value.json must be a positive integer, got "abc"');
+    expectUserError(rnnkit(['train', '--config', 'bad-value.json']), '"epochs" in bad-value.json must be a positive integer (decimal digits, at most 1000000), got "abc"');
     writeFileSync(file('no-task.json'), JSON.stringify({ input: 'classes.csv' }));
     expectUserError(rnnkit(['train', '--config', 'no-task.json']), 'no-task.json needs a "task" (text, classify, forecast) when no task is given on the command line');
     writeFileSync(file('broken.json'), '{"task": "classify",');

@@ -84,6 +84,12 @@ describe('writing', () => {
     expect(readdirSync(dir)).toEqual(['model.safetensors']);
   });
 
+  it('a save the file system refuses names the target, not the temporary file', () => {
+    const target = path.join(tmp, 'no-such-folder', 'model.safetensors');
+    expect(() => saveSafetensors(target, { a: { data: [1], shape: [1] } }))
+      .toThrow(new Error(`Could not save safetensors file ${target}: ENOENT: no such file or directory`));
+  });
+
   it('round trip is exact, special values included; plain {data, shape} accepted', () => {
     const special = Float32Array.of(-0, 0, NaN, Infinity, -Infinity, 1e-45, 3.4028234663852886e38, -1.5);
     const file = path.join(tmp, 'special.safetensors');

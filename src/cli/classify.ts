@@ -19,7 +19,8 @@ import { manualSeed, randomInt } from '../tensor/random.js';
 import { tensor, type Tensor } from '../tensor/index.js';
 import { fit } from '../train/index.js';
 import { CliError } from './errors.js';
-import { csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
+import { csvNumber, looksLikeHeader, parseCsv, readInputText, writeOutputFile } from './files.js';
+import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import type { TrainingCliOptions } from './train.js';
 
@@ -163,6 +164,7 @@ function majorityAccuracy(data: ClassifyData, trainRows: Int32Array, evalRows: I
 /** Trains the classifier, prints per-epoch numbers, saves the model; returns the last epoch's logs. */
 export async function trainClassify(o: ClassifyOptions, output: Output): Promise<Record<string, number>> {
   const data = readClassifyCsv(o.input, o.features, o.steps);
+  checkModelSize({ cell: o.cell, inputSize: data.features, hidden: o.hidden, layers: o.layers, outputs: data.classes.length }, `--features ${o.features}`);
   manualSeed(o.seed);
   const [trainRows, valRows] = splitRows(data.rows, o.valSplit);
   const scaling = featureScaling(data, trainRows);
@@ -185,7 +187,8 @@ export async function trainClassify(o: ClassifyOptions, output: Output): Promise
     task: 'classify', cell: o.cell, features: data.features, steps: data.steps, hidden: o.hidden, layers: o.layers,
     classes: data.classes, mean: scaling.mean, std: scaling.std,
   };
-  saveSafetensors(o.out, model.stateDict(), { format: 'rnnkit-classify', config: JSON.stringify(config) });
+  await writeOutputFile(o.out, 'output file', o.force === true,
+    () => saveSafetensors(o.out, model.stateDict(), { format: 'rnnkit-classify', config: JSON.stringify(config) }));
   output.info(`saved ${o.out}`);
   return history.epochs.at(-1) ?? { epoch: -1 };
 }

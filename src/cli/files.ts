@@ -1,17 +1,20 @@
 /**
- * Input and output files of the CLI: reading with errors that name the file and the reason, a
- * small RFC 4180 CSV reader that remembers each record's line, and an early check that an output
- * file can be written (before minutes of training, not after).
+ * Input and output files of the CLI: reading with errors that name the file and the reason (only
+ * regular files: a FIFO would block the command forever), a small RFC 4180 CSV reader that
+ * remembers each record's line, an early check that an output file can be written (before minutes
+ * of training, not after), and the rule that the CLI never overwrites a file that is not an rnnkit
+ * model unless told to with `--force`.
  * @module
  */
-import { accessSync, constants, readFileSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
+import { nonRegularKind, readTextFileSync } from '../io/files.js';
 import { CliError, describeFsError } from './errors.js';
 
 /** The file's text; `cannot read input file 'x.csv': no such file` when it can't be read. */
 export function readInputText(file: string, what = 'input file'): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextFileSync(file, what);
   } catch (error) {
     throw new CliError(`cannot read ${what} '${file}': ${describeFsError(error)}`);
   }
@@ -20,15 +23,37 @@ export function readInputText(file: string, what = 'input file'): string {
 /** The file must exist and be a readable regular file (for inputs a library function opens itself). */
 export function checkInputFile(file: string, what = 'input file'): void {
   try {
-    if (statSync(file).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const kind = nonRegularKind(statSync(file));
+    if (kind !== null) throw Object.assign(new Error(kind), { kind });
     accessSync(file, constants.R_OK);
   } catch (error) {
     throw new CliError(`cannot read ${what} '${file}': ${describeFsError(error)}`);
   }
 }
 
-/** The folder of `file` must exist and be writable, and `file` must not be a folder. */
-export function checkOutputFile(file: string, what = 'output file'): void {
+/**
+ * What the CLI may overwrite without `--force`: an rnnkit model file, i.e. a regular file with a
+ * valid safetensors header whose `__metadata__` marks a model of one of rnnkit's tasks — `format`
+ * `rnnkit.forecaster` (forecast.saveForecaster) or `rnnkit-classify` (rnnkit train classify), or
+ * `rnnkit.task` = `char-lm` (text.save). Checkpoints (training state) are not models.
+ */
+export async function isRnnkitModelFile(file: string): Promise<boolean> {
+  // Imported here: --help and flag errors must not load the tensor library.
+  const { readSafetensorsHeader } = await import('../io/safetensors.js');
+  let metadata: Record<string, string> | null;
+  try {
+    metadata = readSafetensorsHeader(file).metadata;
+  } catch {
+    return false;
+  }
+  return metadata !== null && (['rnnkit.forecaster', 'rnnkit-classify'].includes(metadata.format) || metadata['rnnkit.task'] === 'char-lm');
+}
+
+/**
+ * The folder of `file` must exist and be writable; `file` must not exist, or be an rnnkit model
+ * ({@link isRnnkitModelFile}), or be another regular file with `force`.
+ */
+export async function checkOutputFile(file: string, what = 'output file', force = false): Promise<void> {
   const folder = path.dirname(path.resolve(file));
   try {
     if (!statSync(folder).isDirectory()) throw Object.assign(new Error('not a directory'), { code: 'ENOTDIR' });
@@ -36,13 +61,30 @@ export function checkOutputFile(file: string, what = 'output file'): void {
   } catch (error) {
     throw new CliError(`cannot write ${what} '${file}': folder '${path.dirname(file)}': ${describeFsError(error).replace('no such file', 'no such folder')}`);
   }
-  let isFolder = false;
+  let kind: string | null;
   try {
-    isFolder = statSync(file).isDirectory();
+    kind = nonRegularKind(statSync(file));
   } catch {
-    // does not exist yet: fine
+    return; // does not exist yet: fine
   }
-  if (isFolder) throw new CliError(`cannot write ${what} '${file}': it is a folder`);
+  if (kind !== null) throw new CliError(`cannot write ${what} '${file}': it is ${kind}, not a regular file`);
+  if (!force && !(await isRnnkitModelFile(file))) {
+    throw new CliError(`refusing to overwrite ${what} '${file}': it exists and is not an rnnkit model (pass --force to overwrite it)`);
+  }
+}
+
+/**
+ * Writes an output file after the work is done: checks it again ({@link checkOutputFile}: the file
+ * may have appeared meanwhile), then runs `write`; a failure names the file, not a temporary one.
+ */
+export async function writeOutputFile(file: string, what: string, force: boolean, write: () => void): Promise<void> {
+  await checkOutputFile(file, what, force);
+  try {
+    write();
+  } catch (error) {
+    // The library's save errors wrap the file system's: describe that one.
+    throw new CliError(`cannot write ${what} '${file}': ${describeFsError((error as Error).cause ?? error)}`);
+  }
 }
 
 /** A CSV record and the line (from 1) it starts on. */

@@ -11,7 +11,8 @@ import * as forecast from '../tasks/forecast.js';
 import { lineChart } from '../tasks/svg.js';
 import { manualSeed } from '../tensor/random.js';
 import { asUserError, CliError } from './errors.js';
-import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
+import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText, writeOutputFile, type CsvRecord } from './files.js';
+import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import { CALENDAR_FEATURES } from './specs.js';
 import type { TrainingCliOptions } from './train.js';
@@ -57,12 +58,28 @@ export function readSeriesCsv(file: string, columns: string[] | null, dateColumn
     if (record.fields.length !== width) throw new CliError(`${file} line ${record.line}: expected ${width} fields${header ? ` (${header.join(',')})` : ''}, got ${record.fields.length}`);
     return indices.map((index, k) => csvNumber(record, index, file, names[k]));
   });
-  const dates = dateIndex < 0 ? null : records.map((record) => {
-    const value = record.fields[dateIndex].trim();
-    if (Number.isNaN(new Date(value).getTime())) throw new CliError(`${file} line ${record.line}, column ${dateIndex + 1} (${dateColumn}): '${value}' is not a date`);
+  const dates = dateIndex < 0 ? null : readDates(records, dateIndex, `column ${dateIndex + 1} (${dateColumn})`, file);
+  return { rows, names, dates };
+}
+
+/**
+ * The dates of a date column, which must increase from row to row: a repeated or earlier date
+ * would make the spacing of the forecast's future dates (and the calendar features) nonsense.
+ */
+function readDates(records: CsvRecord[], index: number, column: string, file: string): string[] {
+  let previous: { time: number; value: string; line: number } | null = null;
+  return records.map((record) => {
+    const value = record.fields[index].trim();
+    const time = new Date(value).getTime();
+    const where = `${file} line ${record.line}, ${column}`;
+    if (Number.isNaN(time)) throw new CliError(`${where}: '${value}' is not a date`);
+    if (previous !== null && time === previous.time) throw new CliError(`${where}: '${value}' repeats the date of line ${previous.line} ('${previous.value}')`);
+    if (previous !== null && time < previous.time) {
+      throw new CliError(`${where}: '${value}' comes before '${previous.value}' of line ${previous.line} (rows must be in time order)`);
+    }
+    previous = { time, value, line: record.line };
     return value;
   });
-  return { rows, names, dates };
 }
 
 const DAY = 86_400_000;
@@ -104,6 +121,7 @@ export interface TrainForecastCliOptions extends TrainingCliOptions {
   season?: number;
   out: string;
   plot?: string;
+  force?: boolean;
 }
 
 function calendarList(value: string | undefined, dateColumn: string | undefined): forecast.CalendarFeature[] {
@@ -141,6 +159,8 @@ export async function trainForecast(o: TrainForecastCliOptions, output: Output):
   if (head.steps < o.window + 1) {
     throw new CliError(`${o.input}: ${head.steps} training steps is too short for --window ${o.window} (needs at least ${o.window + 1}; lower --window${o.holdout ? ' or --holdout' : ''})`);
   }
+  checkModelSize({ cell: o.cell, inputSize: series.channels + series.covariateCount, hidden: o.hidden, layers: o.layers, outputs: series.channels },
+    `${series.channels + series.covariateCount} input features`);
   manualSeed(o.seed);
   const model = new forecast.Forecaster({
     channels: series.channels, covariates: series.covariateCount, cell: o.cell, hiddenSize: o.hidden, numLayers: o.layers, dropout: o.dropout, window: o.window,
@@ -156,16 +176,16 @@ export async function trainForecast(o: TrainForecastCliOptions, output: Output):
   if (tail) {
     const { lines, forecasts } = compareOnTail(model, head, tail, spec.season);
     for (const line of lines) output.info(line);
-    if (o.plot) writePlot(o.plot, head, tail, forecasts, `${table.names[0]}: forecast of the held-out last ${tail.steps} steps`);
+    if (o.plot) await writePlot(o.plot, o.force === true, head, tail, forecasts, `${table.names[0]}: forecast of the held-out last ${tail.steps} steps`);
   } else if (o.plot) {
     output.info('--plot needs --holdout (a held-out tail to plot the forecast against); use rnnkit forecast --plot for future steps');
   }
-  forecast.saveForecaster(model, o.out, { [CLI_METADATA_KEY]: JSON.stringify(spec) });
+  await writeOutputFile(o.out, 'output file', o.force === true, () => forecast.saveForecaster(model, o.out, { [CLI_METADATA_KEY]: JSON.stringify(spec) }));
   output.info(`saved ${o.out}`);
   return history.epochs.at(-1) ?? { epoch: -1 };
 }
 
-function writePlot(file: string, head: forecast.Series, tail: forecast.Series | null, forecasts: Record<string, Float32Array>, title: string): void {
+async function writePlot(file: string, force: boolean, head: forecast.Series, tail: forecast.Series | null, forecasts: Record<string, Float32Array>, title: string): Promise<void> {
   const history = forecast.channel(head, 0);
   const firstChannel = (values: Float32Array, channels: number) => Array.from({ length: values.length / channels }, (_, t) => values[t * channels]);
   const channels = head.channels;
@@ -186,7 +206,7 @@ function writePlot(file: string, head: forecast.Series, tail: forecast.Series | 
       ],
     });
   }
-  writeFileSync(file, svg);
+  await writeOutputFile(file, 'plot file', force, () => writeFileSync(file, svg));
 }
 
 /** Options of `rnnkit forecast`. */
@@ -198,6 +218,15 @@ export interface ForecastCliOptions {
   backtest?: boolean;
   plot?: string;
   output?: string;
+  force?: boolean;
+}
+
+/** The forecast builds its state on the model's last `window` rows: fewer make a forecast from almost nothing. */
+function checkWarmUp(rows: number, window: number, o: ForecastCliOptions): void {
+  if (rows >= window) return;
+  const which = o.backtest ? ` before the last --horizon ${o.horizon}` : '';
+  throw new CliError(`${o.input}: ${rows} rows${which} is fewer than the model's window of ${window} steps `
+    + `(the forecast starts from the state after the last ${window} rows); give at least ${window} rows`);
 }
 
 function loadModel(file: string): { model: forecast.Forecaster; spec: SeriesSpec | null } {
@@ -215,7 +244,7 @@ function loadModel(file: string): { model: forecast.Forecaster; spec: SeriesSpec
 }
 
 /** Forecasts `horizon` steps after the CSV's last row (or, with backtest, its last `horizon` rows) and prints them. */
-export function runForecast(o: ForecastCliOptions, output: Output): Float32Array {
+export async function runForecast(o: ForecastCliOptions, output: Output): Promise<Float32Array> {
   const { model, spec: saved } = loadModel(o.model);
   const spec: SeriesSpec = saved ?? { columns: [], dateColumn: null, calendar: [], season: null };
   if (model.config.covariates > 0 && spec.calendar.length === 0) {
@@ -229,6 +258,7 @@ export function runForecast(o: ForecastCliOptions, output: Output): Float32Array
   const series = toSeries(table, spec);
   if (o.backtest && o.horizon >= series.steps) throw new CliError(`--horizon must be smaller than the series (${series.steps} steps) with --backtest, got '${o.horizon}'`);
   const { head, tail } = o.backtest ? forecast.splitTail(series, o.horizon) : { head: series, tail: null };
+  checkWarmUp(head.steps, model.config.window, o);
   let futureDates: Date[] | null = null;
   let forecasts: Record<string, Float32Array>;
   let comparison: string[] = [];
@@ -251,14 +281,15 @@ export function runForecast(o: ForecastCliOptions, output: Output): Float32Array
     csv.push([h + 1, ...(table.dates ? [dateOf(h)] : []), ...values].join(','));
   }
   if (o.output) {
-    writeFileSync(o.output, `${csv.join('\n')}\n`);
-    output.info(`wrote ${o.horizon} forecast steps to ${o.output}`);
+    const file = o.output;
+    await writeOutputFile(file, 'output file', o.force === true, () => writeFileSync(file, `${csv.join('\n')}\n`));
+    output.info(`wrote ${o.horizon} forecast steps to ${file}`);
   } else {
     for (const line of csv) output.info(line);
   }
   for (const line of comparison) output.info(line);
   if (o.plot) {
-    writePlot(o.plot, head, tail, forecasts, `${table.names[0]}: ${tail ? 'backtest over the last' : 'forecast of the next'} ${o.horizon} steps`);
+    await writePlot(o.plot, o.force === true, head, tail, forecasts, `${table.names[0]}: ${tail ? 'backtest over the last' : 'forecast of the next'} ${o.horizon} steps`);
     output.info(`wrote ${o.plot}`);
   }
   return predicted;

@@ -2,18 +2,23 @@
  * Declared options of the CLI commands, read from the command line or a JSON config file, checked
  * in one place so both say the same thing about a bad value:
  *
- *   --epochs must be a positive integer, got 'abc'
- *   "epochs" in cfg.json must be a positive integer, got "abc"
+ *   --epochs must be a positive integer (decimal digits, at most 1000000), got 'abc'
+ *   "epochs" in cfg.json must be a positive integer (decimal digits, at most 1000000), got "abc"
+ *
+ * Numbers on the command line are decimal (`16`, `0.5`, `3e-3`); integers are digits only, so
+ * `0x10` or `1e9` for a count is refused. Every integer has a maximum (by default the largest
+ * dimension the library takes), so no flag can ask for unbounded work.
  *
  * Commander parses the flags (unknown flags, missing values, --help); it keeps every value as the
  * string it was given, and {@link resolveOptions} converts and validates them here, after merging
  * with the config file (flags win over the file, the file over the defaults).
  * @module
  */
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { CliError, describeFsError } from './errors.js';
+import { MAX_DIM } from '../validate.js';
+import { CliError } from './errors.js';
+import { readInputText } from './files.js';
 
 /** What an option's value must be. `inputFile`/`outputFile` are paths (relative ones in a config file are resolved from its folder). */
 export type OptionKind =
@@ -27,7 +32,18 @@ export interface OptionSpec {
   kind: OptionKind;
   default?: string | number | boolean;
   required?: boolean;
+  /** Largest value: of an integer kind, default {@link MAX_DIM} (the largest size the library takes); of a number kind, none. */
+  max?: number;
 }
+
+/**
+ * Most steps a command may be asked to produce one after the other (forecast horizon, generated
+ * characters): every one is kept and printed, and `--horizon 1e9` ran out of memory after a minute.
+ */
+export const MAX_GENERATED_STEPS = 1_000_000;
+
+/** Most epochs a training command takes (each keeps a line of history). */
+export const MAX_EPOCHS = 1_000_000;
 
 /** A parsed config file: its values by option key, and where it is (for messages and relative paths). */
 export interface ConfigFile {
@@ -42,15 +58,17 @@ export function optionKey(spec: OptionSpec): string {
   return long[1].replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
-const longFlag = (spec: OptionSpec): string => `--${/--([a-z0-9-]+)/i.exec(spec.flag)![1]}`;
+/** The option's long flag, `--seq-len`. */
+export const longFlag = (spec: OptionSpec): string => `--${/--([a-z0-9-]+)/i.exec(spec.flag)![1]}`;
 
-function kindWords(kind: OptionKind): string {
+function kindWords(spec: OptionSpec): string {
+  const { kind } = spec;
   if (typeof kind !== 'string') return `one of ${kind.join(', ')}`;
   switch (kind) {
-    case 'positiveInt': return 'a positive integer';
-    case 'nonNegativeInt': return 'an integer >= 0';
-    case 'positiveNumber': return 'a positive number';
-    case 'nonNegativeNumber': return 'a number >= 0';
+    case 'positiveInt': return `a positive integer (decimal digits, at most ${spec.max ?? MAX_DIM})`;
+    case 'nonNegativeInt': return `an integer >= 0 (decimal digits, at most ${spec.max ?? MAX_DIM})`;
+    case 'positiveNumber': return `a positive number${spec.max === undefined ? '' : ` (at most ${spec.max})`}`;
+    case 'nonNegativeNumber': return `a number >= 0${spec.max === undefined ? '' : ` (at most ${spec.max})`}`;
     case 'probability': return 'a number in [0, 1)';
     case 'fraction': return 'a number between 0 and 1 (exclusive)';
     case 'boolean': return 'true or false';
@@ -58,25 +76,32 @@ function kindWords(kind: OptionKind): string {
   }
 }
 
-function asNumber(value: unknown): number {
+// Number() also reads hex, octal, binary, "Infinity" and surrounding blanks; flags take decimal only.
+const DECIMAL_INTEGER = /^\d+$/;
+const DECIMAL_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** A number (JSON) or the text of one in the notation `kind` takes; NaN otherwise. */
+function asNumber(value: unknown, integer: boolean): number {
   if (typeof value === 'number') return value;
-  if (typeof value === 'string' && value.trim() !== '') return Number(value);
+  if (typeof value === 'string' && (integer ? DECIMAL_INTEGER : DECIMAL_NUMBER).test(value)) return Number(value);
   return Number.NaN;
 }
 
 /** The value converted to the option's kind, or undefined when it is not one. */
-function convert(value: unknown, kind: OptionKind): unknown {
+function convert(value: unknown, spec: OptionSpec): unknown {
+  const { kind } = spec;
   if (typeof kind !== 'string') return typeof value === 'string' && kind.includes(value) ? value : undefined;
   if (kind === 'boolean') {
     if (typeof value === 'boolean') return value;
     return value === 'true' ? true : value === 'false' ? false : undefined;
   }
   if (kind === 'string' || kind === 'inputFile' || kind === 'outputFile') return typeof value === 'string' && value !== '' ? value : undefined;
-  const n = asNumber(value);
-  if (!Number.isFinite(n)) return undefined;
+  const integer = kind === 'positiveInt' || kind === 'nonNegativeInt';
+  const n = asNumber(value, integer);
+  if (!Number.isFinite(n) || n > (spec.max ?? (integer ? MAX_DIM : Infinity)) || (integer && !Number.isInteger(n))) return undefined;
   const ok = {
-    positiveInt: Number.isInteger(n) && n > 0,
-    nonNegativeInt: Number.isInteger(n) && n >= 0,
+    positiveInt: n > 0,
+    nonNegativeInt: n >= 0,
     positiveNumber: n > 0,
     nonNegativeNumber: n >= 0,
     probability: n >= 0 && n < 1,
@@ -112,16 +137,44 @@ export function resolveOptions(specs: readonly OptionSpec[], cli: Record<string,
       }
       continue;
     }
-    const value = convert(raw, spec.kind);
+    const value = convert(raw, spec);
     if (value === undefined) {
       const where = fromConfig ? `"${key}" in ${config!.file}` : longFlag(spec);
       const got = fromConfig ? JSON.stringify(raw) : `'${String(raw)}'`;
-      throw new CliError(`${where} must be ${kindWords(spec.kind)}, got ${got}`);
+      throw new CliError(`${where} must be ${kindWords(spec)}, got ${got}`);
     }
     const isPath = spec.kind === 'inputFile' || spec.kind === 'outputFile';
     result[key] = isPath && fromConfig ? path.resolve(path.dirname(config!.file), value as string) : value;
   }
   return result;
+}
+
+/** The library's names for values options pass through to it (library name → option key). */
+const LIBRARY_NAMES: Record<string, string> = {
+  hiddenSize: 'hidden', numLayers: 'layers', dropout: 'dropout', embeddingDim: 'embedding', window: 'window',
+  horizon: 'horizon', threads: 'threads', seqLength: 'seqLen', bpttSteps: 'bptt', batchSize: 'batchSize', epochs: 'epochs',
+  lr: 'lr', clipGradNorm: 'clip', temperature: 'temperature', topK: 'topK', length: 'length', season: 'season', seed: 'seed',
+};
+
+/** For the library's argument errors: its name of a value → the flag among `specs` that set it (`hiddenSize` → `--hidden`). */
+export function libraryNameFlags(specs: readonly OptionSpec[]): Map<string, string> {
+  const flags = new Map(specs.map((spec) => [optionKey(spec), longFlag(spec)]));
+  const result = new Map<string, string>();
+  for (const [libraryName, key] of Object.entries(LIBRARY_NAMES)) {
+    const flag = flags.get(key);
+    if (flag !== undefined) result.set(libraryName, flag);
+  }
+  return result;
+}
+
+/**
+ * The paths `config` gave (and the command line did not override), as {@link resolveOptions}
+ * resolved them from the config's folder: `[["input", "/data/x.csv"], …]`.
+ */
+export function configPaths(specs: readonly OptionSpec[], cli: Record<string, unknown>, config: ConfigFile, values: Record<string, unknown>): [string, string][] {
+  const isPath = (spec: OptionSpec) => spec.kind === 'inputFile' || spec.kind === 'outputFile';
+  const fromConfig = (key: string) => cli[key] === undefined && config.values[key] !== undefined;
+  return specs.filter(isPath).map(optionKey).filter(fromConfig).map((key) => [key, values[key] as string]);
 }
 
 // Levenshtein distance, for "did you mean" on config keys.
@@ -139,12 +192,7 @@ function distance(a: string, b: string): number {
 
 /** A config file's JSON object, not yet checked against any command's options. */
 export function readConfigFile(file: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CliError(`cannot read config file '${file}': ${describeFsError(error)}`);
-  }
+  const text = readInputText(file, 'config file');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -12,6 +12,20 @@ export interface Output {
   readonly bar: boolean;
 }
 
+/**
+ * `rnnkit info | head -1`: once the reader has gone, the next write fails with EPIPE (Node ignores
+ * SIGPIPE), which would crash with a stack trace. The output is no longer wanted, so the process
+ * ends quietly: exit code 0, or the code an error report had already set.
+ */
+export function endQuietlyWhenReaderCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
 /** stdout for lines, a bar on stderr when it is a terminal. */
 export function consoleOutput(): Output {
   return { info: (line) => process.stdout.write(`${line}\n`), bar: Boolean(process.stderr.isTTY) };

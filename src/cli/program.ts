@@ -5,42 +5,42 @@
  * @module
  */
 import { Command, CommanderError } from 'commander';
-import { setNumThreads } from '../runtime.js';
 import { CliError, EXIT_USAGE, reportError } from './errors.js';
 import type { ForecastCliOptions } from './forecast.js';
 import { packageVersion, runInfo } from './info.js';
-import { addOptions, resolveOptions, type OptionSpec } from './options.js';
+import { addOptions, MAX_GENERATED_STEPS, type OptionSpec } from './options.js';
 import { consoleOutput, type Output } from './output.js';
 import { BENCH_CONFIGS } from './specs.js';
 import type { GenerateCliOptions } from './text.js';
-import { addTrainCommand, checkFiles, THREADS_OPTION } from './train.js';
+import { addTrainCommand, FORCE_OPTION, prepareOptions, runNamingFlags, THREADS_OPTION } from './train.js';
 
 const GENERATE_OPTIONS: OptionSpec[] = [
   { flag: '--model <file>', description: "a text model from 'rnnkit train text'", kind: 'inputFile', required: true },
   { flag: '--prompt <text>', description: 'text the model reads first (default: a newline)', kind: 'string' },
-  { flag: '--length <n>', description: 'characters to generate', kind: 'positiveInt', default: 200 },
+  { flag: '--length <n>', description: 'characters to generate', kind: 'positiveInt', default: 200, max: MAX_GENERATED_STEPS },
   { flag: '--temperature <t>', description: 'sampling temperature: < 1 safer, > 1 wilder, 0 = always the likeliest', kind: 'nonNegativeNumber', default: 1 },
   { flag: '--top-k <k>', description: 'sample among the k likeliest characters only (default: all)', kind: 'positiveInt' },
-  { flag: '--seed <n>', description: 'seed of the draws: the same seed gives the same text', kind: 'nonNegativeInt' },
+  { flag: '--seed <n>', description: 'seed of the draws: the same seed gives the same text', kind: 'nonNegativeInt', max: Number.MAX_SAFE_INTEGER },
   THREADS_OPTION,
 ];
 
 const FORECAST_OPTIONS: OptionSpec[] = [
   { flag: '--model <file>', description: "a forecasting model from 'rnnkit train forecast'", kind: 'inputFile', required: true },
   { flag: '--input <file>', description: 'the series (CSV, same columns as in training)', kind: 'inputFile', required: true },
-  { flag: '--horizon <n>', description: 'steps to forecast', kind: 'positiveInt', default: 28 },
+  { flag: '--horizon <n>', description: 'steps to forecast', kind: 'positiveInt', default: 28, max: MAX_GENERATED_STEPS },
   { flag: '--column <names>', description: 'value column(s) (default: those the model was trained on)', kind: 'string' },
   { flag: '--backtest', description: 'forecast the last --horizon steps of the file instead and compare with the truth and baselines', kind: 'boolean' },
   { flag: '--plot <file>', description: 'also draw the forecast as SVG', kind: 'outputFile' },
   { flag: '--output <file>', description: 'write the forecast CSV there instead of stdout', kind: 'outputFile' },
+  FORCE_OPTION,
   THREADS_OPTION,
 ];
 
 const BENCH_OPTIONS: OptionSpec[] = [
   { flag: '--config <names>', description: `configurations, comma-separated, or all: ${Object.keys(BENCH_CONFIGS).join(', ')}`, kind: 'string', default: 'S,M,stream' },
   { flag: '--cell <cell>', description: 'only this cell (M has lstm, gru and rnn)', kind: ['lstm', 'gru', 'rnn', 'all'], default: 'all' },
-  { flag: '--seconds <s>', description: 'time per measurement', kind: 'positiveNumber', default: 0.5 },
-  { flag: '--seed <n>', description: 'seed of the random weights and data', kind: 'nonNegativeInt', default: 0 },
+  { flag: '--seconds <s>', description: 'time per measurement', kind: 'positiveNumber', default: 0.5, max: 3600 },
+  { flag: '--seed <n>', description: 'seed of the random weights and data', kind: 'nonNegativeInt', max: Number.MAX_SAFE_INTEGER, default: 0 },
   { flag: '--json', description: 'print the results as JSON', kind: 'boolean' },
   THREADS_OPTION,
 ];
@@ -88,20 +88,13 @@ const BENCH_COMMAND: RunnerCommand = {
   },
 };
 
-/** Resolves a command's options, checks its files, applies --threads. */
-function prepare(specs: readonly OptionSpec[], cli: Record<string, unknown>): Record<string, unknown> {
-  const values = resolveOptions(specs, cli);
-  checkFiles(specs, values);
-  if (values.threads !== undefined) setNumThreads(values.threads as number);
-  return values;
-}
-
-/** Adds `spec` to `program`: its flags, help and action ({@link prepare}, then `run`). */
+/** Adds `spec` to `program`: its flags, help and action (options resolved and checked, then `run`). */
 function addRunnerCommand(program: Command, spec: RunnerCommand, output: Output): void {
   const command = addOptions(program.command(spec.name).summary(spec.summary).description(spec.description), spec.options);
   if (spec.example !== undefined) command.addHelpText('after', `\nExample:\n  ${spec.example}`);
   command.action(async (cli: Record<string, unknown>) => {
-    await spec.run(prepare(spec.options, cli), output);
+    const values = await prepareOptions(spec.options, cli, null, output);
+    await runNamingFlags(spec.options, () => spec.run(values, output));
   });
 }
 

@@ -7,7 +7,8 @@
 import * as text from '../tasks/text.js';
 import { manualSeed } from '../tensor/random.js';
 import { asUserError, CliError } from './errors.js';
-import { checkInputFile, readInputText } from './files.js';
+import { checkInputFile, readInputText, writeOutputFile } from './files.js';
+import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import type { TrainingCliOptions } from './train.js';
 
@@ -43,6 +44,9 @@ export async function trainText(o: TrainTextCliOptions, output: Output): Promise
   }
   manualSeed(o.seed);
   const vocab = text.CharVocab.fromText(corpus);
+  checkModelSize({
+    cell: o.cell, inputSize: o.embedding, hidden: o.hidden, layers: o.layers, outputs: vocab.size, embedding: { vocab: vocab.size, dim: o.embedding },
+  }, `--embedding ${o.embedding}`);
   const model = new text.CharLM(vocab.size, { cell: o.cell, embeddingDim: o.embedding, hiddenSize: o.hidden, numLayers: o.layers, dropout: o.dropout });
   output.info(`${o.input}: ${[...trainPart].length} training and ${validation ? [...validation].length : 0} validation characters, `
     + `${vocab.size} distinct; unigram baseline ${text.unigramBitsPerChar(trainPart).toFixed(3)} bits/char`);
@@ -53,7 +57,7 @@ export async function trainText(o: TrainTextCliOptions, output: Output): Promise
     clipGradNorm: o.clip, seed: o.seed, progress: progressSetting(output),
     callbacks: epochPrinter(output, o.epochs, ['loss', 'bpc', 'val_loss', 'val_bpc']),
   });
-  text.save(o.out, model, vocab, { source: 'rnnkit train text' });
+  await writeOutputFile(o.out, 'output file', o.force === true, () => text.save(o.out, model, vocab, { source: 'rnnkit train text' }));
   output.info(`saved ${o.out}`);
   if (o.sample > 0) {
     const prompt = vocab.idOf('\n') >= 0 ? '\n' : [...corpus][0];

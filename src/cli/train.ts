@@ -4,18 +4,28 @@
  * @module
  */
 import type { Command } from 'commander';
-import { setNumThreads } from '../runtime.js';
+import { MAX_THREADS, setNumThreads } from '../runtime.js';
 import type { ClassifyOptions } from './classify.js';
-import { CliError } from './errors.js';
+import { CliError, flagError } from './errors.js';
 import { checkInputFile, checkOutputFile } from './files.js';
 import type { TrainForecastCliOptions } from './forecast.js';
-import { addOptions, configFor, optionKey, readConfigFile, resolveOptions, type ConfigFile, type OptionSpec } from './options.js';
+import {
+  addOptions, configFor, configPaths, libraryNameFlags, MAX_EPOCHS, MAX_GENERATED_STEPS, optionKey, readConfigFile,
+  resolveOptions, type ConfigFile, type OptionSpec,
+} from './options.js';
 import type { Output } from './output.js';
 import { CALENDAR_FEATURES, CLASSIFY_FORMAT } from './specs.js';
 import type { TrainTextCliOptions } from './text.js';
 
 /** Options every command that computes takes. */
-export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 'native threads (default: the cores available)', kind: 'positiveInt' };
+export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 'native threads (default: the cores available)', kind: 'positiveInt', max: MAX_THREADS };
+
+/** Options of every command that writes files (see checkOutputFile for what it may replace). */
+export const FORCE_OPTION: OptionSpec = { flag: '--force', description: 'overwrite output files that exist and are not rnnkit models', kind: 'boolean' };
+
+/** `--seed`: any integer a double holds exactly. */
+const seedOption = (description: string, defaultSeed?: number): OptionSpec => (
+  { flag: '--seed <n>', description, kind: 'nonNegativeInt', max: Number.MAX_SAFE_INTEGER, default: defaultSeed });
 
 const CONFIG_OPTION: OptionSpec = { flag: '--config <file>', description: 'read options from a JSON file (flags given too win)', kind: 'inputFile' };
 
@@ -30,6 +40,7 @@ export interface TrainingCliOptions {
   lr: number;
   clip: number;
   seed: number;
+  force?: boolean;
 }
 
 /** Training options most tasks share (resolved: {@link TrainingCliOptions}). */
@@ -39,11 +50,12 @@ function trainingOptions(defaults: { epochs: number; batchSize: number; lr: numb
     { flag: '--hidden <n>', description: 'hidden units per recurrent layer', kind: 'positiveInt', default: defaults.hidden },
     { flag: '--layers <n>', description: 'stacked recurrent layers', kind: 'positiveInt', default: defaults.layers },
     { flag: '--dropout <p>', description: 'dropout between recurrent layers', kind: 'probability', default: 0 },
-    { flag: '--epochs <n>', description: 'passes over the training data', kind: 'positiveInt', default: defaults.epochs },
+    { flag: '--epochs <n>', description: 'passes over the training data', kind: 'positiveInt', default: defaults.epochs, max: MAX_EPOCHS },
     { flag: '--batch-size <n>', description: 'sequences per optimizer step', kind: 'positiveInt', default: defaults.batchSize },
     { flag: '--lr <rate>', description: 'learning rate (Adam)', kind: 'positiveNumber', default: defaults.lr },
     { flag: '--clip <norm>', description: 'clip the gradient norm to this', kind: 'positiveNumber', default: 1 },
-    { flag: '--seed <n>', description: 'seed of initialization, shuffling and sampling', kind: 'nonNegativeInt', default: 0 },
+    seedOption('seed of initialization, shuffling and sampling', 0),
+    FORCE_OPTION,
   ];
 }
 
@@ -73,7 +85,7 @@ Example:
       { flag: '--embedding <n>', description: 'character embedding size', kind: 'positiveInt', default: 64 },
       { flag: '--seq-len <n>', description: 'characters per training window', kind: 'positiveInt', default: 256 },
       { flag: '--bptt <n>', description: 'truncated-BPTT chunk: an optimizer step every n characters of a window', kind: 'positiveInt', default: 32 },
-      { flag: '--sample <n>', description: 'characters of sample text to print after training (0 = none)', kind: 'nonNegativeInt', default: 200 },
+      { flag: '--sample <n>', description: 'characters of sample text to print after training (0 = none)', kind: 'nonNegativeInt', default: 200, max: MAX_GENERATED_STEPS },
       { flag: '--temperature <t>', description: 'temperature of the sample', kind: 'positiveNumber', default: 0.8 },
     ],
     run: async (values, output) => (await import('./text.js')).trainText(values as unknown as TrainTextCliOptions, output),
@@ -127,25 +139,50 @@ Example:
   },
 };
 
-/** Checks files before the (long) work starts: inputs readable, outputs writable. */
-export function checkFiles(specs: readonly OptionSpec[], values: Record<string, unknown>): void {
+/** How messages name the file of a path option: `input file`, `output file`, `plot file`, … */
+export function fileRole(key: string): string {
+  return key === 'input' ? 'input file' : key === 'out' || key === 'output' ? 'output file' : `${key} file`;
+}
+
+/** Checks files before the (long) work starts: inputs readable, outputs writable (and not another kind of file, without --force). */
+async function checkFiles(specs: readonly OptionSpec[], values: Record<string, unknown>): Promise<void> {
   for (const spec of specs) {
-    const value = values[optionKey(spec)];
-    if (typeof value !== 'string') continue;
     const key = optionKey(spec);
-    if (spec.kind === 'inputFile') checkInputFile(value, key === 'input' ? 'input file' : `${key} file`);
-    if (spec.kind === 'outputFile') checkOutputFile(value, key === 'out' || key === 'output' ? 'output file' : `${key} file`);
+    const value = values[key];
+    if (typeof value !== 'string') continue;
+    if (spec.kind === 'inputFile') checkInputFile(value, fileRole(key));
+    if (spec.kind === 'outputFile') await checkOutputFile(value, fileRole(key), values.force === true);
   }
 }
 
-/** Resolves the task's options (flags over config over defaults), applies --threads, runs the task. */
+/**
+ * The command's options (flags over config over defaults), files checked, --threads applied; the
+ * paths a config gave are printed as resolved (relative to the config's folder).
+ */
+export async function prepareOptions(specs: readonly OptionSpec[], cli: Record<string, unknown>, config: ConfigFile | null, output: Output): Promise<Record<string, unknown>> {
+  const values = resolveOptions(specs, cli, config);
+  const paths = config ? configPaths(specs, cli, config, values) : [];
+  if (paths.length > 0) output.info(`paths in ${config!.file}, from its folder: ${paths.map(([key, file]) => `${key} ${file}`).join(', ')}`);
+  await checkFiles(specs, values);
+  if (values.threads !== undefined) setNumThreads(values.threads as number);
+  return values;
+}
+
+/** Runs a command; an argument error of the library about a value a flag gave names the flag (exit 2). */
+export async function runNamingFlags(specs: readonly OptionSpec[], run: () => Promise<unknown>): Promise<void> {
+  try {
+    await run();
+  } catch (error) {
+    throw flagError(error, libraryNameFlags(specs)) ?? error;
+  }
+}
+
+/** Resolves and checks the task's options, then runs the task. */
 async function runTask(name: string, cli: Record<string, unknown>, config: ConfigFile | null, output: Output): Promise<void> {
   const task = TRAIN_TASKS[name];
   const specs = [...task.options, THREADS_OPTION];
-  const values = resolveOptions(specs, cli, config);
-  checkFiles(specs, values);
-  if (values.threads !== undefined) setNumThreads(values.threads as number);
-  await task.run(values, output);
+  const values = await prepareOptions(specs, cli, config, output);
+  await runNamingFlags(specs, () => task.run(values, output));
 }
 
 /** The task a config file names (checked against the command line's, when one was given). */

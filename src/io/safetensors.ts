@@ -13,7 +13,9 @@
  * Every malformed file — too short, header size huge or past the end, bad UTF-8 or JSON, unknown
  * dtype, shape/size mismatch, offsets overlapping, leaving gaps or running past the data — throws
  * `Invalid safetensors file: …` before anything large is allocated: the header is validated
- * against the file size first, and data is read tensor by tensor straight into its Float32Array.
+ * against the file size first, and data is read tensor by tensor straight into its Float32Array,
+ * in reads of at most `chunkBytes` (no 2 GiB limit per tensor). A read that fails names the file
+ * and the tensor. Only regular files are opened (a FIFO would block the reader forever).
  *
  * Writing produces F32 exactly as the Rust implementation lays it out: tensors in name order
  * (byte order of the UTF-8 names), `__metadata__` first in the header, header padded with spaces
@@ -21,14 +23,11 @@
  * the target and fsyncs the directory, so a crash leaves either the old file or the new one.
  * @module
  */
-import {
-  closeSync, fstatSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync,
-} from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { closeSync, readSync } from 'node:fs';
 import { endianness } from 'node:os';
-import path from 'node:path';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, expectObject, isNullish } from '../validate.js';
+import { describe, expectObject, isNullish, optionalIntInRange, optionalObject } from '../validate.js';
+import { openRegularFile, openRegularFileSync, reasonOf, writeFileAtomicSync } from './files.js';
 
 /** The element types of the format. */
 export type SafetensorsDtype =
@@ -82,56 +81,112 @@ function checkLittleEndian(): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Byte sources: a file read piece by piece, or a buffer in memory
+// Reading: parsers as generators of reads, run by a synchronous or an asynchronous driver
 
-interface ByteSource {
-  readonly size: number;
-  /** Fills `target` with the bytes at `position` (fresh memory, never a view of the source). */
-  readInto(target: Uint8Array, position: number): void;
-  close(): void;
+/** Bytes per read call by default; the limit of one `read` in Node is 2^31 - 1. */
+export const DEFAULT_READ_CHUNK_BYTES = 64 << 20;
+/** Upper bound of `chunkBytes`. */
+export const MAX_READ_CHUNK_BYTES = 1 << 30;
+
+/** Options of the readers. */
+export interface SafetensorsReadOptions {
+  /**
+   * Bytes per read call (default 64 MiB, at most 1 GiB). Float32 tensors are read straight into
+   * their arrays; other dtypes go through a scratch buffer of this size, which bounds the extra
+   * memory a conversion needs.
+   */
+  chunkBytes?: number;
 }
 
-function bufferSource(buffer: Uint8Array): ByteSource {
-  return {
-    size: buffer.length,
-    readInto: (target, position) => target.set(buffer.subarray(position, position + target.length)),
-    close: () => {},
-  };
+/** One read a parser asks for: fill `target` from byte `position` of the source; `what` names it. */
+interface ReadRequest {
+  target: Uint8Array;
+  position: number;
+  what: string;
 }
 
-function fileSource(file: string): ByteSource {
-  const fd = openSync(file, 'r');
-  try {
-    const size = fstatSync(fd).size;
-    return {
-      size,
-      readInto(target, position) {
-        for (let done = 0; done < target.length;) {
-          const n = readSync(fd, target, done, target.length - done, position + done);
-          if (n === 0) throw invalid(`unexpected end of file at byte ${position + done} (the file shrank while reading)`);
-          done += n;
-        }
-      },
-      close: () => closeSync(fd),
-    };
-  } catch (error) {
-    closeSync(fd);
-    throw error;
+/** A parser: yields reads, is resumed with the number of bytes each read delivered, returns its result. */
+type Reader<T> = Generator<ReadRequest, T, number>;
+
+function chunkBytesOf(options: SafetensorsReadOptions | undefined): number {
+  const o = optionalObject(options, 'options');
+  return optionalIntInRange(o.chunkBytes, 'options.chunkBytes', 1, MAX_READ_CHUNK_BYTES, DEFAULT_READ_CHUNK_BYTES);
+}
+
+/** Fills `target` from `position` in reads of at most `chunkBytes`, however few bytes each read delivers. */
+function* readExactly(target: Uint8Array, position: number, what: string, chunkBytes: number): Reader<void> {
+  for (let done = 0; done < target.length;) {
+    const n = yield { target: target.subarray(done, done + Math.min(chunkBytes, target.length - done)), position: position + done, what };
+    if (n === 0) throw invalid(`unexpected end of file at byte ${position + done} while reading ${what} (the file shrank while reading)`);
+    done += n;
   }
 }
 
-function openSource(source: string | Uint8Array): ByteSource {
-  if (typeof source === 'string') return fileSource(source);
-  if (source instanceof Uint8Array) return bufferSource(source);
-  throw new TypeError(`Expected path string or Uint8Array for source but received ${describe(source)}`);
+/** `Could not read tensor "w" from /x/model.safetensors: EIO: i/o error`. */
+function readFailure(request: ReadRequest, source: string, error: unknown): Error {
+  return new Error(`Could not read ${request.what} from ${source}: ${reasonOf(error)}`, { cause: error });
 }
 
-function withSource<T>(source: string | Uint8Array, use: (bytes: ByteSource) => T): T {
-  const bytes = openSource(source);
+/** Runs `reader`, each read done by `readAt` (which returns the bytes it delivered). */
+function runSync<T>(reader: Reader<T>, readAt: (request: ReadRequest) => number, source: string): T {
+  for (let step = reader.next(); ; ) {
+    if (step.done) return step.value;
+    let n: number;
+    try {
+      n = readAt(step.value);
+    } catch (error) {
+      throw readFailure(step.value, source, error);
+    }
+    step = reader.next(n);
+  }
+}
+
+/** {@link runSync} with reads that complete later. */
+async function runAsync<T>(reader: Reader<T>, readAt: (request: ReadRequest) => Promise<number>, source: string): Promise<T> {
+  for (let step = reader.next(); ; ) {
+    if (step.done) return step.value;
+    const n = await readAt(step.value).catch((error: unknown) => {
+      throw readFailure(step.value as ReadRequest, source, error);
+    });
+    step = reader.next(n);
+  }
+}
+
+function copyFrom(buffer: Uint8Array): (request: ReadRequest) => number {
+  return ({ target, position }) => {
+    const piece = buffer.subarray(position, position + target.length);
+    target.set(piece);
+    return piece.length;
+  };
+}
+
+function checkSource(source: unknown): asserts source is string | Uint8Array {
+  if (typeof source !== 'string' && !(source instanceof Uint8Array)) {
+    throw new TypeError(`Expected path string or Uint8Array for source but received ${describe(source)}`);
+  }
+}
+
+/** Runs the parser made by `parse(size)` on a file (only a regular one) or a buffer. */
+function parseSource<T>(source: string | Uint8Array, parse: (size: number) => Reader<T>): T {
+  checkSource(source);
+  if (typeof source !== 'string') return runSync(parse(source.length), copyFrom(source), 'the buffer');
+  const { fd, size } = openRegularFileSync(source, 'source');
   try {
-    return use(bytes);
+    return runSync(parse(size), ({ target, position }) => readSync(fd, target, 0, target.length, position), source);
   } finally {
-    bytes.close();
+    closeSync(fd);
+  }
+}
+
+/** {@link parseSource} with the file's reads off the event loop. */
+async function parseSourceAsync<T>(source: string | Uint8Array, parse: (size: number) => Reader<T>): Promise<T> {
+  checkSource(source);
+  if (typeof source !== 'string') return runSync(parse(source.length), copyFrom(source), 'the buffer');
+  const { handle, size } = await openRegularFile(source, 'source');
+  try {
+    return await runAsync(parse(size), async ({ target, position }) => (await handle.read(target, 0, target.length, position)).bytesRead, source);
+  } finally {
+    await handle.close();
   }
 }
 
@@ -254,18 +309,18 @@ function checkLayout(entries: [string, SafetensorsTensorInfo][], dataSize: numbe
   }
 }
 
-function readHeader(bytes: ByteSource): SafetensorsHeader {
-  if (bytes.size < 8) throw invalid(`${bytes.size} bytes is shorter than the 8-byte header size`);
+function* readHeader(size: number, chunkBytes: number): Reader<SafetensorsHeader> {
+  if (size < 8) throw invalid(`${size} bytes is shorter than the 8-byte header size`);
   const prefix = new Uint8Array(8);
-  bytes.readInto(prefix, 0);
+  yield* readExactly(prefix, 0, 'the header size', chunkBytes);
   const headerSize = new DataView(prefix.buffer).getBigUint64(0, true);
   if (headerSize > BigInt(MAX_SAFETENSORS_HEADER_SIZE)) {
     throw invalid(`header size ${headerSize} exceeds the limit of ${MAX_SAFETENSORS_HEADER_SIZE} bytes`);
   }
   const n = Number(headerSize);
-  if (8 + n > bytes.size) throw invalid(`header size ${n} runs past the end of the file (${bytes.size} bytes)`);
+  if (8 + n > size) throw invalid(`header size ${n} runs past the end of the file (${size} bytes)`);
   const headerBytes = new Uint8Array(n);
-  bytes.readInto(headerBytes, 8);
+  yield* readExactly(headerBytes, 8, 'the header', chunkBytes);
   const json = parseHeaderJson(headerBytes);
 
   let metadata: Record<string, string> | null = null;
@@ -280,7 +335,7 @@ function readHeader(bytes: ByteSource): SafetensorsHeader {
     setEntry(tensors, name, info);
     entries.push([name, info]);
   }
-  checkLayout(entries, bytes.size - 8 - n);
+  checkLayout(entries, size - 8 - n);
   return { tensors, metadata, dataStart: 8 + n };
 }
 
@@ -315,42 +370,43 @@ function e4m3ToFloat(b: number): number {
   return sign * (1 + mantissa / 8) * 2 ** (exponent - 7);
 }
 
-/** `raw` (fresh, 0-aligned bytes of `dtype`) as float32 values. */
-function toFloat32(raw: Uint8Array, dtype: SafetensorsDtype, name: string): Float32Array {
-  const n = raw.length / DTYPE_SIZES[dtype];
+/**
+ * Converts `raw` (bytes of `dtype` at offset 0 of their own buffer, so every view is aligned) into
+ * `out` (one float32 per element).
+ */
+function convertInto(raw: Uint8Array, dtype: SafetensorsDtype, name: string, out: Float32Array): void {
+  const n = out.length;
   const buffer = raw.buffer;
-  const out = new Float32Array(n);
-  const integers = (values: ArrayLike<number>): Float32Array => {
+  const integers = (values: ArrayLike<number>): void => {
     let inexact = false;
     for (let i = 0; i < n; i++) {
       out[i] = values[i];
       if (out[i] !== values[i]) inexact = true;
     }
     if (inexact) warnInexact(name, dtype);
-    return out;
   };
   switch (dtype) {
-    case 'F32': return new Float32Array(buffer, 0, n);
-    case 'F64': out.set(new Float64Array(buffer, 0, n)); return out;
+    case 'F32': out.set(new Float32Array(buffer, 0, n)); return;
+    case 'F64': out.set(new Float64Array(buffer, 0, n)); return;
     case 'BF16': {
-      const bits = new Uint32Array(out.buffer);
+      const bits = new Uint32Array(out.buffer, out.byteOffset, n);
       const half = new Uint16Array(buffer, 0, n);
       for (let i = 0; i < n; i++) bits[i] = half[i] << 16;
-      return out;
+      return;
     }
     case 'F16': {
       const half = new Uint16Array(buffer, 0, n);
       for (let i = 0; i < n; i++) out[i] = halfToFloat(half[i]);
-      return out;
+      return;
     }
-    case 'F8_E5M2': for (let i = 0; i < n; i++) out[i] = halfToFloat(raw[i] << 8); return out;
-    case 'F8_E4M3': for (let i = 0; i < n; i++) out[i] = e4m3ToFloat(raw[i]); return out;
-    case 'BOOL': case 'U8': out.set(raw); return out;
-    case 'I8': out.set(new Int8Array(buffer, 0, n)); return out;
-    case 'I16': out.set(new Int16Array(buffer, 0, n)); return out;
-    case 'U16': out.set(new Uint16Array(buffer, 0, n)); return out;
-    case 'I32': return integers(new Int32Array(buffer, 0, n));
-    case 'U32': return integers(new Uint32Array(buffer, 0, n));
+    case 'F8_E5M2': for (let i = 0; i < n; i++) out[i] = halfToFloat(raw[i] << 8); return;
+    case 'F8_E4M3': for (let i = 0; i < n; i++) out[i] = e4m3ToFloat(raw[i]); return;
+    case 'BOOL': case 'U8': out.set(raw.subarray(0, n)); return;
+    case 'I8': out.set(new Int8Array(buffer, 0, n)); return;
+    case 'I16': out.set(new Int16Array(buffer, 0, n)); return;
+    case 'U16': out.set(new Uint16Array(buffer, 0, n)); return;
+    case 'I32': integers(new Int32Array(buffer, 0, n)); return;
+    case 'U32': integers(new Uint32Array(buffer, 0, n)); return;
     case 'I64': case 'U64': {
       const big = dtype === 'I64' ? new BigInt64Array(buffer, 0, n) : new BigUint64Array(buffer, 0, n);
       let inexact = false;
@@ -359,43 +415,91 @@ function toFloat32(raw: Uint8Array, dtype: SafetensorsDtype, name: string): Floa
         if (!Number.isFinite(out[i]) || BigInt(out[i]) !== big[i]) inexact = true;
       }
       if (inexact) warnInexact(name, dtype);
-      return out;
     }
   }
+}
+
+/**
+ * One tensor's values as float32: F32 bytes are read straight into the result; other dtypes a
+ * chunk at a time through one scratch buffer (at most `chunkBytes`), so a tensor of several GiB
+ * needs its result and one chunk, not a second copy of itself.
+ */
+function* readTensor(name: string, info: SafetensorsTensorInfo, dataStart: number, chunkBytes: number): Reader<Float32Array> {
+  const elementSize = DTYPE_SIZES[info.dtype];
+  const [begin, end] = info.dataOffsets;
+  const count = (end - begin) / elementSize;
+  const out = new Float32Array(count);
+  const what = `tensor ${JSON.stringify(name)}`;
+  if (info.dtype === 'F32') {
+    yield* readExactly(new Uint8Array(out.buffer), dataStart + begin, what, chunkBytes);
+    return out;
+  }
+  const perChunk = Math.max(1, Math.floor(chunkBytes / elementSize));
+  const scratch = new Uint8Array(Math.min(count, perChunk) * elementSize);
+  for (let i = 0; i < count; i += perChunk) {
+    const n = Math.min(perChunk, count - i);
+    const raw = scratch.subarray(0, n * elementSize);
+    yield* readExactly(raw, dataStart + begin + i * elementSize, what, chunkBytes);
+    convertInto(raw, info.dtype, name, out.subarray(i, i + n));
+  }
+  return out;
+}
+
+function* readContents(size: number, chunkBytes: number): Reader<SafetensorsContents> {
+  const header = yield* readHeader(size, chunkBytes);
+  const result: SafetensorsContents = { tensors: {}, dtypes: {}, metadata: header.metadata };
+  for (const [name, info] of Object.entries(header.tensors)) {
+    const data = yield* readTensor(name, info, header.dataStart, chunkBytes);
+    setEntry(result.tensors, name, new Tensor(data, info.shape));
+    setEntry(result.dtypes, name, info.dtype);
+  }
+  return result;
 }
 
 // ---------------------------------------------------------------------------------------------
 // Public reading API
 
-/** The validated header of a file or buffer (reads only the header). */
+/**
+ * The validated header of a file or buffer (reads only the header). Only regular files are
+ * opened: a directory, FIFO or device path throws `Expected regular file for source but received
+ * a FIFO (named pipe): <path>` (and never waits on the FIFO).
+ */
 export function readSafetensorsHeader(source: string | Uint8Array): SafetensorsHeader {
-  return withSource(source, readHeader);
+  return parseSource(source, (size) => readHeader(size, DEFAULT_READ_CHUNK_BYTES));
 }
 
-/** Every tensor (as float32), its original dtype, and the `__metadata__` (null when absent). */
-export function readSafetensors(source: string | Uint8Array): SafetensorsContents {
+/**
+ * Every tensor (as float32), its original dtype, and the `__metadata__` (null when absent), from
+ * a regular file or a buffer. Files are read in chunks (`options.chunkBytes`), so tensors of 2 GiB
+ * and more load.
+ * @throws Error `Invalid safetensors file: …` for a malformed file; `Could not read tensor "w" from
+ *   <path>: <reason>` when reading fails; `Expected regular file for source but received …`
+ */
+export function readSafetensors(source: string | Uint8Array, options?: SafetensorsReadOptions): SafetensorsContents {
   checkLittleEndian();
-  return withSource(source, (bytes) => {
-    const header = readHeader(bytes);
-    const result: SafetensorsContents = { tensors: {}, dtypes: {}, metadata: header.metadata };
-    for (const [name, info] of Object.entries(header.tensors)) {
-      const [begin, end] = info.dataOffsets;
-      const raw = new Uint8Array(end - begin);
-      bytes.readInto(raw, header.dataStart + begin);
-      setEntry(result.tensors, name, new Tensor(toFloat32(raw, info.dtype, name), info.shape));
-      setEntry(result.dtypes, name, info.dtype);
-    }
-    return result;
-  });
+  const chunkBytes = chunkBytesOf(options);
+  return parseSource(source, (size) => readContents(size, chunkBytes));
+}
+
+/** {@link readSafetensors} with the file's reads off the event loop. */
+export async function readSafetensorsAsync(source: string | Uint8Array, options?: SafetensorsReadOptions): Promise<SafetensorsContents> {
+  checkLittleEndian();
+  const chunkBytes = chunkBytesOf(options);
+  return parseSourceAsync(source, (size) => readContents(size, chunkBytes));
 }
 
 /**
  * Loads a safetensors file (path) or buffer into float32 Tensors by name, in header order —
  * e.g. a PyTorch state_dict saved with `safetensors.torch.save_file`, ready for
- * `module.loadStateDict()`. See {@link readSafetensors} for dtypes and metadata.
+ * `module.loadStateDict()`. See {@link readSafetensors} for dtypes, metadata and errors.
  */
 export function loadSafetensors(source: string | Uint8Array): Record<string, Tensor> {
   return readSafetensors(source).tensors;
+}
+
+/** {@link loadSafetensors} with the file's reads off the event loop. */
+export async function loadSafetensorsAsync(source: string | Uint8Array): Promise<Record<string, Tensor>> {
+  return (await readSafetensorsAsync(source)).tensors;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,49 +591,16 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
   return out;
 }
 
-function writeAll(fd: number, bytes: Uint8Array): void {
-  for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
-}
-
-// The rename is durable only once the directory entry is on disk (not possible on Windows).
-function fsyncDirectory(directory: string): void {
-  if (process.platform === 'win32') return;
-  const fd = openSync(directory, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Writes `tensors` as F32 (names sorted, as the Rust implementation does) with optional string
  * `metadata` (PyTorch's writer puts `{"format": "pt"}`), atomically: temporary file in the same
  * directory, fsync, rename over `file`, fsync of the directory.
+ * @throws Error `Could not save safetensors file <file>: <reason>` when the file system fails (the
+ *   previous file is then untouched and no temporary file is left)
  */
 export function saveSafetensors(file: string, tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): void {
   checkLittleEndian();
   if (typeof file !== 'string' || file === '') throw new TypeError(`Expected non-empty path string for file but received ${describe(file)}`);
   const { header, pieces } = prepare(tensors, metadata);
-  // Not the seeded RNG: a file name must not consume (or depend on) the model's random stream.
-  const temporary = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  const fd = openSync(temporary, 'wx');
-  try {
-    try {
-      writeAll(fd, header);
-      for (const piece of pieces) writeAll(fd, bytesOf(piece));
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(temporary, file);
-  } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // already gone
-    }
-    throw error;
-  }
-  fsyncDirectory(path.dirname(path.resolve(file)));
+  writeFileAtomicSync(file, [header, ...pieces.map(bytesOf)], 'safetensors file');
 }

@@ -23,10 +23,10 @@
  * sees what is known about the step it predicts.
  * @module
  */
-import { readFileSync } from 'node:fs';
 import { types } from 'node:util';
 import { DataLoader } from '../data/loader.js';
 import { TensorDataset } from '../data/dataset.js';
+import { readTextFileSync } from '../io/files.js';
 import { readSafetensors, saveSafetensors, serializeSafetensors } from '../io/safetensors.js';
 import { Module } from '../nn/module.js';
 import { Linear } from '../nn/linear.js';
@@ -787,7 +787,7 @@ export function loadForecaster(source: string | Uint8Array): { model: Forecaster
   return { model, metadata };
 }
 
-/** Reads a CSV file with {@link parseCsvSeries}. */
+/** Reads a CSV file (only a regular one) with {@link parseCsvSeries}. */
 export function readCsvSeries(file: string, options: { columns?: string[]; dateColumn?: string } = {}): ReturnType<typeof parseCsvSeries> {
-  return parseCsvSeries(readFileSync(file, 'utf8'), options);
+  return parseCsvSeries(readTextFileSync(file, 'file'), options);
 }

@@ -8,6 +8,12 @@
  * - `__metadata__` (string → string): `rnnkit.*` keys holding JSON (see {@link CHECKPOINT_KEYS}),
  *   plus `format: "pt"` so Hugging Face / PyTorch tools open the file.
  *
+ * Integrity beyond the format: `rnnkit.crc32` records a CRC-32 (zlib's polynomial, `zlib.crc32`)
+ * of every tensor's bytes and one of the other metadata entries. Loading verifies them and names
+ * the tensor that changed — a flipped bit in the data section is caught, not loaded. Checkpoints
+ * written before checksums existed (no `rnnkit.crc32`) load unverified. The file stays a plain
+ * safetensors file for every other reader.
+ *
  * Saving is atomic and durable: the bytes go to a temporary file next to the target, are fsynced,
  * renamed over the target, and the directory is fsynced — a crash (kill -9, power loss after the
  * fsync) leaves the previous checkpoint or the new one, never a torn file. Temporary files left by a
@@ -21,16 +27,15 @@
  * loaders drawing from it) and any object with its own generator or position (`stateful`).
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import {
-  closeSync, fsyncSync, openSync, readdirSync, readFileSync, renameSync, unlinkSync, writeSync,
-} from 'node:fs';
-import { open, readFile, unlink } from 'node:fs/promises';
+import { readdirSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { open, unlink } from 'node:fs/promises';
 import path from 'node:path';
+import { crc32 } from 'node:zlib';
 import { Module, type TensorLike } from '../nn/module.js';
 import { Optimizer, type OptimizerStateDict } from '../optim/optimizer.js';
+import { reasonOf, saveError, temporaryName, writeFileAtomicSync } from '../io/files.js';
 import {
-  readSafetensors, readSafetensorsHeader, safetensorsParts, serializeSafetensors, type SafetensorsContents,
+  readSafetensors, readSafetensorsAsync, readSafetensorsHeader, safetensorsParts, type SafetensorsContents,
 } from '../io/safetensors.js';
 import { optimBinding } from '../optim/native.js';
 import { packageRoot } from '../native.js';
@@ -113,6 +118,7 @@ export const CHECKPOINT_KEYS = {
   rng: 'rnnkit.rng',
   stateful: 'rnnkit.stateful',
   extra: 'rnnkit.extra',
+  checksums: 'rnnkit.crc32',
 } as const;
 
 /** Version of the layout above; loading refuses newer ones. */
@@ -278,7 +284,56 @@ function buildContents(options: SaveCheckpointOptions): Contents {
         + 'the previous checkpoint is kept. Pass { allowNonFinite: true } to save anyway');
     }
   }
+  contents.metadata[CHECKPOINT_KEYS.checksums] = JSON.stringify(checksumsOf(contents.tensors, contents.metadata));
   return contents;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksums (CRC-32 of each tensor's bytes and of the metadata)
+
+/** The name the metadata's checksum is recorded under (a name no tensor can have in safetensors). */
+const METADATA_CHECKSUM = '__metadata__';
+
+const hex32 = (value: number): string => value.toString(16).padStart(8, '0');
+
+function tensorChecksum(data: Float32Array): string {
+  return hex32(crc32(new Uint8Array(data.buffer, data.byteOffset, data.byteLength)));
+}
+
+/** CRC-32 of the metadata entries other than the checksums, in key order (as JSON pairs). */
+function metadataChecksum(metadata: Record<string, string>): string {
+  const keys = Object.keys(metadata).filter((key) => key !== CHECKPOINT_KEYS.checksums).sort();
+  return hex32(crc32(JSON.stringify(keys.map((key) => [key, metadata[key]]))));
+}
+
+function checksumsOf(tensors: Record<string, TensorLike>, metadata: Record<string, string>): Record<string, string> {
+  const sums: Record<string, string> = { [METADATA_CHECKSUM]: metadataChecksum(metadata) };
+  for (const [name, { data }] of Object.entries(tensors)) sums[name] = tensorChecksum(data);
+  return sums;
+}
+
+function corrupt(file: string, part: string, saved: string | undefined, computed: string): Error {
+  const detail = saved === undefined ? 'has no recorded checksum' : `does not match its checksum (CRC-32 saved ${saved}, computed ${computed})`;
+  return new Error(`Checkpoint ${file} is corrupt: ${part} ${detail}; the file changed after it was saved`);
+}
+
+/**
+ * Compares the recorded checksums with the metadata and, when given, the tensors. A checkpoint
+ * without checksums (written before they existed) passes unverified.
+ * @throws Error `Checkpoint <file> is corrupt: tensor "model.w" does not match its checksum (…)`
+ */
+function verifyChecksums(metadata: Record<string, string>, tensors: Record<string, TensorLike> | null, file: string): void {
+  if (metadata[CHECKPOINT_KEYS.checksums] === undefined) return;
+  const saved = expectObject(parseJsonEntry(metadata, CHECKPOINT_KEYS.checksums, file), CHECKPOINT_KEYS.checksums) as Record<string, string | undefined>;
+  const metadataSum = metadataChecksum(metadata);
+  if (saved[METADATA_CHECKSUM] !== metadataSum) throw corrupt(file, 'its metadata', saved[METADATA_CHECKSUM], metadataSum);
+  if (tensors === null) return;
+  for (const [name, { data }] of Object.entries(tensors)) {
+    const sum = tensorChecksum(data);
+    if (saved[name] !== sum) throw corrupt(file, `tensor ${JSON.stringify(name)}`, saved[name], sum);
+  }
+  const missing = Object.keys(saved).find((name) => name !== METADATA_CHECKSUM && !Object.hasOwn(tensors, name));
+  if (missing !== undefined) throw new Error(`Checkpoint ${file} is corrupt: tensor ${JSON.stringify(missing)} is missing; the file changed after it was saved`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -294,11 +349,6 @@ function checkPath(file: unknown): string {
   return path.resolve(file);
 }
 
-/** `<file>.<pid>.<8 hex>.tmp`, the naming saveSafetensors uses too. */
-function temporaryName(file: string): string {
-  return `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-}
-
 function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
@@ -311,7 +361,7 @@ function isAlive(pid: number): boolean {
 const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
- * Deletes temporary files of earlier saves to `file` whose writing process is gone (killed). Files
+ * Deletes temporary files of earlier saves to `file` (named by `temporaryName`) whose writing process is gone (killed). Files
  * of this process are left alone: a worker thread may be writing one (our own failed saves remove
  * theirs). Process ids are only meaningful on this host and PID namespace, so do not share a
  * checkpoint directory between hosts or containers. Best effort: errors are ignored.
@@ -338,11 +388,6 @@ function removeStaleTemporaries(file: string): void {
   }
 }
 
-function saveError(file: string, error: unknown): Error {
-  const reason = error instanceof Error ? error.message : String(error);
-  return new Error(`Could not save checkpoint ${file}: ${reason}`, { cause: error });
-}
-
 /** Renames `temporary` over `file` unless a newer save already did (then drops it). Synchronous on purpose. */
 function commit(temporary: string, file: string, order: number): void {
   if ((newestRenamed.get(file) ?? 0) > order) {
@@ -355,18 +400,8 @@ function commit(temporary: string, file: string, order: number): void {
 
 const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
-function fsyncDirectorySync(directory: string): void {
-  if (process.platform === 'win32') return;  // directories cannot be opened for fsync there
-  const fd = openSync(directory, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 async function fsyncDirectory(directory: string): Promise<void> {
-  if (process.platform === 'win32') return;
+  if (process.platform === 'win32') return;  // directories cannot be opened for fsync there
   const handle = await open(directory, 'r');
   try {
     await handle.sync();
@@ -378,39 +413,22 @@ async function fsyncDirectory(directory: string): Promise<void> {
 function writeAtomicSync(file: string, parts: { header: Uint8Array; pieces: Float32Array[] }): void {
   const order = ++saveCounter;
   removeStaleTemporaries(file);
-  const temporary = temporaryName(file);
-  try {
-    const fd = openSync(temporary, 'wx');
-    try {
-      // Straight from the live arrays: nothing runs between here and the rename.
-      for (const bytes of [parts.header, ...parts.pieces.map(bytesOf)]) {
-        for (let done = 0; done < bytes.length;) done += writeSync(fd, bytes, done, bytes.length - done);
-      }
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    commit(temporary, file, order);
-  } catch (error) {
-    try {
-      unlinkSync(temporary);
-    } catch {
-      // never created, or already renamed
-    }
-    throw saveError(file, error);
-  }
-  fsyncDirectorySync(path.dirname(file));
+  // Straight from the live arrays: nothing runs between here and the rename.
+  writeFileAtomicSync(file, [parts.header, ...parts.pieces.map(bytesOf)], 'checkpoint', (temporary) => commit(temporary, file, order));
 }
 
-/** `bytes` must be a private copy: it is written after the caller has moved on. */
-async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+/**
+ * `chunks` must be private copies: they are written after the caller has moved on. One chunk per
+ * tensor, not one buffer for the file: a typed array holds at most 2^32 elements.
+ */
+async function writeAtomic(file: string, chunks: Uint8Array[]): Promise<void> {
   const order = ++saveCounter;
   removeStaleTemporaries(file);
   const temporary = temporaryName(file);
   try {
     const handle = await open(temporary, 'wx');
     try {
-      await handle.writeFile(bytes);
+      for (const bytes of chunks) await handle.writeFile(bytes);  // each continues where the last ended
       await handle.sync();
     } finally {
       await handle.close();
@@ -418,9 +436,11 @@ async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
     commit(temporary, file, order);
   } catch (error) {
     await unlink(temporary).catch(() => {});
-    throw saveError(file, error);
+    throw saveError('checkpoint', file, error);
   }
-  await fsyncDirectory(path.dirname(file));
+  await fsyncDirectory(path.dirname(file)).catch((error: unknown) => {
+    throw saveError('checkpoint', file, error);
+  });
 }
 
 /**
@@ -444,9 +464,9 @@ export function saveCheckpoint(file: string, options: SaveCheckpointOptions): vo
 export async function saveCheckpointAsync(file: string, options: SaveCheckpointOptions): Promise<void> {
   const target = checkPath(file);
   const { tensors, metadata } = buildContents(options);
-  // serializeSafetensors copies header and data into one new buffer: the snapshot the async write
-  // works from while training goes on.
-  await writeAtomic(target, serializeSafetensors(tensors, metadata));
+  // Copies of the header and every tensor: the snapshot the async write works from while training goes on.
+  const { header, pieces } = safetensorsParts(tensors, metadata);
+  await writeAtomic(target, [header, ...pieces.map((piece) => bytesOf(piece.slice()))]);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -484,11 +504,13 @@ function infoOf(metadata: Record<string, string> | null, file: string): Checkpoi
 function readError(file: string, error: unknown): Error {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
   if (code === 'ENOENT') return Object.assign(new Error(`Checkpoint not found: ${file}`, { cause: error }), { code });
-  const reason = error instanceof Error ? error.message : String(error);
-  return new Error(`Could not load checkpoint ${file}: ${reason}`, { cause: error });
+  return new Error(`Could not load checkpoint ${file}: ${reasonOf(error)}`, { cause: error });
 }
 
-/** Reads only the header: epoch, step, extra, environment — e.g. to pick the checkpoint to resume from. */
+/**
+ * Reads only the header: epoch, step, extra, environment — e.g. to pick the checkpoint to resume
+ * from. Verifies the metadata's checksum (the tensors' are verified by loading).
+ */
 export function readCheckpointInfo(file: string): CheckpointInfo {
   const target = checkPath(file);
   let metadata: Record<string, string> | null;
@@ -497,6 +519,7 @@ export function readCheckpointInfo(file: string): CheckpointInfo {
   } catch (error) {
     throw readError(file, error);
   }
+  verifyChecksums(metadata ?? {}, null, file);
   return infoOf(metadata, file);
 }
 
@@ -592,13 +615,9 @@ function checkLoadOptions(options: LoadCheckpointOptions): LoadCheckpointOptions
   return o;
 }
 
-function loadFrom(source: string | Uint8Array, file: string, o: LoadCheckpointOptions): CheckpointInfo {
-  let contents: SafetensorsContents;
-  try {
-    contents = readSafetensors(source);
-  } catch (error) {
-    throw readError(file, error);
-  }
+/** Verifies what was read and restores it into the objects. */
+function restoreVerified(contents: SafetensorsContents, file: string, o: LoadCheckpointOptions): CheckpointInfo {
+  verifyChecksums(contents.metadata ?? {}, contents.tensors, file);
   const info = infoOf(contents.metadata, file);
   restore(contents, info, o, file);
   return info;
@@ -608,7 +627,9 @@ function loadFrom(source: string | Uint8Array, file: string, o: LoadCheckpointOp
  * Restores a checkpoint into `model` (and `optimizer`, `scheduler`, `stateful`, the global RNG),
  * all or nothing, and returns what the checkpoint says about itself (epoch, step, extra, environment).
  * @throws Error `Checkpoint not found: <path>` (code ENOENT); `Could not load checkpoint <path>: Invalid
- *   safetensors file: …` for a torn or corrupt file; `<path> is a safetensors file but not an rnnkit
+ *   safetensors file: …` for a torn or malformed file, `…: it is a FIFO (named pipe), not a regular file`
+ *   (directories, devices likewise); `Checkpoint <path> is corrupt: tensor "model.w" does not match its
+ *   checksum (CRC-32 saved …, computed …); …` for bytes that changed after saving; `<path> is a safetensors file but not an rnnkit
  *   checkpoint …`; the model's `Error(s) in loading state_dict for <Class>: …` (PyTorch's messages) for a
  *   checkpoint of another architecture; `Checkpoint <path> holds optimizer state of Adam but the optimizer
  *   given is SGD`; the optimizer's `loaded state dict has a different number of parameter groups`, ….
@@ -616,18 +637,21 @@ function loadFrom(source: string | Uint8Array, file: string, o: LoadCheckpointOp
 export function loadCheckpoint(file: string, options: LoadCheckpointOptions): CheckpointInfo {
   const target = checkPath(file);
   const o = checkLoadOptions(options);
-  return loadFrom(target, file, o);
+  let contents: SafetensorsContents;
+  try {
+    contents = readSafetensors(target);
+  } catch (error) {
+    throw readError(file, error);
+  }
+  return restoreVerified(contents, file, o);
 }
 
 /** {@link loadCheckpoint} reading the file off the event loop. */
 export async function loadCheckpointAsync(file: string, options: LoadCheckpointOptions): Promise<CheckpointInfo> {
   const target = checkPath(file);
   const o = checkLoadOptions(options);
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(target);
-  } catch (error) {
+  const contents = await readSafetensorsAsync(target).catch((error: unknown) => {
     throw readError(file, error);
-  }
-  return loadFrom(bytes, file, o);
+  });
+  return restoreVerified(contents, file, o);
 }
