@@ -113,7 +113,9 @@ async function main() {
   const { head: train, tail: test } = forecast.splitTail(birthsSeries(years), horizon);
   const model = new forecast.Forecaster({ covariates: train.covariateCount, hiddenSize: hidden, window });
   console.log(`rnnkit: ${epochs} epochs on ${train.steps} days`);
-  await forecast.trainForecaster(model, train, { epochs, seed });
+  await forecast.trainForecaster(model, train, {
+    epochs, seed, callbacks: { onEpochEnd: (epoch, logs) => console.log(`rnnkit epoch ${epoch + 1}: loss ${logs.loss.toFixed(4)}`) },
+  });
   model.eval();
   const before = report(`rnnkit after ${epochs} epochs, last ${horizon} days:`, model, train, test, horizon);
 

@@ -360,8 +360,8 @@ export class OnnxGraph {
     if (values.length === 1) return values[0];
     const axis = normalizeAxis(dim, values[0].rank);
     const shape = [...values[0].shape];
-    shape[axis] = values.reduce<OnnxDim>((total, v) => (typeof total === 'number' && typeof v.shape[axis] === 'number'
-      ? total + (v.shape[axis] as number) : `${total}+${v.shape[axis]}`), 0);
+    shape[axis] = values.slice(1).reduce<OnnxDim>((total, v) => (typeof total === 'number' && typeof v.shape[axis] === 'number'
+      ? total + (v.shape[axis] as number) : `${total}+${v.shape[axis]}`), values[0].shape[axis]);
     return this.node('Concat', values, { axis: { i: axis } }, [{ dtype: values[0].dtype, shape }])[0];
   }
 
