@@ -216,6 +216,29 @@ describe('the task models in ONNX Runtime', () => {
     }
   });
 
+  it('forecast.Forecaster one step at a time (online serving): the forward option with the state in and out equals Forecaster.step', async () => {
+    manualSeed(11);
+    const model = new forecast.Forecaster({ covariates: 2, hiddenSize: 6, numLayers: 2 });
+    model.eval();
+    const bytes = serializeOnnx(model, {
+      exampleInput: [float([1, 1, 3]), [float([2, 1, 6]), float([2, 1, 6])]],
+      forward: (g, x, state) => {
+        const [output, next] = g.call(model.rnn, x, state) as [OnnxValue, OnnxArgument];
+        return [g.call(model.head, output), next];
+      },
+      inputNames: ['input', 'h_0', 'c_0'], outputNames: ['prediction', 'h_n', 'c_n'],
+      dynamicAxes: { input: { 0: 'batch', 1: 'steps' }, h_0: { 1: 'batch' }, c_0: { 1: 'batch' } },
+    });
+    const online = await session(bytes);
+    const x = float([3, 4, 3]);
+    const state = [float([2, 3, 6]), float([2, 3, 6])];
+    const got = await run(online, { input: x, h_0: state[0], c_0: state[1] });
+    const [predictions, next] = noGrad(() => model.step(x, [state[0], state[1]])) as [Tensor, Tensor[]];
+    expectMatches(got.prediction, predictions, 'Forecaster.step predictions');
+    expectMatches(got.h_n, next[0], 'Forecaster.step h_n');
+    expectMatches(got.c_n, next[1], 'Forecaster.step c_n');
+  });
+
   it('a sequence classifier (the CLI\'s) through the forward option: LSTM → last layer\'s h_n → Linear', async () => {
     manualSeed(8);
     const model = new SequenceClassifier(3, 9, 4, { cell: 'lstm', layers: 2, dropout: 0 });
