@@ -294,6 +294,30 @@ function noConverter(module: Module, path: string): TypeError {
 }
 
 /**
+ * The graph outputs: each result under its name (a result that is a graph input or an earlier
+ * output goes through an Identity), with its dynamic axes.
+ */
+function nameOutputs(graph: OnnxGraph, results: OnnxValue[], inputs: readonly NamedValue[], nameOf: (index: number) => string,
+  dynamicAxes: DynamicAxes): NamedValue[] {
+  const taken = new Set(inputs.map((input) => input.value));
+  const outputs = results.map((result, i): NamedValue => {
+    const name = nameOf(i);
+    if (inputs.some((input) => input.name === name) || graph.initializers.some((init) => init.value.name === name)) {
+      throw new RangeError(`Expected output names different from the input and weight names but received ${name}`);
+    }
+    const value = taken.has(result) ? graph.identity(result) : result;
+    taken.add(value);
+    value.name = name;
+    value.shape = dynamicAxes.apply(name, value.shape);
+    return { name, value };
+  });
+  if (new Set(outputs.map((output) => output.name)).size !== outputs.length) {
+    throw new RangeError(`Expected unique output names but received ${outputs.map((output) => output.name).join(', ')}`);
+  }
+  return outputs;
+}
+
+/**
  * The ONNX model (protobuf bytes) of `model`'s forward on inputs like `options.exampleInput`.
  *
  * Built in: `nn.LSTM`, `nn.GRU`, `nn.RNN` (layers, bidirectional, batchFirst, `lengths` →
@@ -329,21 +353,7 @@ export function serializeOnnx(model: Module, options: OnnxExportOptions): Uint8A
   const bound = args.map((argument, i) => binder.bind(argument, [String(i)]));
   const results = flatten(forward ? forward(graph, ...bound) : graph.call(model, ...bound), isValue);
 
-  const taken = new Set(binder.inputs.map((input) => input.value));
-  const outputs = results.map((result, i): NamedValue => {
-    const name = outputNames[i] ?? root?.outputNames[i] ?? `output_${i}`;
-    const value = taken.has(result) ? graph.identity(result) : result;
-    taken.add(value);
-    if (binder.inputs.some((input) => input.name === name) || graph.initializers.some((init) => init.value.name === name)) {
-      throw new RangeError(`Expected output names different from the input and weight names but received ${name}`);
-    }
-    value.name = name;
-    value.shape = dynamicAxes.apply(name, value.shape);
-    return { name, value };
-  });
-  if (new Set(outputs.map((output) => output.name)).size !== outputs.length) {
-    throw new RangeError(`Expected unique output names but received ${outputs.map((output) => output.name).join(', ')}`);
-  }
+  const outputs = nameOutputs(graph, results, binder.inputs, (i) => outputNames[i] ?? root?.outputNames[i] ?? `output_${i}`, dynamicAxes);
   dynamicAxes.checkAllUsed(binder.inputs, outputs);
   if (expected) checkAgainstExample(outputs, expected, model.className);
   return encodeModel(modelProto(graph, model.className, binder.inputs, outputs, metadata));

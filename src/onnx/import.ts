@@ -67,11 +67,15 @@ class GraphIndex {
   private readonly producers = new Map<string, NodeProto>();
   private readonly consumers = new Map<string, NodeProto[]>();
 
-  constructor(readonly graph: GraphProto) {
+  constructor(graph: GraphProto) {
     for (const tensor of graph.initializer) this.initializers.set(tensor.name, tensor);
     for (const node of graph.node) {
       for (const output of node.output) this.producers.set(output, node);
-      for (const input of node.input) this.consumers.set(input, [...(this.consumers.get(input) ?? []), node]);
+      for (const input of node.input) {
+        const list = this.consumers.get(input);
+        if (list) list.push(node);
+        else this.consumers.set(input, [node]);
+      }
     }
   }
 
