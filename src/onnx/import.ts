@@ -11,6 +11,7 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { Embedding } from '../nn/embedding.js';
 import { Linear } from '../nn/linear.js';
 import type { Module } from '../nn/module.js';
@@ -57,6 +58,7 @@ export interface OnnxImport {
   metadata: Record<string, string>;
 }
 
+const LITTLE_ENDIAN_HOST = endianness() === 'LE';
 const RECURRENT_OPS = new Set(['LSTM', 'GRU', 'RNN']);
 /** Ops that only move data: a recurrent layer's input found through them comes from the previous layer. */
 const LAYOUT_OPS = new Set(['Squeeze', 'Unsqueeze', 'Reshape', 'Transpose', 'Identity', 'Dropout']);
@@ -144,9 +146,11 @@ function floatTensor(name: string, tensor: TensorProto): { name: string; dims: n
   const count = tensor.dims.reduce((a, b) => a * b, 1);
   const raw = tensor.raw_data;
   let data: Float32Array;
-  if (raw && raw.length > 0) {
-    // Little-endian whatever the host, and raw_data need not be aligned in the file.
-    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (raw && raw.length > 0 && !double && LITTLE_ENDIAN_HOST) {
+    // A copy (new Uint8Array, not Buffer's slice, which is a view): raw_data need not be 4-byte aligned in the file.
+    data = new Float32Array(new Uint8Array(raw).buffer, 0, Math.min(count, raw.length >> 2));
+  } else if (raw && raw.length > 0) {
+    const view = new DataView(raw.buffer, raw.byteOffset, raw.byteLength); // little-endian whatever the host
     data = double ? Float32Array.from({ length: count }, (_, i) => view.getFloat64(8 * i, true))
       : Float32Array.from({ length: count }, (_, i) => view.getFloat32(4 * i, true));
   } else {
