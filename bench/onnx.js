@@ -11,14 +11,15 @@
 // sequence-steps per second (B / mean step time). Before timing, the first step's outputs of the
 // two are compared. Needs dist/ (npm run build) and onnxruntime-node (a dev dependency).
 //
-//   node bench/onnx.js [--batches 1,64] [--rounds 10] [--steps 300] [--threads 2]
+//   node bench/onnx.js [--batches 1,64] [--rounds 20] [--steps 300] [--threads 2]
+// (--threads: rnnkit's threads and ONNX Runtime's intra-op threads; each is also run with 1)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { getNumThreads, isa, manualSeed, nn, noGrad, randn, serializeOnnx, setNumThreads } from '../dist/index.js';
+import { isa, manualSeed, nn, noGrad, randn, serializeOnnx, setNumThreads } from '../dist/index.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const INPUT = 128, HIDDEN = 256;
@@ -26,7 +27,7 @@ const INPUT = 128, HIDDEN = 256;
 const { values: options } = parseArgs({
   options: {
     batches: { type: 'string', default: '1,64' },
-    rounds: { type: 'string', default: '10' },
+    rounds: { type: 'string', default: '20' },
     steps: { type: 'string', default: '300' },
     threads: { type: 'string', default: '2' },
   },
@@ -42,6 +43,7 @@ function cpuName() {
   }
 }
 
+const threadsText = (count) => `${count} thread${count === 1 ? '' : 's'}`;
 const quantile = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 
 function summary(times, batch) {
@@ -59,7 +61,8 @@ async function peers(lstm, batch) {
     dynamicAxes: { input: { 1: 'batch' }, h_0: { 1: 'batch' }, c_0: { 1: 'batch' } },
   });
   const stream = lstm.stream({ batchSize: batch });
-  const rnnkit = { name: `rnnkit stream.step (${getNumThreads()} threads, ${isa()})`, step: () => stream.step(x.data) };
+  // rnnkit's thread count is global: each rnnkit peer sets its own before its rounds.
+  const rnnkitPeer = (count) => ({ name: `rnnkit stream.step (${threadsText(count)}, ${isa()})`, threads: count, step: () => stream.step(x.data) });
 
   const ortPeer = async (intraOpNumThreads) => {
     const session = await ort.InferenceSession.create(bytes, { intraOpNumThreads, interOpNumThreads: 1, executionMode: 'sequential', graphOptimizationLevel: 'all' });
@@ -67,7 +70,7 @@ async function peers(lstm, batch) {
     const zeros = () => new ort.Tensor('float32', new Float32Array(batch * HIDDEN), [1, batch, HIDDEN]);
     let h = zeros(), c = zeros();
     return {
-      name: `onnxruntime-node ${ort.env.versions.node} (${intraOpNumThreads} intra-op threads)`,
+      name: `onnxruntime-node ${ort.env.versions.node} (${threadsText(intraOpNumThreads)})`,
       session,
       step: async () => {
         const out = await session.run({ input, h_0: h, c_0: c });
@@ -80,13 +83,15 @@ async function peers(lstm, batch) {
   };
   const ort1 = await ortPeer(1), ortN = await ortPeer(threads);
   // The same first step from zero state: rnnkit's output vs ONNX Runtime's.
+  setNumThreads(threads);
   stream.reset();
   const ours = stream.step(x.data).data;
   const theirs = (await ortN.step()).data;
   ortN.reset();
   stream.reset();
   const gap = ours.reduce((g, v, i) => Math.max(g, Math.abs(v - theirs[i])), 0);
-  return { peers: [rnnkit, ortN, ...(threads === 1 ? [] : [ort1])], gap, onnxBytes: bytes.length };
+  const peersList = threads === 1 ? [rnnkitPeer(1), ort1] : [rnnkitPeer(threads), ortN, rnnkitPeer(1), ort1];
+  return { peers: peersList, gap, onnxBytes: bytes.length };
 }
 
 async function main() {
@@ -102,9 +107,14 @@ async function main() {
     const { peers: list, gap, onnxBytes } = await noGrad(() => peers(lstm, batch));
     console.log(`batch ${batch}: first step, max |rnnkit − ONNX Runtime| = ${gap.toExponential(2)} (model ${(onnxBytes / 1024).toFixed(0)} KiB)`);
     const times = list.map(() => []);
-    for (const peer of list) for (let i = 0; i < 50; i++) await peer.step(); // warm-up
+    const prepare = (peer) => { if (peer.threads) setNumThreads(peer.threads); };
+    for (const peer of list) {
+      prepare(peer);
+      for (let i = 0; i < 50; i++) await peer.step(); // warm-up
+    }
     for (let round = 0; round < rounds; round++) {
       for (const [k, peer] of list.entries()) {
+        prepare(peer);
         for (let i = 0; i < steps; i++) {
           const start = performance.now();
           await peer.step();
@@ -118,8 +128,11 @@ async function main() {
       console.log(`  ${peer.name.padEnd(48)} median ${s.medianUs.toFixed(1).padStart(7)} µs  p99 ${s.p99Us.toFixed(1).padStart(7)} µs  `
         + `${Math.round(s.sequenceStepsPerSecond).toLocaleString('en-US').padStart(10)} sequence-steps/s`);
     }
-    const [ours, theirs] = results.slice(-list.length);
-    console.log(`  → rnnkit ${(theirs.medianUs / ours.medianUs).toFixed(1)}× faster than ONNX Runtime (${threads} threads) by median latency\n`);
+    const measured = results.slice(-list.length);
+    for (let k = 0; k + 1 < measured.length; k += 2) {
+      console.log(`  → with ${threadsText(list[k].threads)}: ONNX Runtime's median step takes ${(measured[k + 1].medianUs / measured[k].medianUs).toFixed(2)}× rnnkit's`);
+    }
+    console.log('');
   }
   const out = path.join(HERE, 'results');
   mkdirSync(out, { recursive: true });
