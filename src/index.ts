@@ -24,3 +24,8 @@ export * from './train/index.js';
 export * as forecast from './tasks/forecast.js';
 export * as svg from './tasks/svg.js';
 export * as text from './tasks/text.js';
+export {
+  saveOnnx, serializeOnnx, loadOnnx, readOnnx, moduleFromOnnx, OnnxGraph, OnnxValue, ONNX_OPSETS, type OnnxExportOptions,
+  type OnnxArgument, type OnnxAttribute, type OnnxConverter, type OnnxDim, type OnnxElementType, type OnnxImport,
+  type OnnxLayer, type OnnxLayerType,
+} from './onnx/index.js';
