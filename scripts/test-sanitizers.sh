@@ -19,7 +19,7 @@ fi
 
 jobs="$(nproc 2>/dev/null || echo 2)"
 npx cmake-js compile --out "$build" --CDRNNKIT_SANITIZE=address,undefined --CDRNNKIT_BUILD_TESTS=ON \
-  --CDCMAKE_BUILD_TYPE=RelWithDebInfo > "$build.log" 2>&1 || { tail -40 "$build.log" >&2; exit 1; }
+  --CDCMAKE_BUILD_TYPE=RelWithDebInfo > "$build-configure.log" 2>&1 || { tail -40 "$build-configure.log" >&2; exit 1; }
 cmake --build "$build" -j "$jobs" > /dev/null
 
 # allocator_may_return_null: the tests ask for impossible sizes on purpose (the core must get
