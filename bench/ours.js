@@ -63,6 +63,7 @@ function makeStep(rnnkit, args, problem) {
     mseGradient(result.output, target, dOutput);
     // x needs no gradient (as in the PyTorch peer): skip dInput like autograd does.
     backward(opts, weights, x, result.cache, grads, { dOutput, inputGrad: false });
+    result.cache.release(); // its memory serves the next step (as PyTorch frees the graph after backward)
   };
 }
 

@@ -17,65 +17,37 @@ export const REQUIRED_NAPI_VERSION = 8;
 /** Opaque handles the binding makes: a training cache, a prepared layer. */
 export type NativeHandle = object & { readonly __nativeHandle: unique symbol };
 
-/** Result objects of the binding (shapes documented in src/sequence.ts). */
-export interface NativeForwardResult {
-  output: Float32Array;
-  hN: Float32Array;
-  cN?: Float32Array;
-  cache: NativeHandle | null;
-}
-export interface NativeGrads {
-  weightIh: Float32Array;
-  weightHh: Float32Array;
-  biasIh: Float32Array | null;
-  biasHh: Float32Array | null;
-  weightHr: Float32Array | null;
-}
-export interface NativeBackwardResult {
-  dInput: Float32Array | null;
-  dh0: Float32Array;
-  dc0?: Float32Array;
-  /** Fresh gradients when none were passed in; null when they were accumulated into the given ones. */
-  grads: NativeGrads | null;
-}
-
-export interface NativePreparedResult {
-  output: Float32Array | null;
-  hN: Float32Array | null;
-  cN?: Float32Array | null;
-}
-
 type F32 = Float32Array;
 type OptF32 = Float32Array | null;
 /** A layer's arguments: cell code (0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru), sizes, weights. */
 type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize: number];
 type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
 type WeightArgs = [weightIh: F32, weightHh: F32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
-type GradArgs = [weightIh: OptF32, weightHh: OptF32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
-type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, h0: OptF32, c0: OptF32, training: boolean];
-type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, cache: NativeHandle, ...GradArgs,
-  dOutput: OptF32, dhN: OptF32, dcN: OptF32, inputGrad: boolean];
-/** `undefined` = a new array, `null` = not computed, an array = written in place. */
-type OutArg = Float32Array | null | undefined;
-type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c0: OptF32, output: OutArg, hN: OutArg, cN: OutArg];
+type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, h0: OptF32, c0: OptF32,
+  output: F32, hN: F32, cN: OptF32, training: boolean];
+type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, cache: NativeHandle, ...WeightArgs,
+  dOutput: OptF32, dhN: OptF32, dcN: OptF32, dInput: OptF32, dh0: F32, dc0: OptF32, consume: boolean];
+type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c0: OptF32, output: OptF32, hN: OptF32, cN: OptF32];
 
 /**
  * The functions native/binding exports. Arguments are positional and checked tersely in C++ (types,
  * lengths, ranges: nothing can touch memory outside the arrays given); src/ validates every public
- * call first with the friendly messages. Result arrays are views of core memory.
+ * call first with the friendly messages. Results go into arrays the caller allocates.
  */
 export interface NativeBinding {
-  sequenceForward(...args: ForwardArgs): NativeForwardResult;
-  sequenceForwardAsync(...args: ForwardArgs): Promise<NativeForwardResult>;
-  sequenceBackward(...args: BackwardArgs): NativeBackwardResult;
-  sequenceBackwardAsync(...args: BackwardArgs): Promise<NativeBackwardResult>;
+  /** Returns the training cache (null in inference). */
+  sequenceForward(...args: ForwardArgs): NativeHandle | null;
+  sequenceForwardAsync(...args: ForwardArgs): Promise<NativeHandle | null>;
+  /** Adds into the gradient arrays, writes dInput (unless null), dh0 and dc0; `consume` releases the cache (its memory becomes working memory). */
+  sequenceBackward(...args: BackwardArgs): void;
+  sequenceBackwardAsync(...args: BackwardArgs): Promise<void>;
   cacheSize(...args: [...LayerArgs, steps: number, batch: number]): number;
   /** Returns a training cache's memory now; the handle can not be used again. */
   releaseCache(cache: NativeHandle): void;
   /** Packs a layer's weights; the handle is opaque. */
   prepareLayer(...args: [...LayerArgs, ...WeightArgs]): NativeHandle;
-  preparedForward(...args: PreparedArgs): NativePreparedResult;
-  preparedForwardAsync(...args: PreparedArgs): Promise<NativePreparedResult>;
+  preparedForward(...args: PreparedArgs): void;
+  preparedForwardAsync(...args: PreparedArgs): Promise<void>;
   /** One step, the state (h, c) updated in place; c is null except for LSTM. */
   preparedStep(layer: NativeHandle, batch: number, input: F32, h: F32, c: OptF32): void;
   isa(): string;

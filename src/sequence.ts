@@ -12,9 +12,9 @@
  * cache is an opaque {@link SequenceCache}.
  * @module
  */
-import { binding, type NativeGrads, type NativeHandle } from './native.js';
+import { binding, type NativeHandle } from './native.js';
 import {
-  boundedProduct, choice, describe, expectAbsent, expectObject, float32Dims, intList, isNullish, optionalBool,
+  boundedProduct, choice, count, describe, expectAbsent, expectObject, float32Dims, intList, isNullish, optionalBool,
   optionalIntInRange, optionalObject, positiveInt, type Dims,
 } from './validate.js';
 
@@ -176,6 +176,11 @@ export class SequenceCache {
     this.released = true;
     binding().releaseCache(this.handle);
   }
+
+  /** @internal A consuming backward released it. */
+  markConsumed(): void {
+    this.released = true;
+  }
 }
 
 // What a cache must match: everything that fixes the size and layout of its memory.
@@ -206,9 +211,33 @@ function layerArgs(c: CheckedCall): NativeLayerArgs {
     w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null];
 }
 
-function wrapForward(c: CheckedCall, result: import('./native.js').NativeForwardResult): ForwardResult {
-  const cache = result.cache ? new SequenceCache(result.cache, cacheFloats(c), layoutOf(c)) : null;
-  return { ...result, cache };
+/**
+ * A new zero-filled array for a result. A failed allocation is V8's catchable RangeError here, given
+ * a clearer message (from C++, V8 would abort the process instead).
+ */
+function resultArray(floats: number, what: string): Float32Array {
+  try {
+    return new Float32Array(floats);
+  } catch (error) {
+    throw new RangeError(`${what}: could not allocate ${floats * 4} bytes for a result (${(error as Error).message})`);
+  }
+}
+
+// The arrays a forward writes, and the result built around them.
+function forwardOutputs(c: CheckedCall) {
+  const S = c.projSize || c.hiddenSize, what = `${c.cell} forward`;
+  return {
+    output: resultArray(c.steps * c.batch * S, what),
+    hN: resultArray(c.batch * S, what),
+    cN: c.cell === 'lstm' ? resultArray(c.batch * c.hiddenSize, what) : null,
+  };
+}
+type ForwardOutputs = ReturnType<typeof forwardOutputs>;
+
+function forwardResult(c: CheckedCall, out: ForwardOutputs, cache: NativeHandle | null): ForwardResult {
+  const result: ForwardResult = { output: out.output, hN: out.hN, cache: cache ? new SequenceCache(cache, cacheFloats(c), layoutOf(c)) : null };
+  if (out.cN) result.cN = out.cN;
+  return result;
 }
 
 function cacheFloats(c: CheckedCall): number {
@@ -218,13 +247,15 @@ function cacheFloats(c: CheckedCall): number {
 /** @internal Forward with checked arguments (no validation here). */
 export function checkedForward(c: CheckedCall, input: Float32Array, h0: Float32Array | null, c0: Float32Array | null,
   training: boolean): ForwardResult {
-  return wrapForward(c, binding().sequenceForward(...layerArgs(c), input, h0, c0, training));
+  const out = forwardOutputs(c);
+  return forwardResult(c, out, binding().sequenceForward(...layerArgs(c), input, h0, c0, out.output, out.hN, out.cN, training));
 }
 
 /** @internal {@link checkedForward} on the libuv pool. */
 export async function checkedForwardAsync(c: CheckedCall, input: Float32Array, h0: Float32Array | null,
   c0: Float32Array | null, training: boolean): Promise<ForwardResult> {
-  return wrapForward(c, await binding().sequenceForwardAsync(...layerArgs(c), input, h0, c0, training));
+  const out = forwardOutputs(c);
+  return forwardResult(c, out, await binding().sequenceForwardAsync(...layerArgs(c), input, h0, c0, out.output, out.hN, out.cN, training));
 }
 
 /** @internal Gradients flowing into a checked backward. */
@@ -237,22 +268,56 @@ export interface CheckedUpstream {
 
 /** @internal What a checked backward returns: the input gradients and fresh weight gradients. */
 export interface CheckedBackwardResult extends BackwardResult {
-  grads: NativeGrads;
+  grads: SequenceGrads;
 }
 
-const NO_GRADS = [null, null, null, null, null] as const;
+type GradArrays = [Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null];
 
-/** @internal Backward with checked arguments, returning fresh weight gradients. */
+// The arrays a backward writes (dInput only when wanted), and its positional arguments after the layer's.
+function backwardArgsFor(c: CheckedCall, input: Float32Array, cache: SequenceCache, grads: GradArrays, up: CheckedUpstream,
+  consume: boolean) {
+  const S = c.projSize || c.hiddenSize, what = `${c.cell} backward`;
+  const result: BackwardResult = {
+    dInput: up.inputGrad ? resultArray(c.steps * c.batch * c.inputSize, what) : null,
+    dh0: resultArray(c.batch * S, what),
+  };
+  if (c.cell === 'lstm') result.dc0 = resultArray(c.batch * c.hiddenSize, what);
+  const args = [...layerArgs(c), input, cache.handle, ...grads, up.dOutput, up.dhN, up.dcN, result.dInput, result.dh0,
+    result.dc0 ?? null, consume] as const;
+  return { result, args };
+}
+
+function freshGrads(c: CheckedCall): SequenceGrads {
+  const w = c.weights, what = `${c.cell} backward`;
+  const like = (a: Float32Array | null | undefined) => (a ? resultArray(a.length, what) : null);
+  return { weightIh: like(w.weightIh)!, weightHh: like(w.weightHh)!, biasIh: like(w.biasIh), biasHh: like(w.biasHh), weightHr: like(w.weightHr) };
+}
+
+function gradArrays(g: SequenceGrads): GradArrays {
+  return [g.weightIh, g.weightHh, g.biasIh ?? null, g.biasHh ?? null, g.weightHr ?? null];
+}
+
+/**
+ * @internal Backward with checked arguments, returning fresh weight gradients. It consumes the
+ * cache: the gate gradients take the place of its gate activations, and it is released.
+ */
 export function checkedBackward(c: CheckedCall, input: Float32Array, cache: SequenceCache, up: CheckedUpstream): CheckedBackwardResult {
-  return binding().sequenceBackward(...layerArgs(c), input, cache.handle, ...NO_GRADS, up.dOutput, up.dhN, up.dcN,
-    up.inputGrad) as CheckedBackwardResult;
+  const grads = freshGrads(c);
+  const { result, args } = backwardArgsFor(c, input, cache, gradArrays(grads), up, true);
+  binding().sequenceBackward(...args);
+  cache.markConsumed();
+  return { ...result, grads };
 }
 
 /** @internal {@link checkedBackward} on the libuv pool. */
 export async function checkedBackwardAsync(c: CheckedCall, input: Float32Array, cache: SequenceCache,
   up: CheckedUpstream): Promise<CheckedBackwardResult> {
-  return await binding().sequenceBackwardAsync(...layerArgs(c), input, cache.handle, ...NO_GRADS, up.dOutput, up.dhN,
-    up.dcN, up.inputGrad) as CheckedBackwardResult;
+  const grads = freshGrads(c);
+  const { result, args } = backwardArgsFor(c, input, cache, gradArrays(grads), up, true);
+  const pending = binding().sequenceBackwardAsync(...args);
+  cache.markConsumed();
+  await pending;
+  return { ...result, grads };
 }
 
 // Validated sizes, in the order and words of native/binding/sequence.cpp.
@@ -393,17 +458,16 @@ const forward = (a: ForwardArgs): ForwardResult => checkedForward(a.call, a.x, a
 const forwardAsync = (a: ForwardArgs): Promise<ForwardResult> => checkedForwardAsync(a.call, a.x, a.h0, a.c0, a.training);
 
 // Accumulates into the caller's gradient arrays (the contract of the public backward).
-function gradArgs(g: SequenceGrads): [Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null] {
-  return [g.weightIh, g.weightHh, g.biasIh ?? null, g.biasHh ?? null, g.weightHr ?? null];
+function backward(a: BackwardArgs): BackwardResult {
+  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false);
+  binding().sequenceBackward(...args);
+  return result;
 }
-function backwardResult(r: BackwardResult & { grads?: unknown }): BackwardResult {
-  const { dInput, dh0, dc0 } = r;
-  return dc0 ? { dInput, dh0, dc0 } : { dInput, dh0 };
+async function backwardAsync(a: BackwardArgs): Promise<BackwardResult> {
+  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false);
+  await binding().sequenceBackwardAsync(...args);
+  return result;
 }
-const backward = (a: BackwardArgs): BackwardResult => backwardResult(binding().sequenceBackward(...layerArgs(a.call), a.x,
-  a.cache.handle, ...gradArgs(a.grads), a.up.dOutput, a.up.dhN, a.up.dcN, a.up.inputGrad));
-const backwardAsync = async (a: BackwardArgs): Promise<BackwardResult> => backwardResult(await binding().sequenceBackwardAsync(
-  ...layerArgs(a.call), a.x, a.cache.handle, ...gradArgs(a.grads), a.up.dOutput, a.up.dhN, a.up.dcN, a.up.inputGrad));
 
 function rnnCell(opts: unknown): CellName {
   const nonlinearity = (typeof opts === 'object' && opts !== null ? (opts as RnnOptions).nonlinearity : undefined) ?? 'tanh';
@@ -564,7 +628,9 @@ export class PreparedLayer {
    * (default zeros), outputs as {@link PreparedOutputs} says.
    */
   forward(opts: PreparedCallOptions, input: Float32Array, state?: LstmState | HiddenState, out?: PreparedOutputs): PreparedResult {
-    return binding().preparedForward(...this.callArgs(opts, input, state, out));
+    const { args, result } = this.callArgs(opts, input, state, out);
+    binding().preparedForward(...args);
+    return result;
   }
 
   /**
@@ -572,11 +638,13 @@ export class PreparedLayer {
    * until the promise settles. Rejects (never throws) on bad arguments.
    */
   async forwardAsync(opts: PreparedCallOptions, input: Float32Array, state?: LstmState | HiddenState, out?: PreparedOutputs): Promise<PreparedResult> {
-    return binding().preparedForwardAsync(...this.callArgs(opts, input, state, out));
+    const { args, result } = this.callArgs(opts, input, state, out);
+    await binding().preparedForwardAsync(...args);
+    return result;
   }
 
-  // Validated arguments of the binding's preparedForward.
-  private callArgs(opts: unknown, input: unknown, state: unknown, out: unknown): PreparedArgs {
+  // Validated arguments of the binding's preparedForward, and the result around the arrays it writes.
+  private callArgs(opts: unknown, input: unknown, state: unknown, out: unknown): { args: PreparedArgs; result: PreparedResult } {
     const o = expectObject(opts, 'opts');
     const { steps, batch } = parseCallCounts(o);
     const call = parseDirection(o, steps, batch);
@@ -589,13 +657,14 @@ export class PreparedLayer {
     const h0 = optionalArray(st.h0, 'h0', hiddenDims, true, '');
     const c0 = optionalArray(st.c0, 'c0', cellDims, lstm, notLstm);
     const outs = optionalObject(out, 'out');
-    const outArray = (key: 'output' | 'hN' | 'cN', dims: Dims, allowed: boolean): Float32Array | null | undefined =>
-      outs[key] === undefined ? undefined : outs[key] === null && allowed ? null : optionalArray(outs[key], `out.${key}`, dims, allowed, notLstm);
-    const targets = {
-      output: outArray('output', [['steps', steps], ['batch', batch], [s.stateName, s.state]], true),
-      hN: outArray('hN', hiddenDims, true),
-      cN: outArray('cN', cellDims, lstm),
-    };
-    return [this.handle, steps, batch, call.reverse, call.lengths, x, h0, c0, targets.output, targets.hN, lstm ? targets.cN : null];
+    // Absent: a new array; null: not computed; an array: written in place.
+    const outArray = (key: 'output' | 'hN' | 'cN', dims: Dims, allowed: boolean): Float32Array | null =>
+      outs[key] === undefined ? (allowed ? resultArray(count(dims), `${s.cell} prepared forward`) : null)
+        : outs[key] === null && allowed ? null : optionalArray(outs[key], `out.${key}`, dims, allowed, notLstm);
+    const output = outArray('output', [['steps', steps], ['batch', batch], [s.stateName, s.state]], true);
+    const hN = outArray('hN', hiddenDims, true);
+    const cN = outArray('cN', cellDims, lstm);
+    const result: PreparedResult = lstm ? { output, hN, cN } : { output, hN };
+    return { args: [this.handle, steps, batch, call.reverse, call.lengths, x, h0, c0, output, hN, cN], result };
   }
 }

@@ -11,7 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
 import { binding, packageRoot } from '../src/native.js';
-import { layerArgs } from './helpers/native-args.js';
+import { backwardArgs } from './helpers/native-args.js';
 
 const require = createRequire(import.meta.url);
 const native = binding();
@@ -122,10 +122,10 @@ describe('inputGrad: false', () => {
     const fwd = rnnkit.gruForward(p.opts, p.w, p.input, { training: true });
     expect(() => rnnkit.gruBackward(p.opts, p.w, p.input, fwd.cache!, p.grads(), { inputGrad: 1 as never }))
       .toThrow(new TypeError('Expected boolean for inputGrad but received 1 of type number'));
-    const nulls = [null, null, null, null, null];
     const call = (...args: unknown[]) => (native.sequenceBackward as (...a: unknown[]) => unknown)(...args);
-    expect(() => call(...layerArgs('gru', p.opts, p.w), p.input, fwd.cache!.handle, ...nulls, null, null, null, 'no'))
-      .toThrow(new TypeError('sequenceBackward: inputGrad must be a boolean'));
+    const args = backwardArgs('gru', p.opts, p.w, p.input, fwd.cache!.handle, p.grads(), null);
+    args[23] = 'no'; // dInput: an array or null
+    expect(() => call(...args)).toThrow(new TypeError('sequenceBackward: dInput must be a Float32Array'));
   });
 });
 
@@ -171,8 +171,10 @@ const b = require(workerData);
 const f = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(s * 3.7 + i * 0.61) * 0.4);
 const layer = [2, 5, 7, 0, 6, 3, false, null, f(4 * 7 * 5, 1), f(4 * 7 * 7, 2), f(28, 3), f(28, 4), null];
 const x = f(6 * 3 * 5, 6);
-const sync = b.sequenceForward(...layer, x, null, null, false);
-b.sequenceForwardAsync(...layer, x, null, null, false).then((r) => parentPort.postMessage({ sync: sync.output, async: r.output, isa: b.isa() }));
+const outs = () => [new Float32Array(6 * 3 * 7), new Float32Array(3 * 7), new Float32Array(3 * 7)];
+const sync = outs(), later = outs();
+b.sequenceForward(...layer, x, null, null, ...sync, false);
+b.sequenceForwardAsync(...layer, x, null, null, ...later, false).then(() => parentPort.postMessage({ sync: sync[0], async: later[0], isa: b.isa() }));
 `;
 
 describe('worker_threads', () => {
@@ -193,7 +195,8 @@ describe('worker_threads', () => {
       const { parentPort, workerData } = require('node:worker_threads');
       const b = require(workerData);
       const T = 100, B = 64, I = 128, H = 256, f = (n) => new Float32Array(n).fill(0.01);
-      b.sequenceForwardAsync(2, I, H, 0, T, B, false, null, f(4 * H * I), f(4 * H * H), null, null, null, f(T * B * I), null, null, false);
+      b.sequenceForwardAsync(2, I, H, 0, T, B, false, null, f(4 * H * I), f(4 * H * H), null, null, null, f(T * B * I), null, null,
+        f(T * B * H), f(B * H), f(B * H), false);
       parentPort.postMessage('started');`;
     const worker = new Worker(code, { eval: true, workerData: addonPath });
     await new Promise((resolve) => worker.once('message', resolve));

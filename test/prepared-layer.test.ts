@@ -77,7 +77,7 @@ describe.each(rnnkit.availableIsas())('PreparedLayer on ISA %s', (isa) => {
     expect(got.hN).toEqual(want.hN);
     await expect(layer.forwardAsync({ steps: T, batch: B }, x.subarray(1))).rejects.toThrow(
       new RangeError('Expected Float32Array of length 240 for input (steps·batch·inputSize = 5·3·16) but received length 239'));
-    expect(() => native.preparedForwardAsync(layer.handle, T, 0, false, null, x, null, null, undefined, undefined, undefined)).toThrow(
+    expect(() => native.preparedForwardAsync(layer.handle, T, 0, false, null, x, null, null, null, new Float32Array(H), null)).toThrow(
       new RangeError('preparedForwardAsync: batch must be an integer in [1, 2147483647]'));
     expect(native.pendingJobs()).toBe(0);
   });
@@ -141,20 +141,20 @@ describe('PreparedLayer bad input: friendly words from TypeScript, terse checks 
     ];
     for (const [call, type, message] of cases) expect(call).toThrow(new type(message));
     const raw = (...args: Loose[]) => () => (native.preparedForward as Loose)(...args);
-    expect(raw(layer.handle, 2, 3, false, Int32Array.of(2, 3, 1), x, null, null, undefined, undefined, undefined))
+    expect(raw(layer.handle, 2, 3, false, Int32Array.of(2, 3, 1), x, null, null, null, null, null))
       .toThrow(new RangeError('preparedForward: lengths must be an Int32Array of 3 integers in [0, 2]'));
-    expect(raw(layer.handle, 2, 3, false, [2, 2, 2], x, null, null, undefined, undefined, undefined))
+    expect(raw(layer.handle, 2, 3, false, [2, 2, 2], x, null, null, null, null, null))
       .toThrow(new TypeError('preparedForward: lengths must be an Int32Array of 3 integers in [0, 2]'));
-    expect(raw(layer.handle, 2, 3, false, null, x, null, null, undefined, new Float32Array(13), undefined))
+    expect(raw(layer.handle, 2, 3, false, null, x, null, null, null, new Float32Array(13), null))
       .toThrow(new RangeError('preparedForward: hN must be a Float32Array of 12 floats (received 13)'));
-    expect(raw(gru.handle, 2, 3, false, null, x, null, new Float32Array(12), undefined, undefined, undefined))
+    expect(raw(gru.handle, 2, 3, false, null, x, null, new Float32Array(12), null, null, null))
       .toThrow(new TypeError('preparedForward: c0 must be null here'));
   });
 
   it('the binding takes only its own handles, and preparedStep checks its arrays', () => {
     const x = new Float32Array(I), h = new Float32Array(H), c = new Float32Array(H);
     for (const fake of [{}, null, 3, new Float32Array(4)]) {
-      expect(() => native.preparedForward(fake as Loose, 1, 1, false, null, x, null, null, undefined, undefined, undefined)).toThrow(TypeError);
+      expect(() => native.preparedForward(fake as Loose, 1, 1, false, null, x, null, null, null, null, null)).toThrow(TypeError);
       expect(() => native.preparedStep(fake as Loose, 1, x, h, c)).toThrow(TypeError);
     }
     expect(() => native.preparedStep({} as Loose, 1, x, h, c)).toThrow(new TypeError('preparedStep: layer must be a handle made by prepareLayer'));
@@ -202,7 +202,7 @@ describe('prepared layers across environments and garbage', () => {
     const layer = native.prepareLayer(CELL_CODES.lstm, I, H, 0, ...weights);
     const calls: Array<[(...args: Loose[]) => unknown, unknown[]]> = [
       [native.prepareLayer, [CELL_CODES.lstm, I, H, 0, ...weights]],
-      [native.preparedForward, [layer, 2, 1, false, null, new Float32Array(2 * I), null, null, undefined, undefined, undefined]],
+      [native.preparedForward, [layer, 2, 1, false, null, new Float32Array(2 * I), null, null, null, new Float32Array(H), new Float32Array(H)]],
       [native.preparedStep, [layer, 1, new Float32Array(I), new Float32Array(H), new Float32Array(H)]],
     ];
     let throws = 0;

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
 import { binding } from '../src/native.js';
-import { CELL_CODES, layerArgs } from './helpers/native-args.js';
+import { CELL_CODES, backwardArgs as nativeBackwardArgs, forwardArgs as nativeForwardArgs } from './helpers/native-args.js';
 
 const native = binding();
 
@@ -236,7 +236,7 @@ describe('bad input to the TypeScript API: the error class and the friendly word
 
 describe('TypeScript-only checks, and the binding\'s terse ones', () => {
   const call = (fn: Loose, ...args: unknown[]) => thrown(() => fn(...args));
-  const forwardArgs = (a: Args, cell: keyof typeof CELL_CODES = 'lstm') => [...layerArgs(cell, a.opts, a.w), a.input, null, null, false];
+  const forwardArgs = (a: Args, cell: keyof typeof CELL_CODES = 'lstm') => nativeForwardArgs(cell, a.opts, a.w, a.input);
 
   it('rnn nonlinearity', () => {
     const a = validArgs('rnn_tanh');
@@ -250,8 +250,8 @@ describe('TypeScript-only checks, and the binding\'s terse ones', () => {
     expectError(call(native.sequenceForward, 7, ...args.slice(1)), RangeError, 'sequenceForward: cell must be an integer in [0, 3]');
     expectError(call(native.sequenceForward, 'lstm', ...args.slice(1)), TypeError, 'sequenceForward: cell must be an integer in [0, 3]');
     expectError(call(native.cacheSize, 2, I, H, 0, T), TypeError, 'cacheSize: expected 6 arguments, received 5');
-    expectError(call(native.sequenceForward), TypeError, 'sequenceForward: expected 17 arguments, received 0');
-    expectError(call(native.sequenceBackward, 1, 2, 3), TypeError, 'sequenceBackward: expected 24 arguments, received 3');
+    expectError(call(native.sequenceForward), TypeError, 'sequenceForward: expected 20 arguments, received 0');
+    expectError(call(native.sequenceBackward, 1, 2, 3), TypeError, 'sequenceBackward: expected 27 arguments, received 3');
     expectError(call(native.setIsa), TypeError, 'setIsa: expected 1 arguments, received 0');
     const withInput = [...args];
     withInput[13] = new Float32Array(T * B * I - 1);
@@ -271,9 +271,8 @@ describe('TypeScript-only checks, and the binding\'s terse ones', () => {
 
   it('a cache handle only from a training forward with the same sizes', () => {
     const a = validArgs('gru');
-    const nulls = [null, null, null, null, null];
     const backward = (cache: unknown, opts = a.opts) =>
-      call(native.sequenceBackward, ...layerArgs('gru', opts, a.w), a.input, cache, ...nulls, null, null, null, true);
+      call(native.sequenceBackward, ...nativeBackwardArgs('gru', opts, a.w, a.input, cache, a.grads, null));
     expectError(backward({}), TypeError, 'sequenceBackward: cache must be the cache of a training-mode sequenceForward');
     expectError(backward(new Float32Array(8)), TypeError, 'sequenceBackward: cache must be the cache of a training-mode sequenceForward');
     const other = rnnkit.gruForward({ ...a.opts, reverse: true }, a.w, a.input, { training: true }).cache!;
@@ -335,10 +334,8 @@ describe('garbage never crashes the binding', () => {
     new Float32Array(0), new Float32Array(7), new Float64Array(3), new ArrayBuffer(8), Symbol('s'), 10n, () => 1];
   it('each argument position replaced by each garbage value throws TypeError or RangeError', () => {
     const a = validArgs('lstm');
-    const forward = [...layerArgs('lstm', a.opts, a.w), a.input, null, null, true];
-    const g = a.grads;
-    const backward = [...layerArgs('lstm', a.opts, a.w), a.input, a.cache.handle, g.weightIh, g.weightHh, g.biasIh, g.biasHh, null,
-      a.upstream.dOutput, null, null, true];
+    const forward = nativeForwardArgs('lstm', a.opts, a.w, a.input, true);
+    const backward = nativeBackwardArgs('lstm', a.opts, a.w, a.input, a.cache.handle, a.grads, a.upstream.dOutput);
     let throws = 0;
     for (const [fn, base] of [[native.sequenceForward, forward], [native.sequenceBackward, backward]] as const) {
       for (let position = 0; position < base.length; position++) {

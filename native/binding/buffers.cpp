@@ -60,35 +60,7 @@ std::atomic<size_t>& Limit() {
   return limit;
 }
 
-// Owned by the ArrayBuffer: a reference to the block, dropped when the buffer is collected.
-struct ArrayMemory {
-  Memory memory;
-  int64_t bytes;
-};
-
 }  // namespace
-
-Napi::Value NewFloat32Array(Napi::Env env, Memory memory, size_t length) {
-  const size_t bytes = length * sizeof(float);
-  auto* owner = new ArrayMemory{std::move(memory), static_cast<int64_t>(bytes)};
-  napi_value buffer = nullptr;
-  const napi_status status = napi_create_external_arraybuffer(
-      env, owner->memory->data, bytes,
-      [](napi_env finalizer_env, void*, void* hint) {
-        auto* owned = static_cast<ArrayMemory*>(hint);
-        int64_t adjusted = 0;
-        napi_adjust_external_memory(finalizer_env, -owned->bytes, &adjusted);
-        delete owned;
-      },
-      owner, &buffer);
-  if (status != napi_ok) {
-    delete owner;
-    if (!env.IsExceptionPending()) Napi::Error::New(env, "could not create an ArrayBuffer").ThrowAsJavaScriptException();
-    return env.Undefined();
-  }
-  Napi::MemoryManagement::AdjustExternalMemory(env, owner->bytes);
-  return Napi::Float32Array::New(env, length, Napi::ArrayBuffer(env, buffer), 0);
-}
 
 size_t MemoryLimit() { return Limit().load(std::memory_order_relaxed); }
 void SetMemoryLimit(size_t bytes) { Limit().store(bytes, std::memory_order_relaxed); }
@@ -120,9 +92,9 @@ Napi::Error OutOfMemory(Napi::Env env, const std::string& what, size_t bytes) {
   return Napi::RangeError::New(env, what + " could not allocate " + FormatBytes(bytes) + " of memory");
 }
 
-void Borrowed::InOut(const char* name, float** data, size_t floats, Napi::Value array) {
+void Borrowed::Add(const char* name, float** data, size_t floats, Napi::Value array, bool read) {
   in_out_arrays_.push_back({entries_.size(), name, Napi::Persistent(array)});
-  entries_.push_back({data, floats, true});
+  entries_.push_back({data, floats, read});
 }
 
 size_t Borrowed::Bytes() const {
@@ -142,7 +114,7 @@ bool Borrowed::Own() {
   for (const Entry& e : entries_) {
     if (!*e.data) continue;
     float* copy = carver.take(e.floats);
-    std::memcpy(copy, *e.data, e.floats * sizeof(float));
+    if (e.read) std::memcpy(copy, *e.data, e.floats * sizeof(float));
     *e.data = copy;
   }
   return true;

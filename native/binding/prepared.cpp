@@ -4,8 +4,8 @@
 //   prepareLayer(cell, inputSize, hiddenSize, projSize, weightIh, weightHh, biasIh, biasHh, weightHr)
 //     → an opaque handle
 //   preparedForward(layer, steps, batch, reverse, lengths, input, h0, c0, output, hN, cN)
-//     → {output, hN, cN (LSTM only)}; each of output/hN/cN: undefined = a new array, null = not
-//       computed, a Float32Array = written in place (hN and cN may be h0 and c0 themselves)
+//     → undefined; output/hN/cN: a Float32Array is written, null = not computed (hN and cN may be
+//       h0 and c0 themselves; cN must be null except for LSTM)
 //   preparedStep(layer, batch, input [B, I], h [B, S], c [B, H] | null): one step, state in place
 #include <memory>
 #include <string>
@@ -72,45 +72,11 @@ class PreparedCall : public Call {
   std::vector<int> lengths;
   std::shared_ptr<rnnkit::PreparedLayer> layer;
   const float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
-  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;  // in place, new (below) or nullptr
-  Memory new_y, new_h_n, new_c_n;
-  Napi::Reference<Napi::Value> given[3];  // out arrays given in place, returned as they are
+  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
 
   bool Run() override { return rnnkit::sequence_forward(shape, *layer, y, h_n, c_n, x, h0, c0); }
-
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    const char* const keys[] = {"output", "hN", "cN"};
-    const Memory* fresh[] = {&new_y, &new_h_n, &new_c_n};
-    const size_t floats[] = {OutputFloats(shape), HiddenFloats(shape), CellFloats(shape)};
-    for (int i = 0; i < 3; ++i) {
-      if (i == 2 && shape.cell != Cell::Lstm) break;
-      if (*fresh[i]) result.Set(keys[i], NewFloat32Array(env, *fresh[i], floats[i]));
-      else result.Set(keys[i], given[i].IsEmpty() ? env.Null() : given[i].Value());
-    }
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 };
-
-// Output argument i (output, hN or cN) of `floats` floats; see the header comment.
-bool ParseOut(const Args& args, size_t i, const char* name, size_t floats, bool allowed, PreparedCall* call, int slot,
-              float** data, Memory* fresh) {
-  const Napi::Value v = args[i];
-  if (!allowed || v.IsNull()) return args.OptionalFloats(i, name, floats, false, data);
-  if (v.IsUndefined()) {
-    *fresh = NewResult(floats);
-    if (!*fresh) {
-      OutOfMemory(args.Env(), call->what, floats * sizeof(float)).ThrowAsJavaScriptException();
-      return false;
-    }
-    *data = (*fresh)->data;
-    return true;
-  }
-  if (!args.Floats(i, name, floats, data)) return false;
-  call->given[slot] = Napi::Persistent(v);
-  call->borrowed.InOut(name, data, floats, v);
-  return true;
-}
 
 std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* name, bool async) {
   const Args args(info, name);
@@ -125,7 +91,10 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   const bool lstm = s.cell == Cell::Lstm;
   if (!ParseCallSizes(args, 1, &s, &call->lengths) || !CheckShape(args, s) ||
       !args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
-      !args.OptionalFloats(at + 2, "c0", CellFloats(s), lstm, &c0)) {
+      !args.OptionalFloats(at + 2, "c0", CellFloats(s), lstm, &c0) ||
+      !args.OptionalFloats(at + 3, "output", OutputFloats(s), true, &call->y) ||
+      !args.OptionalFloats(at + 4, "hN", HiddenFloats(s), true, &call->h_n) ||
+      !args.OptionalFloats(at + 5, "cN", CellFloats(s), lstm, &call->c_n)) {
     return nullptr;
   }
   call->x = x;
@@ -134,16 +103,13 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   call->borrowed.In(&call->x, InputFloats(s));
   call->borrowed.In(&call->h0, HiddenFloats(s));
   call->borrowed.In(&call->c0, CellFloats(s));
+  if (call->y) call->borrowed.Out("output", &call->y, OutputFloats(s), args[at + 3]);
+  if (call->h_n) call->borrowed.Out("hN", &call->h_n, HiddenFloats(s), args[at + 4]);
+  if (call->c_n) call->borrowed.Out("cN", &call->c_n, CellFloats(s), args[at + 5]);
   call->what = Describe(s, "prepared forward");
   call->bytes = rnnkit::forward_memory_bytes(s, *call->layer);
-  const size_t outputs = FloatBytes({OutputFloats(s), HiddenFloats(s), lstm ? CellFloats(s) : 0});
-  const size_t copies = async ? rnnkit::checked_sum(call->borrowed.Bytes(), outputs) : 0;
-  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(rnnkit::checked_sum(outputs, call->bytes), copies)) ||
-      !ParseOut(args, at + 3, "output", OutputFloats(s), true, call.get(), 0, &call->y, &call->new_y) ||
-      !ParseOut(args, at + 4, "hN", HiddenFloats(s), true, call.get(), 1, &call->h_n, &call->new_h_n) ||
-      !ParseOut(args, at + 5, "cN", CellFloats(s), lstm, call.get(), 2, &call->c_n, &call->new_c_n)) {
-    return nullptr;
-  }
+  const size_t copies = async ? call->borrowed.Bytes() : 0;
+  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(call->bytes, copies))) return nullptr;
   return call;
 }
 

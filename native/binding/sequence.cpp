@@ -1,12 +1,14 @@
 // sequenceForward / sequenceBackward (sync and async), cacheSize and releaseCache. Arguments are
-// positional (see sequence_args.h); the training cache is an opaque handle over core memory, so
-// JavaScript can neither change it nor free it under a running backward.
+// positional (see sequence_args.h); results go into arrays the caller allocated; the training cache
+// is an opaque handle over core memory, so JavaScript can neither change it nor free it under a
+// running backward.
 //
-//   sequenceForward(<layer: 13 args>, input, h0, c0, training)
-//     → {output [T,B,S], hN [B,S], cN [B,H] (LSTM only), cache: handle | null}
-//   sequenceBackward(<layer: 13 args>, input, cache, <grads: 5 args | 5 nulls>, dOutput, dhN, dcN, inputGrad)
-//     → {dInput [T,B,I] | null, dh0 [B,S], dc0 [B,H] (LSTM only), grads: {weightIh…} | null}
-//     given grads are accumulated in place (+=); null grads give fresh ones in the result.
+//   sequenceForward(<layer: 13 args>, input, h0, c0, output [T,B,S], hN [B,S], cN [B,H] | null, training)
+//     → cache handle | null (inference)                                   cN: LSTM only
+//   sequenceBackward(<layer: 13 args>, input, cache, <grads: 5 args>, dOutput, dhN, dcN,
+//                    dInput [T,B,I] | null, dh0 [B,S], dc0 [B,H] | null, consume)
+//     → undefined; grads accumulated in place (+=); dInput null skips its GEMM; consume: the cache
+//       is released by this call and its memory serves as working memory
 // where <layer> = cell, inputSize, hiddenSize, projSize, steps, batch, reverse, lengths,
 //                 weightIh, weightHh, biasIh, biasHh, weightHr.
 #include <cstring>
@@ -55,6 +57,13 @@ Napi::Value NewCache(Napi::Env env, const rnnkit::SeqShape& shape, Memory memory
   return external;
 }
 
+// The handle no longer holds the memory (a call that still uses it holds its own reference).
+void Release(Napi::Env env, CacheHandle* handle) {
+  if (!handle->memory) return;
+  handle->memory.reset();
+  Napi::MemoryManagement::AdjustExternalMemory(env, -handle->bytes);
+}
+
 // The cache handle at argument i, made by a forward with the same layout; false if not.
 bool ToCache(const Args& args, size_t i, const rnnkit::SeqShape& shape, CacheHandle** out) {
   const Napi::Value v = args[i];
@@ -82,34 +91,28 @@ class ForwardCall : public Call {
   std::vector<int> lengths;
   rnnkit::SeqWeights weights;
   const float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
-  Memory y, h_n, c_n, cache;
+  float *y = nullptr, *h_n = nullptr, *c_n = nullptr;
+  Memory cache;
 
-  bool Run() override {
-    return rnnkit::sequence_forward(shape, weights, y->data, h_n->data, c_n ? c_n->data : nullptr, x, h0, c0,
-                                    cache ? cache->data : nullptr);
-  }
+  bool Run() override { return rnnkit::sequence_forward(shape, weights, y, h_n, c_n, x, h0, c0, cache ? cache->data : nullptr); }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("output", NewFloat32Array(env, y, OutputFloats(shape)));
-    result.Set("hN", NewFloat32Array(env, h_n, HiddenFloats(shape)));
-    if (c_n) result.Set("cN", NewFloat32Array(env, c_n, CellFloats(shape)));
-    result.Set("cache", cache ? NewCache(env, shape, cache) : env.Null());
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return cache ? NewCache(env, shape, cache) : env.Null(); }
 };
 
 std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* name, bool async) {
   const Args args(info, name);
   auto call = std::make_shared<ForwardCall>();
   rnnkit::SeqShape& s = call->shape;
+  const size_t at = kLayerArgs;  // input, h0, c0, output, hN, cN, training
   bool training = false;
+  if (!args.Count(kLayerArgs + 7) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed)) return nullptr;
+  const bool has_c = s.cell == Cell::Lstm;
   float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
-  if (!args.Count(kLayerArgs + 4) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed) ||
-      !args.Floats(kLayerArgs, "input", InputFloats(s), &x) ||
-      !args.OptionalFloats(kLayerArgs + 1, "h0", HiddenFloats(s), true, &h0) ||
-      !args.OptionalFloats(kLayerArgs + 2, "c0", CellFloats(s), s.cell == Cell::Lstm, &c0) ||
-      !args.Bool(kLayerArgs + 3, "training", &training)) {
+  if (!args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
+      !args.OptionalFloats(at + 2, "c0", CellFloats(s), has_c, &c0) ||
+      !args.Floats(at + 3, "output", OutputFloats(s), &call->y) || !args.Floats(at + 4, "hN", HiddenFloats(s), &call->h_n) ||
+      !(has_c ? args.Floats(at + 5, "cN", CellFloats(s), &call->c_n) : args.OptionalFloats(at + 5, "cN", 0, false, &call->c_n)) ||
+      !args.Bool(at + 6, "training", &training)) {
     return nullptr;
   }
   call->x = x;
@@ -118,22 +121,22 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   call->borrowed.In(&call->x, InputFloats(s));
   call->borrowed.In(&call->h0, HiddenFloats(s));
   call->borrowed.In(&call->c0, CellFloats(s));
-  const bool lstm = s.cell == Cell::Lstm;
-  const size_t cache_floats = training ? rnnkit::cache_size(s) : 0;
+  call->borrowed.Out("output", &call->y, OutputFloats(s), args[at + 3]);
+  call->borrowed.Out("hN", &call->h_n, HiddenFloats(s), args[at + 4]);
+  if (has_c) call->borrowed.Out("cN", &call->c_n, CellFloats(s), args[at + 5]);
+  const size_t cache_bytes = training ? rnnkit::checked_product({rnnkit::cache_size(s), sizeof(float)}) : 0;
   call->what = Describe(s, "forward");
   call->bytes = rnnkit::forward_memory_bytes(s, training);
-  const size_t results = FloatBytes({OutputFloats(s), HiddenFloats(s), lstm ? CellFloats(s) : 0, cache_floats});
   const size_t copies = async ? call->borrowed.Bytes() : 0;
-  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(rnnkit::checked_sum(results, call->bytes), copies))) {
+  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(rnnkit::checked_sum(cache_bytes, call->bytes), copies))) {
     return nullptr;
   }
-  call->y = NewResult(OutputFloats(s));
-  call->h_n = NewResult(HiddenFloats(s));
-  if (lstm) call->c_n = NewResult(CellFloats(s));
-  if (training) call->cache = NewResult(cache_floats);
-  if (!call->y || !call->h_n || (lstm && !call->c_n) || (training && !call->cache)) {
-    OutOfMemory(info.Env(), call->what, results).ThrowAsJavaScriptException();
-    return nullptr;
+  if (training) {
+    call->cache = rnnkit::allocate_memory(cache_bytes);
+    if (!call->cache) {
+      OutOfMemory(info.Env(), call->what, cache_bytes).ThrowAsJavaScriptException();
+      return nullptr;
+    }
   }
   return call;
 }
@@ -144,58 +147,26 @@ class BackwardCall : public Call {
   std::vector<int> lengths;
   rnnkit::SeqWeights weights;
   rnnkit::SeqGrads grads;
-  Memory fresh_grads[kWeightArgs];  // when the caller passed no grads
   const float *x = nullptr, *dy = nullptr, *dh_n = nullptr, *dc_n = nullptr;
-  Memory cache, dx, dh0, dc0;
+  float *dx = nullptr, *dh0 = nullptr, *dc0 = nullptr;
+  Memory cache;
+  bool consume = false;
 
   bool Run() override {
-    for (int i = 0; i < int(kWeightArgs); ++i) {
-      if (fresh_grads[i]) std::memset(fresh_grads[i]->data, 0, WeightFloats(shape, i) * sizeof(float));
-    }
-    return rnnkit::sequence_backward(shape, weights, grads, dx ? dx->data : nullptr, dh0->data,
-                                     dc0 ? dc0->data : nullptr, dy, dh_n, dc_n, x, cache->data);
+    return rnnkit::sequence_backward(shape, weights, grads, dx, dh0, dc0, dy, dh_n, dc_n, x, cache->data, consume);
   }
 
-  Napi::Value Result(Napi::Env env) override {
-    Napi::Object result = Napi::Object::New(env);
-    result.Set("dInput", dx ? NewFloat32Array(env, dx, InputFloats(shape)) : env.Null());
-    result.Set("dh0", NewFloat32Array(env, dh0, HiddenFloats(shape)));
-    if (dc0) result.Set("dc0", NewFloat32Array(env, dc0, CellFloats(shape)));
-    if (!fresh_grads[0]) {
-      result.Set("grads", env.Null());
-      return result;
-    }
-    static const char* const kNames[] = {"weightIh", "weightHh", "biasIh", "biasHh", "weightHr"};
-    Napi::Object g = Napi::Object::New(env);
-    for (int i = 0; i < int(kWeightArgs); ++i) {
-      g.Set(kNames[i], fresh_grads[i] ? NewFloat32Array(env, fresh_grads[i], WeightFloats(shape, i)) : env.Null());
-    }
-    result.Set("grads", g);
-    return result;
-  }
+  Napi::Value Result(Napi::Env env) override { return env.Undefined(); }
 };
 
-// The gradient arrays at argument `first`: five arrays shaped like the weights (accumulated in
-// place), or five nulls (fresh gradients are returned).
+// The gradient arrays at argument `first`, shaped like the weights, accumulated in place.
 bool ParseGrads(const Args& args, size_t first, BackwardCall* call) {
   static const char* const kNames[] = {"gradWeightIh", "gradWeightHh", "gradBiasIh", "gradBiasHh", "gradWeightHr"};
   float** slots[] = {&call->grads.w_ih, &call->grads.w_hh, &call->grads.b_ih, &call->grads.b_hh, &call->grads.w_hr};
   const rnnkit::SeqWeights& w = call->weights;
   const bool present[] = {true, true, w.b_ih != nullptr, w.b_hh != nullptr, w.w_hr != nullptr};
-  const bool fresh = IsNullish(args[first]);
   for (int i = 0; i < int(kWeightArgs); ++i) {
     const size_t floats = WeightFloats(call->shape, i);
-    if (fresh) {
-      if (!args.OptionalFloats(first + i, kNames[i], 0, false, slots[i])) return false;
-      if (!present[i]) continue;
-      call->fresh_grads[i] = NewResult(floats);
-      if (!call->fresh_grads[i]) {
-        OutOfMemory(args.Env(), call->what, floats * sizeof(float)).ThrowAsJavaScriptException();
-        return false;
-      }
-      *slots[i] = call->fresh_grads[i]->data;
-      continue;
-    }
     const bool ok = present[i] ? args.Floats(first + i, kNames[i], floats, slots[i])
                                : args.OptionalFloats(first + i, kNames[i], 0, false, slots[i]);
     if (!ok) return false;
@@ -208,16 +179,20 @@ std::shared_ptr<Call> ParseBackward(const Napi::CallbackInfo& info, const char* 
   const Args args(info, name);
   auto call = std::make_shared<BackwardCall>();
   rnnkit::SeqShape& s = call->shape;
-  const size_t at = kLayerArgs;  // input, cache, grads ×5, dOutput, dhN, dcN, inputGrad
+  // input, cache, grads ×5, dOutput, dhN, dcN, dInput, dh0, dc0
+  const size_t at = kLayerArgs;
   CacheHandle* cache = nullptr;
   float *x = nullptr, *dy = nullptr, *dh_n = nullptr, *dc_n = nullptr;
-  bool input_grad = true;
-  if (!args.Count(kLayerArgs + 11) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed) ||
-      !args.Floats(at, "input", InputFloats(s), &x) || !ToCache(args, at + 1, s, &cache) ||
+  if (!args.Count(kLayerArgs + 14) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed)) return nullptr;
+  const bool has_c = s.cell == Cell::Lstm;
+  if (!args.Floats(at, "input", InputFloats(s), &x) || !ToCache(args, at + 1, s, &cache) || !ParseGrads(args, at + 2, call.get()) ||
       !args.OptionalFloats(at + 7, "dOutput", OutputFloats(s), true, &dy) ||
       !args.OptionalFloats(at + 8, "dhN", HiddenFloats(s), true, &dh_n) ||
-      !args.OptionalFloats(at + 9, "dcN", CellFloats(s), s.cell == Cell::Lstm, &dc_n) ||
-      !args.Bool(at + 10, "inputGrad", &input_grad)) {
+      !args.OptionalFloats(at + 9, "dcN", CellFloats(s), has_c, &dc_n) ||
+      !args.OptionalFloats(at + 10, "dInput", InputFloats(s), true, &call->dx) ||
+      !args.Floats(at + 11, "dh0", HiddenFloats(s), &call->dh0) ||
+      !(has_c ? args.Floats(at + 12, "dc0", CellFloats(s), &call->dc0) : args.OptionalFloats(at + 12, "dc0", 0, false, &call->dc0)) ||
+      !args.Bool(at + 13, "consume", &call->consume)) {
     return nullptr;
   }
   call->cache = cache->memory;  // the call's own reference: releaseCache meanwhile can not free it
@@ -229,27 +204,14 @@ std::shared_ptr<Call> ParseBackward(const Napi::CallbackInfo& info, const char* 
   call->borrowed.In(&call->dy, OutputFloats(s));
   call->borrowed.In(&call->dh_n, HiddenFloats(s));
   call->borrowed.In(&call->dc_n, CellFloats(s));
+  if (call->dx) call->borrowed.Out("dInput", &call->dx, InputFloats(s), args[at + 10]);
+  call->borrowed.Out("dh0", &call->dh0, HiddenFloats(s), args[at + 11]);
+  if (has_c) call->borrowed.Out("dc0", &call->dc0, CellFloats(s), args[at + 12]);
   call->what = Describe(s, "backward");
-  call->bytes = rnnkit::backward_memory_bytes(s);
-  const bool fresh = IsNullish(args[at + 2]);
-  size_t grad_floats = 0;
-  for (int i = 0; fresh && i < int(kWeightArgs); ++i) grad_floats = rnnkit::checked_sum(grad_floats, WeightFloats(s, i));
-  const bool has_c = s.cell == Cell::Lstm;
-  const size_t results = FloatBytes({input_grad ? InputFloats(s) : 0, HiddenFloats(s), has_c ? CellFloats(s) : 0, grad_floats});
-  // Checked before the gradients are parsed (fresh ones are allocated there); their copies, if
-  // async, are counted with the other borrowed arrays (at most the weights' size again).
-  const size_t copies = async ? rnnkit::checked_sum(call->borrowed.Bytes(), fresh ? 0 : FloatBytes({grad_floats})) : 0;
-  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(rnnkit::checked_sum(results, call->bytes), copies)) ||
-      !ParseGrads(args, at + 2, call.get())) {
-    return nullptr;
-  }
-  if (input_grad) call->dx = NewResult(InputFloats(s));
-  call->dh0 = NewResult(HiddenFloats(s));
-  if (has_c) call->dc0 = NewResult(CellFloats(s));
-  if ((input_grad && !call->dx) || !call->dh0 || (has_c && !call->dc0)) {
-    OutOfMemory(info.Env(), call->what, results).ThrowAsJavaScriptException();
-    return nullptr;
-  }
+  call->bytes = rnnkit::backward_memory_bytes(s, call->consume);
+  const size_t copies = async ? call->borrowed.Bytes() : 0;
+  if (!CheckMemory(info.Env(), call->what, rnnkit::checked_sum(call->bytes, copies))) return nullptr;
+  if (call->consume) Release(info.Env(), cache);
   return call;
 }
 
@@ -288,11 +250,7 @@ Napi::Value ReleaseCache(const Napi::CallbackInfo& info) {
     args.TypeError("cache", "the cache of a training-mode sequenceForward");
     return info.Env().Undefined();
   }
-  CacheHandle* handle = info[0].As<Napi::External<CacheHandle>>().Data();
-  if (handle->memory) {
-    handle->memory.reset();
-    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -handle->bytes);
-  }
+  Release(info.Env(), info[0].As<Napi::External<CacheHandle>>().Data());
   return info.Env().Undefined();
 }
 

@@ -91,12 +91,4 @@ std::string Describe(const rnnkit::SeqShape& s, const char* pass) {
   return text + ")";
 }
 
-Memory NewResult(size_t floats) { return rnnkit::allocate_memory(rnnkit::checked_product({floats, sizeof(float)})); }
-
-size_t FloatBytes(std::initializer_list<size_t> counts) {
-  size_t floats = 0;
-  for (size_t c : counts) floats = rnnkit::checked_sum(floats, c);
-  return rnnkit::checked_product({floats, sizeof(float)});
-}
-
 }  // namespace rnnkit_binding

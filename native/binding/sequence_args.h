@@ -40,9 +40,4 @@ size_t WeightFloats(const rnnkit::SeqShape& s, int which);  // 0 weightIh … 4 
 // "lstm forward (steps 5, batch 4, inputSize 3, hiddenSize 8)", for memory errors.
 std::string Describe(const rnnkit::SeqShape& s, const char* pass);
 
-// A block of `floats` floats for a result (allocation checked by the caller's memory estimate first).
-Memory NewResult(size_t floats);
-// The bytes of a set of results, for the memory estimate.
-size_t FloatBytes(std::initializer_list<size_t> counts);
-
 }  // namespace rnnkit_binding

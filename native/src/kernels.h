@@ -34,7 +34,7 @@ struct Kernels {
   // c     [n]     out: c = f ⊙ c_prev + i ⊙ g
   // h     [n]     out: o ⊙ tanh(c)   (before the projection, if any)
   void (*lstm_forward)(float* gates, int gs, float* c, float* h, const float* c_prev, int n);
-  // dgates  [4][gs] out: gradient of the gate pre-activations
+  // dgates  [4][gs] out: gradient of the gate pre-activations (may be `gates` itself: read first)
   // dc_prev [n]     out: dc ⊙ f, where dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c))
   // gates   [4][gs] activations from forward; c, c_prev [n]; dh, dc_next [n] incoming gradients
   void (*lstm_backward)(float* dgates, int gs, float* dc_prev, const float* gates, const float* c,
@@ -47,7 +47,7 @@ struct Kernels {
   // h     [n]     out: (1 − z) ⊙ n + z ⊙ h_prev, where n = tanh(x_n + r ⊙ hn)
   void (*gru_forward)(float* gates, int gs, const float* hh, const float* b_hh, float* hn, float* h,
                       const float* h_prev, int n);
-  // dgates_x [3][gs] out: (dr, dz, dn) gradients of the pre-activations (input side)
+  // dgates_x [3][gs] out: (dr, dz, dn) gradients of the pre-activations (input side; may be `gates`)
   // dgates_h [3][gs] out: (dr, dz, dn ⊙ r) gradients of h_prev·W_hhᵀ + b_hh
   // dh_prev  [n]     out: dh ⊙ z (the part not through W_hh)
   void (*gru_backward)(float* dgates_x, float* dgates_h, int gs, float* dh_prev, const float* gates,

@@ -24,6 +24,9 @@ struct BackwardPass {
   const int T, B, I, H, S, G, GH;
   const bool proj, gru;
   const int threads;
+  // The gate gradients overwrite the cache's gate activations (step t's gradients are written after
+  // its activations were read): one T·B·G·H array less.
+  const bool consume_cache;
   ColumnSplit units;   // per step: hidden units per thread (gate gradients)
   ColumnSplit states;  // per step: state columns per thread (dh · W_hh)
 
@@ -47,16 +50,17 @@ struct BackwardPass {
   PackedMatrix w_hh_packed;  // W_hh [G·H, S]
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
-  BackwardPass(const SeqShape& s, const SeqWeights& weights, const Kernels& kern, int thread_count)
+  BackwardPass(const SeqShape& s, const SeqWeights& weights, const Kernels& kern, int thread_count, bool consume)
       : shape(s), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
         G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), gru(s.cell == Cell::Gru), threads(thread_count),
+        consume_cache(consume),
         units(split_columns(H, kern.gemm_nr, step_work(s), thread_count)),
         states(split_columns(S, kern.gemm_nr, step_work(s), thread_count)) {}
 
   // Working memory (see carve_workspace).
   void carve(Carver& carver) {
     const size_t TB = size_t(T) * B;
-    dgates = carver.take(checked_product({TB, size_t(GH)}));
+    if (!consume_cache) dgates = carver.take(checked_product({TB, size_t(GH)}));
     dgates_h = gru ? carver.take(checked_product({TB, size_t(GH)})) : dgates;
     dh_state = carver.take(size_t(B) * S);
     dh_t = carver.take(size_t(B) * S);
@@ -83,9 +87,13 @@ struct BackwardPass {
     return checked_sum(panels(GH, S), proj ? panels(S, H) : 0);
   }
 
-  void use_cache(const float* cache) {
+  void use_cache(float* cache) {
     const CacheLayout L = cache_layout(shape);
     gates = cache + L.gates;
+    if (consume_cache) {
+      dgates = cache + L.gates;
+      if (!gru) dgates_h = dgates;
+    }
     h_states = cache + L.h_all;
     c_states = cache + L.c_all;
     hn_cache = cache + L.hn;
@@ -202,16 +210,16 @@ struct BackwardPass {
 
 }  // namespace
 
-size_t backward_memory_bytes(const SeqShape& shape) {
+size_t backward_memory_bytes(const SeqShape& shape, bool consume_cache) {
   const SeqWeights none;
-  BackwardPass pass(shape, none, kernels(), num_threads());
+  BackwardPass pass(shape, none, kernels(), num_threads(), consume_cache);
   return checked_sum(pass.packed_weights_bytes(), workspace_bytes(pass));
 }
 
 bool sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
-                       const float* x, const float* cache) {
-  BackwardPass pass(shape, w, kernels(), num_threads());  // one ISA for the whole call
+                       const float* x, float* cache, bool consume_cache) {
+  BackwardPass pass(shape, w, kernels(), num_threads(), consume_cache);  // one ISA for the whole call
   const Memory workspace = carve_workspace(pass);
   if (!workspace || !pass.pack_weights()) return false;
   pass.use_cache(cache);

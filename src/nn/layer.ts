@@ -154,8 +154,8 @@ interface WrapContext {
 }
 
 // The kernel's arrays as tensors; when recording, hN is the node and output / cN its satellites.
-// The node's backward releases the training cache once BPTT has run (as PyTorch frees the graph
-// after backward): its memory is reused by the next step instead of waiting for the GC.
+// The node's backward consumes the training cache (as PyTorch frees the graph after backward): its
+// memory holds the gate gradients, then serves the next step instead of waiting for the GC.
 function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
   const { call, params, x, h0, c0, inputs, shapes, name } = context;
   if (!context.record) {
@@ -178,7 +178,6 @@ function wrapResult(result: ForwardResult, context: WrapContext): LayerResult {
     return up;
   };
   const inputGrads = (back: CheckedBackwardResult): (Float32Array | null)[] => {
-    cache.release();
     const stateGrads: (Float32Array | null)[] = [];
     if (h0) stateGrads.push(back.dh0);
     if (c0) stateGrads.push(back.dc0 ?? null);

@@ -16,3 +16,22 @@ export function layerArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: LayerW
   return [CELL_CODES[cell], o.inputSize, o.hiddenSize, o.projSize ?? 0, o.steps, o.batch, o.reverse ?? false,
     o.lengths ? Int32Array.from(o.lengths) : null, w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null];
 }
+
+const stateOf = (cell: keyof typeof CELL_CODES, o: LayerOpts) => o.projSize || o.hiddenSize;
+
+/** sequenceForward's arguments: the layer, input, h0, c0, fresh result arrays, training. */
+export function forwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: LayerWeights, x: Float32Array,
+  training = false): unknown[] {
+  const S = stateOf(cell, o);
+  return [...layerArgs(cell, o, w), x, null, null, new Float32Array(o.steps * o.batch * S), new Float32Array(o.batch * S),
+    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, training];
+}
+
+/** sequenceBackward's arguments: the layer, input, cache, gradients, upstream, fresh result arrays. */
+export function backwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: LayerWeights, x: Float32Array, cache: unknown,
+  grads: LayerWeights, dOutput: Float32Array | null, inputGrad = true): unknown[] {
+  const S = stateOf(cell, o);
+  return [...layerArgs(cell, o, w), x, cache, grads.weightIh, grads.weightHh, grads.biasIh ?? null, grads.biasHh ?? null,
+    grads.weightHr ?? null, dOutput, null, null, inputGrad ? new Float32Array(x.length) : null, new Float32Array(o.batch * S),
+    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, false];
+}

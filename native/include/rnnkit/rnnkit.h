@@ -58,7 +58,7 @@ size_t cache_size(const SeqShape& shape);
 // Bytes of working memory one sequence_forward / sequence_backward call allocates besides its
 // arguments and the cache, with the thread count set now (for checking a call against a limit).
 size_t forward_memory_bytes(const SeqShape& shape, bool training);
-size_t backward_memory_bytes(const SeqShape& shape);
+size_t backward_memory_bytes(const SeqShape& shape, bool consume_cache);
 
 // Memory: the core never throws and never aborts on a failed allocation. The calls below allocate
 // all their working memory (from rnnkit/memory.h's cache) before they start, and return false,
@@ -84,9 +84,11 @@ bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, floa
 //   dy    [T, B, S]  gradient of y, nullptr = zeros
 //   dh_n  [B, S]     gradient of h_n, nullptr = zeros
 //   dc_n  [B, H]     gradient of c_n (LSTM), nullptr = zeros
+//   consume_cache    the caller is done with the cache: backward may overwrite it (its gate gradients
+//                    then take the place of the gate activations: T·B·G·H floats less working memory)
 bool sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
-                       const float* x, const float* cache);
+                       const float* x, float* cache, bool consume_cache = false);
 
 // ---- Prepared layers: streaming inference -----------------------------------------------------
 // A layer's weights packed once for the multiply kernels (W_ihᵀ, W_hhᵀ, W_hrᵀ per gate block, the
