@@ -23,6 +23,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "cache_sizes.h"
 #include "gemm.h"
 #include "gemm_pack.h"
 #include "gemm_packed.h"
@@ -39,13 +40,14 @@ int ceil_div(int x, int d) { return (x + d - 1) / d; }
 // Slices of a workspace are padded to whole 64-byte lines (as Carver does).
 size_t line_floats(size_t floats) { return (floats + 15) / 16 * 16; }
 
-// Cache blocking, sizes in floats, for a 48 KiB L1 / 2 MiB L2 core (measured on Sapphire Rapids;
-// the macro-kernel order follows BLIS: the panel of the broadcast operand is reused across a run
-// of vector-operand panels that stays in L2).
-//   kc: one A panel [kc][mr] (28 KiB for mr = 14) is reused from L1 across the B panels of a run,
-//       and C is loaded and stored once per kc (fewer passes over C than kc = 256; measured best).
-//   nb: columns in a run: a B slice [kc][nb] (512 KiB) stays in L2 while the A panels go by.
-//   mc: the packed A block [mc][kc] (1 MiB), re-read from L2 once per run.
+// Cache blocking, sizes in floats, from this core's L1 and L2 (cache_sizes.h; on a Sapphire Rapids
+// core, 48 KiB / 2 MiB, these are the values measured best there). The macro-kernel order follows
+// BLIS: the panel of the broadcast operand is reused across a run of vector-operand panels that
+// stays in L2.
+//   kc: one A panel [kc][mr] (28 KiB for mr = 14) is reused from L1 across the B panels of a run
+//       (≤ 60 % of L1), and C is loaded and stored once per kc (512 measured better than 256).
+//   nb: columns in a run: a B slice [kc][nb] (a quarter of L2) stays in L2 while the A panels go by.
+//   mc: the packed A block [mc][kc] (half of L2), re-read from L2 once per run.
 //   nc: the packed B [K][nc] stays under 8 MiB (L3); huge N is done in column blocks.
 struct Blocking {
   int mc;
@@ -54,13 +56,13 @@ struct Blocking {
   int nc;
 };
 Blocking blocking_for(const Kernels& kern, int k) {
-  constexpr int kKc = 512;
-  constexpr int kABlockFloats = 256 * 1024;
-  constexpr int kBRunFloats = 128 * 1024;
   constexpr int kBFloats = 2 * 1024 * 1024;
+  const CacheSizes& cache = cache_sizes();
   const int mr = kern.gemm_mr, nr = kern.gemm_nr;
-  return {std::max(mr, kABlockFloats / kKc / mr * mr), kKc, std::max(nr, kBRunFloats / kKc / nr * nr),
-          std::max(nr, kBFloats / std::max(k, 1) / nr * nr)};
+  const int kc = std::clamp(static_cast<int>(cache.l1d * 6 / 10 / (sizeof(float) * mr)) / 16 * 16, 128, 512);
+  const size_t l2_floats = cache.l2 / sizeof(float);
+  return {std::max(mr, static_cast<int>(l2_floats / 2 / kc) / mr * mr), kc,
+          std::max(nr, static_cast<int>(l2_floats / 4 / kc) / nr * nr), std::max(nr, kBFloats / std::max(k, 1) / nr * nr)};
 }
 
 // Floats of one packed A block for `rows` rows of depth k, and of B panels for `cols` columns.
