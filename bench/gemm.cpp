@@ -92,7 +92,7 @@ struct PackedRecurrent {
   void run(const Shape& s, Operands& o) {
     const int tasks = rnnkit::num_threads();
     const int panels = (s.n + packed.kernels().gemm_nr - 1) / packed.kernels().gemm_nr;
-    const size_t stride = rnnkit::sgemm_packed_workspace_floats(packed.kernels(), s.m, s.k);
+    const size_t stride = rnnkit::packed_rows_floats(packed.kernels(), s.m, s.k);
     workspace.resize(stride * tasks);
     rnnkit::parallel_for(tasks, [&](int t) {
       const int begin = panels * t / tasks * packed.kernels().gemm_nr;

@@ -299,14 +299,36 @@ const float* PackedMatrix::panel(int col) const {
   return storage_->data + static_cast<size_t>(col / kernels_->gemm_nr) * kernels_->gemm_nr * k_;
 }
 
-size_t sgemm_packed_workspace_floats(const Kernels& kern, int m, int k) {
-  if (m <= 1 || k <= 0) return 0;  // one row goes through the gemv kernel, which packs nothing
-  return a_block_floats(kern, blocking_for(kern, k), m, k);
+size_t packed_rows_floats(const Kernels& kern, int m, int k) {
+  if (m <= 1 || k <= 0) return 0;  // one row goes through the gemv kernel, which reads it unpacked
+  return static_cast<size_t>(round_up(m, kern.gemm_mr)) * k;
 }
 
-void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const PackedMatrix& b, float* c,
-                  int ldc, bool accumulate, float* workspace) {
-  const int k = b.rows();
+// Layout: per kc block pc of K, the row panels of all M rows ([panel][kc][mr], rows past M zero),
+// the blocks one after another: the A blocks multiply_rows would pack, all packed at once.
+PackedRows pack_rows(const Kernels& kern, int m, int k, const float* a, int lda, float* workspace) {
+  if (m <= 1) return {a, m, k};
+  const Blocking blk = blocking_for(kern, k);
+  const size_t block_stride = static_cast<size_t>(round_up(m, kern.gemm_mr));
+  for (int pc = 0; pc < k; pc += blk.kc) {
+    pack_a(Operand{a, lda, false}, 0, pc, m, std::min(blk.kc, k - pc), kern.gemm_mr, workspace + block_stride * pc);
+  }
+  return {workspace, m, k};
+}
+
+void pack_rows_columns(const Kernels& kern, int m, int k, const float* a, int lda, int k0, int k1, float* workspace) {
+  if (m <= 1) return;
+  const Blocking blk = blocking_for(kern, k);
+  const size_t block_stride = static_cast<size_t>(round_up(m, kern.gemm_mr));
+  for (int pc = k0 / blk.kc * blk.kc; pc < k1; pc += blk.kc) {
+    const int kc = std::min(blk.kc, k - pc), lo = std::max(k0, pc), hi = std::min(k1, pc + kc);
+    pack_a(Operand{a, lda, false}, 0, lo, m, hi - lo, kern.gemm_mr,
+           workspace + block_stride * pc + static_cast<size_t>(lo - pc) * kern.gemm_mr, static_cast<size_t>(kc) * kern.gemm_mr);
+  }
+}
+
+void sgemm_packed(int n_begin, int n_end, const PackedRows& a, const PackedMatrix& b, float* c, int ldc, bool accumulate) {
+  const int m = a.m, k = b.rows();
   n_end = std::min(n_end, b.cols());
   if (m <= 0 || n_end <= n_begin) return;
   if (k <= 0) {
@@ -318,13 +340,30 @@ void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const 
   if (m == 1) {  // one row (batch 1): the gemv kernel, with the same kc blocks, gives the same sums
     const size_t panel_stride = static_cast<size_t>(k) * kern.gemm_nr;
     for (int pc = 0; pc < k; pc += blk.kc) {
-      kern.gemv(std::min(blk.kc, k - pc), a + pc, b.panel(n_begin) + static_cast<size_t>(pc) * kern.gemm_nr,
+      kern.gemv(std::min(blk.kc, k - pc), a.data + pc, b.panel(n_begin) + static_cast<size_t>(pc) * kern.gemm_nr,
                 panel_stride, c + n_begin, n_end - n_begin, accumulate || pc > 0);
     }
     return;
   }
-  const PanelsOfB panels{b.panel(n_begin), k, n_end - n_begin, static_cast<size_t>(k) * kern.gemm_nr};
-  multiply_rows(kern, blk, Operand{a, lda, false}, 0, m, panels, c + n_begin, ldc, accumulate, workspace);
+  // multiply_rows' blocks and order (so the sums are the same), reading A from its packed blocks.
+  const int blocks = ceil_div(m, blk.mc);
+  const int block_rows = round_up(ceil_div(m, blocks), kern.gemm_mr);
+  const size_t block_stride = static_cast<size_t>(round_up(m, kern.gemm_mr));
+  const size_t b_panel_stride = static_cast<size_t>(k) * kern.gemm_nr;
+  for (int ic = 0; ic < m; ic += block_rows) {
+    const int mc = std::min(block_rows, m - ic);
+    for (int pc = 0; pc < k; pc += blk.kc) {
+      const int kc = std::min(blk.kc, k - pc);
+      const float* a_block = a.data + block_stride * pc + static_cast<size_t>(ic) * kc;
+      macro_kernel(kern, blk, mc, n_end - n_begin, kc, a_block, b.panel(n_begin) + static_cast<size_t>(pc) * kern.gemm_nr,
+                   b_panel_stride, c + static_cast<size_t>(ic) * ldc + n_begin, ldc, accumulate || pc > 0);
+    }
+  }
+}
+
+void sgemm_packed(int m, int n_begin, int n_end, const float* a, int lda, const PackedMatrix& b, float* c,
+                  int ldc, bool accumulate, float* workspace) {
+  sgemm_packed(n_begin, n_end, pack_rows(b.kernels(), m, b.rows(), a, lda, workspace), b, c, ldc, accumulate);
 }
 
 }  // namespace rnnkit

@@ -67,8 +67,8 @@ void transpose_panel(const float* src, size_t ld, int count, int kc, int width, 
   }
 }
 
-void transpose_panels(const float* src, size_t ld, int count, int kc, int width, float* dst) {
-  for (int w0 = 0; w0 < count; w0 += width, dst += static_cast<size_t>(kc) * width) {
+void transpose_panels(const float* src, size_t ld, int count, int kc, int width, size_t panel_stride, float* dst) {
+  for (int w0 = 0; w0 < count; w0 += width, dst += panel_stride) {
     transpose_panel(src + w0 * ld, ld, std::min(width, count - w0), kc, width, dst);
   }
 }
@@ -80,10 +80,9 @@ constexpr int kPrefetchRows = 24;
 // of the source at a time (so the source streams). kWidth > 0 fixes the width at compile time
 // (constant-length copies); 0 takes it from `width`.
 template <int kWidth>
-void copy_panels(const float* src, size_t ld, int count, int kc, int width, float* dst) {
+void copy_panels(const float* src, size_t ld, int count, int kc, int width, size_t panel_size, float* dst) {
   const int w_size = kWidth > 0 ? kWidth : width;
   const int full = count / w_size, rest = count - full * w_size;
-  const size_t panel_size = static_cast<size_t>(kc) * w_size;
   for (int p = 0; p < kc; ++p) {
     const float* row = src + p * ld;
     // The source rows are short runs a page apart, which hardware prefetchers barely follow
@@ -101,36 +100,38 @@ void copy_panels(const float* src, size_t ld, int count, int kc, int width, floa
 }
 
 // The panel widths of the compiled-in micro-kernels get constant-length copies.
-void copy_panels_any(const float* src, size_t ld, int count, int kc, int width, float* dst) {
+void copy_panels_any(const float* src, size_t ld, int count, int kc, int width, size_t panel_stride, float* dst) {
   switch (width) {
-    case 4: return copy_panels<4>(src, ld, count, kc, width, dst);
-    case 6: return copy_panels<6>(src, ld, count, kc, width, dst);
-    case 8: return copy_panels<8>(src, ld, count, kc, width, dst);
-    case 12: return copy_panels<12>(src, ld, count, kc, width, dst);
-    case 14: return copy_panels<14>(src, ld, count, kc, width, dst);
-    case 16: return copy_panels<16>(src, ld, count, kc, width, dst);
-    case 32: return copy_panels<32>(src, ld, count, kc, width, dst);
-    default: return copy_panels<0>(src, ld, count, kc, width, dst);
+    case 4: return copy_panels<4>(src, ld, count, kc, width, panel_stride, dst);
+    case 6: return copy_panels<6>(src, ld, count, kc, width, panel_stride, dst);
+    case 8: return copy_panels<8>(src, ld, count, kc, width, panel_stride, dst);
+    case 12: return copy_panels<12>(src, ld, count, kc, width, panel_stride, dst);
+    case 14: return copy_panels<14>(src, ld, count, kc, width, panel_stride, dst);
+    case 16: return copy_panels<16>(src, ld, count, kc, width, panel_stride, dst);
+    case 32: return copy_panels<32>(src, ld, count, kc, width, panel_stride, dst);
+    default: return copy_panels<0>(src, ld, count, kc, width, panel_stride, dst);
   }
 }
 
-// Element (w, p) is at src[p · ld + w] when w_contiguous, else at src[w · ld + p].
-void pack_panels(const float* src, size_t ld, bool w_contiguous, int count, int kc, int width, float* dst) {
+// Element (w, p) is at src[p · ld + w] when w_contiguous, else at src[w · ld + p]; panels
+// panel_stride floats apart.
+void pack_panels(const float* src, size_t ld, bool w_contiguous, int count, int kc, int width, size_t panel_stride,
+                 float* dst) {
   if (w_contiguous) {
-    copy_panels_any(src, ld, count, kc, width, dst);
+    copy_panels_any(src, ld, count, kc, width, panel_stride, dst);
   } else {
-    transpose_panels(src, ld, count, kc, width, dst);
+    transpose_panels(src, ld, count, kc, width, panel_stride, dst);
   }
 }
 
 }  // namespace
 
-void pack_a(const Operand& a, int row0, int col0, int mc, int kc, int mr, float* dst) {
-  pack_panels(a.at(row0, col0), a.ld, a.transposed, mc, kc, mr, dst);
+void pack_a(const Operand& a, int row0, int col0, int mc, int kc, int mr, float* dst, size_t panel_stride) {
+  pack_panels(a.at(row0, col0), a.ld, a.transposed, mc, kc, mr, panel_stride ? panel_stride : size_t(kc) * mr, dst);
 }
 
 void pack_b(const Operand& b, int row0, int col0, int kc, int nc, int nr, float* dst) {
-  pack_panels(b.at(row0, col0), b.ld, !b.transposed, nc, kc, nr, dst);
+  pack_panels(b.at(row0, col0), b.ld, !b.transposed, nc, kc, nr, size_t(kc) * nr, dst);
 }
 
 }  // namespace rnnkit

@@ -17,7 +17,9 @@ struct Operand {
 };
 
 // op(A)[row0 : row0+mc, col0 : col0+kc] → ceil(mc / mr) panels [kc][mr]; rows past mc are zero.
-void pack_a(const Operand& a, int row0, int col0, int mc, int kc, int mr, float* dst);
+// Panels are panel_stride floats apart (0: kc·mr, packed tight); a larger stride writes these kc
+// rows into panels of a longer k block.
+void pack_a(const Operand& a, int row0, int col0, int mc, int kc, int mr, float* dst, size_t panel_stride = 0);
 
 // op(B)[row0 : row0+kc, col0 : col0+nc] → ceil(nc / nr) panels [kc][nr]; columns past nc are zero.
 void pack_b(const Operand& b, int row0, int col0, int kc, int nc, int nr, float* dst);

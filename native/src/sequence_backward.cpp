@@ -45,8 +45,9 @@ struct BackwardPass {
   float* dh_pre = nullptr;    // [B, H] LSTM proj: gradient of o ⊙ tanh(c)
   float* dproj = nullptr;     // [T, B, P] LSTM proj: dh_t per step, for dW_hr
   float* gemm_workspace = nullptr;    // the weight-gradient sgemms, one after another
-  float* packed_workspace = nullptr;  // per task of a step region: sgemm_packed's A block
+  float* packed_workspace = nullptr;  // per task of a step region: dh_t packed (projection)
   size_t packed_stride = 0;
+  float* packed_dgates = nullptr;     // this step's dgates_h rows packed once, by the threads that made them
   PackedMatrix w_hh_packed;  // W_hh [G·H, S]
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
@@ -72,8 +73,9 @@ struct BackwardPass {
                             sgemm_workspace_floats(k, threads, GH, S, rows)});
     if (proj) gemm = std::max(gemm, sgemm_workspace_floats(k, threads, S, H, rows));
     gemm_workspace = carver.take(gemm);
-    packed_stride = sgemm_packed_workspace_floats(k, B, std::max(S, GH));
-    packed_workspace = carver.take(checked_product({packed_stride, size_t(std::max(units.parts, states.parts))}));
+    packed_stride = proj ? packed_rows_floats(k, B, S) : 0;
+    packed_workspace = carver.take(checked_product({packed_stride, size_t(units.parts)}));
+    packed_dgates = carver.take(packed_rows_floats(k, B, GH));
   }
 
   // W_hh (and W_hr) packed for the per-step products; false if their memory could not be allocated.
@@ -170,6 +172,9 @@ struct BackwardPass {
           break;
       }
     }
+    // The dh GEMM of this step needs every thread's gradients packed: each packs its own units.
+    const float* dg_t = dgates_h + step * GH;
+    for (int g = 0; g < G; ++g) pack_rows_columns(k, B, GH, dg_t, GH, g * H + j0, g * H + j1, packed_dgates);
   }
 
   void run_steps(const float* dy) {
@@ -177,10 +182,9 @@ struct BackwardPass {
       const int t = time_at(shape, s);
       gather_step_gradient(t, dy);
       parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part)); });
-      const float* dg_t = dgates_h + size_t(t) * B * GH;
+      const PackedRows dg_rows{B > 1 ? packed_dgates : dgates_h + size_t(t) * B * GH, B, GH};
       parallel_for(states.parts, [&](int part) {
-        sgemm_packed(B, states.begin(part), states.end(part), dg_t, GH, w_hh_packed, dh_state, S, true,
-                     packed_workspace_of(part));
+        sgemm_packed(states.begin(part), states.end(part), dg_rows, w_hh_packed, dh_state, S, true);
       });
     }
   }

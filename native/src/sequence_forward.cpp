@@ -37,8 +37,11 @@ struct ForwardPass {
   float* h_pre = nullptr;     // training: [T, B, H]; inference: [B, H] (LSTM with projection)
   float* hh = nullptr;        // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
   float* gemm_workspace = nullptr;  // the input projection's sgemm (unpacked W_ih)
-  float* packed_workspace = nullptr;  // per task of a step region: sgemm_packed's A block
-  size_t packed_stride = 0;
+  // The rows every thread multiplies, packed once by the threads that produce them (for B > 1):
+  float* packed_h[2] = {};            // h_prev of this step and h of the next, alternately [B, S]
+  float* packed_h_pre = nullptr;      // this step's h_pre, for the projection [B, H]
+  float* packed_x = nullptr;          // per task: x_t for the packed W_ihᵀ of a prepared layer [B, I]
+  size_t packed_x_stride = 0;
   const float* w_ih = nullptr;    // W_ih [G·H, I] when the pack has no packed W_ihᵀ
   const float* inputs = nullptr;  // x [T, B, I]
 
@@ -66,8 +69,10 @@ struct ForwardPass {
     }
     if (shape.cell == Cell::Gru) hh = carver.take(size_t(B) * GH);
     if (!pack.packed_inputs) gemm_workspace = carver.take(sgemm_workspace_floats(k, threads, T * B, GH, I));
-    packed_stride = sgemm_packed_workspace_floats(k, B, std::max({S, H, pack.packed_inputs ? I : 0}));
-    packed_workspace = carver.take(checked_product({packed_stride, size_t(std::max(units.parts, outputs.parts))}));
+    for (float*& rows : packed_h) rows = carver.take(packed_rows_floats(k, B, S));
+    if (proj) packed_h_pre = carver.take(packed_rows_floats(k, B, H));
+    packed_x_stride = pack.packed_inputs ? packed_rows_floats(k, B, I) : 0;
+    packed_x = carver.take(checked_product({packed_x_stride, size_t(units.parts)}));
   }
 
   // The training cache's arrays (see CacheLayout).
@@ -85,7 +90,8 @@ struct ForwardPass {
   float* c_slot(int slot) const { return c_states + slot_index(slot) * B * H; }
   float* gates_at(int t) const { return gates + static_cast<size_t>(t) * B * GH; }
   float* h_pre_at(int t) const { return h_pre + (training ? static_cast<size_t>(t) * B * H : 0); }
-  float* packed_workspace_of(int part) const { return packed_workspace + part * packed_stride; }
+  // Rows a step multiplies: packed (several rows), or the row itself (one: the gemv kernel reads it).
+  PackedRows rows(float* packed, const float* row, int width) const { return {B > 1 ? packed : row, B, width}; }
 
   // gates = x · W_ihᵀ for every step in one GEMM (biases are added per step, while the step's slice
   // is in cache). With packed W_ihᵀ (a prepared layer, streaming) each step projects its own inputs
@@ -102,28 +108,28 @@ struct ForwardPass {
     const int slot = slot_before(shape, time_at(shape, 0));
     if (h0) std::memcpy(h_slot(slot), h0, sizeof(float) * B * S);
     else std::fill_n(h_slot(slot), size_t(B) * S, 0.0f);
+    pack_rows_columns(k, B, S, h_slot(slot), S, 0, S, packed_h[0]);
     if (shape.cell != Cell::Lstm) return;
     if (c0) std::memcpy(c_slot(slot), c0, sizeof(float) * B * H);
     else std::fill_n(c_slot(slot), size_t(B) * H, 0.0f);
   }
 
   // Units [j0, j1) of step t (task `part` of the region): recurrent GEMM for those columns of every
-  // gate, then the gate kernel.
-  void step_units(int t, int part, int j0, int j1) {
+  // gate (h_prev packed once for all gates, as h_rows), then the gate kernel; the new h (or h_pre)
+  // of these units is packed for the next product (next_h: the next step's h_rows).
+  void step_units(int t, int part, int j0, int j1, const PackedRows& h_rows, float* next_h) {
     const int n = j1 - j0;
-    float* workspace = packed_workspace_of(part);
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
     float* g_t = gates_at(t);
     const bool gru = shape.cell == Cell::Gru;
     if (pack.packed_inputs) {
-      for (int g = 0; g < G; ++g) {
-        sgemm_packed(B, j0, j1, inputs + size_t(t) * B * I, I, pack.w_ih_t[g], g_t + g * H, GH, false, workspace);
-      }
+      const PackedRows x_t = pack_rows(k, B, I, inputs + size_t(t) * B * I, I, packed_x + part * packed_x_stride);
+      for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, x_t, pack.w_ih_t[g], g_t + g * H, GH, false);
     }
     if (pack.has_bias) add_bias_to_units(g_t, j0, j1);
     float* rec = gru ? hh : g_t;
-    for (int g = 0; g < G; ++g) sgemm_packed(B, j0, j1, h_prev, S, pack.w_hh_t[g], rec + g * H, GH, !gru, workspace);
+    for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, h_rows, pack.w_hh_t[g], rec + g * H, GH, !gru);
     for (int b = 0; b < B; ++b) {
       const size_t gb = size_t(b) * GH + j0;
       float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_new + size_t(b) * S) + j0;
@@ -148,6 +154,8 @@ struct ForwardPass {
       }
       if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, h_out, sizeof(float) * n);
     }
+    if (proj) pack_rows_columns(k, B, H, h_pre_at(t), H, j0, j1, packed_h_pre);
+    else pack_rows_columns(k, B, S, h_new, S, j0, j1, next_h);
   }
 
   // g_t[b, g·H + j] += bias_x[g·H + j] for the units [j0, j1) of every gate and row.
@@ -176,11 +184,11 @@ struct ForwardPass {
     if (y) std::fill_n(y + (size_t(t) * B + b) * S + j0, n, 0.0f);
   }
 
-  // Output columns [p0, p1) of step t (task `part`): h = h_pre · W_hrᵀ.
-  void project_state(int t, int part, int p0, int p1) {
+  // Output columns [p0, p1) of step t: h = h_pre · W_hrᵀ, packed for the next step (next_h).
+  void project_state(int t, int p0, int p1, float* next_h) {
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
-    sgemm_packed(B, p0, p1, h_pre_at(t), H, pack.w_hr_t, h_new, S, false, packed_workspace_of(part));
+    sgemm_packed(p0, p1, rows(packed_h_pre, h_pre_at(t), H), pack.w_hr_t, h_new, S, false);
     for (int b = 0; b < B; ++b) {
       float* h_row = h_new + size_t(b) * S + p0;
       const bool active = is_active(shape, t, b);
@@ -190,14 +198,17 @@ struct ForwardPass {
       if (active) std::memcpy(y_row, h_row, sizeof(float) * (p1 - p0));
       else std::fill_n(y_row, p1 - p0, 0.0f);
     }
+    pack_rows_columns(k, B, S, h_new, S, p0, p1, next_h);
   }
 
   void run_steps() {
     for (int s = 0; s < T; ++s) {
       const int t = time_at(shape, s);
-      parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part)); });
+      const PackedRows h_rows = rows(packed_h[s & 1], h_slot(slot_before(shape, t)), S);
+      float* next_h = packed_h[(s + 1) & 1];
+      parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part), h_rows, next_h); });
       if (proj) {
-        parallel_for(outputs.parts, [&](int part) { project_state(t, part, outputs.begin(part), outputs.end(part)); });
+        parallel_for(outputs.parts, [&](int part) { project_state(t, outputs.begin(part), outputs.end(part), next_h); });
       }
     }
   }

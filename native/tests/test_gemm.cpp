@@ -251,7 +251,7 @@ TEST(sgemm_packed_matches_float64_over_column_ranges) {
           CHECK(packed.pack(kernels(), tb, k, n, p.b.data(), p.ldb));
           CHECK(packed.rows() == k && packed.cols() == n);
           const int nr = packed.kernels().gemm_nr;
-          std::vector<float> workspace(sgemm_packed_workspace_floats(kernels(), m, k));
+          std::vector<float> workspace(packed_rows_floats(kernels(), m, k));
           // The whole width, then a split at the first nr boundary (as two threads would).
           const int split = std::min(n, nr);
           for (bool accumulate : {false, true}) {
@@ -277,7 +277,7 @@ TEST(sgemm_packed_equals_sgemm_bitwise_and_repacks) {
     const Problem p(Trans::No, Trans::Yes, 64, n, 256, 4000 + n);
     CHECK(packed.pack(kernels(), Trans::Yes, p.k, p.n, p.b.data(), p.ldb));
     std::vector<float> c = p.c0;
-    std::vector<float> workspace(sgemm_packed_workspace_floats(kernels(), p.m, p.k));
+    std::vector<float> workspace(packed_rows_floats(kernels(), p.m, p.k));
     sgemm_packed(p.m, 0, p.n, p.a.data(), p.lda, packed, c.data(), p.ldc, true, workspace.data());
     CHECK(bitwise_equal(c, p.run(true)));
   }
