@@ -97,6 +97,9 @@ function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0].trim();
 }
 
+/** Where the binding of this package was loaded from (set by the first binding() call). */
+let loadedFile: string | undefined;
+
 /**
  * Loads the addon from `root` (default: this package). Tries node-gyp-build, then every candidate
  * file it did not already load, so a broken local build can not hide a working prebuild.
@@ -104,12 +107,16 @@ function firstLine(error: unknown): string {
  *   platforms this copy has prebuilds for, and how to build from source.
  */
 export function loadBinding(root: string = packageRoot()): NativeBinding {
+  return loadFrom(root).binding;
+}
+
+function loadFrom(root: string): { binding: NativeBinding; file: string } {
   const failures: string[] = [];
   let tried: string | undefined;
   try {
     const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
     tried = nodeGypBuild.path(root);
-    return require(tried) as NativeBinding;
+    return { binding: require(tried) as NativeBinding, file: tried };
   } catch (error) {
     failures.push(`node-gyp-build(${root})${tried ? ` → ${tried}` : ''}: ${firstLine(error)}`);
   }
@@ -120,7 +127,7 @@ export function loadBinding(root: string = packageRoot()): NativeBinding {
       continue;
     }
     try {
-      return require(file) as NativeBinding;
+      return { binding: require(file) as NativeBinding, file };
     } catch (error) {
       failures.push(`${file}: ${firstLine(error)}`);
     }
@@ -179,6 +186,14 @@ let cached: NativeBinding | undefined;
 
 /** The addon of this package, loaded on first use (each worker_thread loads its own instance). */
 export function binding(): NativeBinding {
-  cached ??= loadBinding();
+  if (!cached) ({ binding: cached, file: loadedFile } = loadFrom(packageRoot()));
   return cached;
+}
+
+/**
+ * The file binding() loaded (build/Release/rnnkit.node, prebuilds/linux-x64/rnnkit.glibc.node, …),
+ * or undefined before the first call.
+ */
+export function addonPath(): string | undefined {
+  return loadedFile;
 }

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { linuxLibc, loadBinding, packageRoot, prebuildFile } from '../src/native.js';
+import { addonPath, binding, linuxLibc, loadBinding, packageRoot, prebuildFile } from '../src/native.js';
 
 const require = createRequire(import.meta.url);
 const realAddon: string = require('node-gyp-build').path(packageRoot());
@@ -108,5 +108,12 @@ describe('loadBinding', () => {
     expect(message).toContain(`Prebuilt addons in this copy: ${tuple} (${otherLibc});`);
     const rightLibc = makeRoot({ [`prebuilds/${tuple}/rnnkit.${otherLibc}.node`]: 'junk', [prebuild]: 'ADDON' });
     expect(loadBinding(rightLibc).availableIsas()).toContain('scalar');
+  });
+});
+
+describe('addonPath', () => {
+  it('names the file binding() loaded', () => {
+    binding();
+    expect(addonPath()).toBe(realAddon);
   });
 });
