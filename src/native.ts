@@ -1,10 +1,15 @@
 /**
  * Loads the native addon: `node-gyp-build` on the package root (a local `build/Release` first,
- * then `prebuilds/<platform>-<arch>/rnnkit.node`), then each candidate file directly, and on
- * failure throws one Error that says what was tried, why each failed, and what to do.
+ * then `prebuilds/<platform>-<arch>/rnnkit[.<libc>].node`), then each candidate file directly, and
+ * on failure throws one Error that says what was tried, why each failed, which platforms this copy
+ * has prebuilt addons for, and how to build one from source.
+ *
+ * rnnkit has no install script (npm 11 warns about every one, and refuses them under
+ * --strict-allow-scripts even where a prebuild makes them unnecessary), so a platform without a
+ * prebuild learns it here, at first use, rather than by a failed `npm install`.
  * @module
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -72,12 +77,27 @@ export function packageRoot(): string {
 
 const ADDON_FILE = 'rnnkit.node';
 
+/** The C library a Linux prebuild must be linked against: musl when Node's process has no glibc. */
+export function linuxLibc(): 'glibc' | 'musl' {
+  const report = process.report.getReport() as { header: { glibcVersionRuntime?: string } };
+  return report.header.glibcVersionRuntime ? 'glibc' : 'musl';
+}
+
+/**
+ * The prebuild for this platform, relative to the package root, as scripts/prebuild.js names it:
+ * Linux files carry the libc as a node-gyp-build tag (`rnnkit.glibc.node`, `rnnkit.musl.node`).
+ */
+export function prebuildFile(): string {
+  const file = process.platform === 'linux' ? `rnnkit.${linuxLibc()}.node` : ADDON_FILE;
+  return path.join('prebuilds', `${process.platform}-${process.arch}`, file);
+}
+
 // Files node-gyp-build would pick, in its order (local build wins over the shipped prebuild).
 function candidateFiles(root: string): string[] {
   return [
     path.join(root, 'build', 'Release', ADDON_FILE),
     path.join(root, 'build', 'Debug', ADDON_FILE),
-    path.join(root, 'prebuilds', `${process.platform}-${process.arch}`, ADDON_FILE),
+    path.join(root, prebuildFile()),
   ];
 }
 
@@ -85,18 +105,26 @@ function firstLine(error: unknown): string {
   return String(error instanceof Error ? error.message : error).split('\n')[0].trim();
 }
 
+/** Where the binding of this package was loaded from (set by the first binding() call). */
+let loadedFile: string | undefined;
+
 /**
  * Loads the addon from `root` (default: this package). Tries node-gyp-build, then every candidate
  * file it did not already load, so a broken local build can not hide a working prebuild.
- * @throws Error listing platform, Node and N-API versions, each path tried and why it failed, and remedies.
+ * @throws Error listing platform, Node and N-API versions, each path tried and why it failed, the
+ *   platforms this copy has prebuilds for, and how to build from source.
  */
 export function loadBinding(root: string = packageRoot()): NativeBinding {
+  return loadFrom(root).binding;
+}
+
+function loadFrom(root: string): { binding: NativeBinding; file: string } {
   const failures: string[] = [];
   let tried: string | undefined;
   try {
     const nodeGypBuild = require('node-gyp-build') as { path(dir: string): string };
     tried = nodeGypBuild.path(root);
-    return require(tried) as NativeBinding;
+    return { binding: require(tried) as NativeBinding, file: tried };
   } catch (error) {
     failures.push(`node-gyp-build(${root})${tried ? ` → ${tried}` : ''}: ${firstLine(error)}`);
   }
@@ -107,7 +135,7 @@ export function loadBinding(root: string = packageRoot()): NativeBinding {
       continue;
     }
     try {
-      return require(file) as NativeBinding;
+      return { binding: require(file) as NativeBinding, file };
     } catch (error) {
       failures.push(`${file}: ${firstLine(error)}`);
     }
@@ -115,34 +143,50 @@ export function loadBinding(root: string = packageRoot()): NativeBinding {
   throw new Error(loadErrorMessage(root, failures));
 }
 
-/** The platform tuples this package ships prebuilt binaries for (folders under prebuilds/). */
+/**
+ * The platforms this copy has prebuilt addons for, from the files under prebuilds/:
+ * `linux-x64 (glibc, musl)`, `win32-x64`, ...
+ */
 function shippedPrebuilds(root: string): string[] {
+  const folder = path.join(root, 'prebuilds');
+  let tuples: string[];
   try {
-    return readdirSync(path.join(root, 'prebuilds')).filter((name) => name.includes('-'));
+    tuples = readdirSync(folder).filter((name) => name.includes('-')).sort();
   } catch {
     return [];
+  }
+  return tuples.map((tuple) => {
+    const tags = readdirSync(path.join(folder, tuple))
+      .map((file) => /^rnnkit\.(glibc|musl)\.node$/.exec(file)?.[1])
+      .filter((tag): tag is string => tag !== undefined);
+    return tags.length ? `${tuple} (${tags.join(', ')})` : tuple;
+  });
+}
+
+/** The supported Node versions, from this package's package.json (engines.node). */
+function supportedNode(root: string): string {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines?: { node?: string } };
+    return manifest.engines?.node ?? 'any';
+  } catch {
+    return 'any';
   }
 }
 
 function loadErrorMessage(root: string, failures: string[]): string {
-  const tuple = `${process.platform}-${process.arch}`;
+  const libc = process.platform === 'linux' ? `, ${linuxLibc()}` : '';
   const shipped = shippedPrebuilds(root);
   return [
-    `rnnkit: could not load its native addon for ${tuple} ` +
+    `rnnkit: could not load its native addon for ${process.platform}-${process.arch}${libc} ` +
       `(Node ${process.versions.node}, N-API ${process.versions.napi ?? 'unknown'}; the addon needs N-API ${REQUIRED_NAPI_VERSION}).`,
     'Tried:',
     ...failures.map((line) => `  - ${line}`),
-    'Remedies:',
     shipped.length
-      ? `  - Use a platform this copy has prebuilt binaries for (${shipped.join(', ')}) with Node >= 20.17, or:`
-      : '  - This copy has no prebuilt binaries (prebuilds/ is missing); reinstall rnnkit from the registry, or:',
-    '  - Build from source (needs CMake >= 3.18 and a C++17 compiler: g++ >= 9, clang >= 10 or MSVC 2019):',
-    '      npm rebuild rnnkit --foreground-scripts',
-    '  - If npm skipped rnnkit\'s install script (npm 11 install-script policy, --ignore-scripts or',
-    '    --strict-allow-scripts), approve it, then rebuild:',
-    '      npm install-scripts approve rnnkit && npm rebuild rnnkit --foreground-scripts',
-    '    An "allowScripts" entry denying rnnkit (false) in package.json wins: remove it first.',
-    '    Global installs and npx: npm install -g rnnkit --allow-scripts=rnnkit',
+      ? `Prebuilt addons in this copy: ${shipped.join(', ')}; Node ${supportedNode(root)}.`
+      : 'This copy has no prebuilt addons (prebuilds/ is missing): reinstall rnnkit from the registry, or build one.',
+    'To build the addon from source (needs CMake >= 3.18 and a C++17 compiler: g++ >= 9, clang >= 10 or MSVC 2019):',
+    '    npm install --save-dev cmake-js node-addon-api',
+    `    node ${path.join(root, 'scripts', 'build-from-source.js')}`,
   ].join('\n');
 }
 
@@ -150,15 +194,24 @@ let cached: NativeBinding | undefined;
 
 /**
  * The addon of this package (or the file RNNKIT_ADDON names), loaded on first use (each
- * worker_thread loads its own instance). Its
- * per-call memory limit starts at the machine's memory; in a container with a lower limit, at that.
+ * worker_thread loads its own instance). Its per-call memory limit starts at the machine's memory;
+ * in a container with a lower limit, at that.
  */
 export function binding(): NativeBinding {
   if (!cached) {
     // RNNKIT_ADDON: a specific build of the addon (the sanitizer tests load an instrumented one).
-    cached = process.env.RNNKIT_ADDON ? require(process.env.RNNKIT_ADDON) as NativeBinding : loadBinding();
+    const forced = process.env.RNNKIT_ADDON;
+    ({ binding: cached, file: loadedFile } = forced ? { binding: require(forced) as NativeBinding, file: forced } : loadFrom(packageRoot()));
     const container = process.constrainedMemory?.() ?? 0;
     if (container > 0 && container < cached.memoryLimit()) cached.setMemoryLimit(container);
   }
   return cached;
+}
+
+/**
+ * The file binding() loaded (build/Release/rnnkit.node, prebuilds/linux-x64/rnnkit.glibc.node, …),
+ * or undefined before the first call.
+ */
+export function addonPath(): string | undefined {
+  return loadedFile;
 }

@@ -1,6 +1,10 @@
 // AVX2 + FMA (8 floats per vector). Built with -mavx2 -mfma; called only when the CPU has both.
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstring>
+
+#include "../src/compiler.h"
 #include "../src/kernels.h"
 
 namespace rnnkit {

@@ -2,6 +2,10 @@
 // saves the zmm state (checked with xgetbv).
 #include <immintrin.h>
 
+#include <cmath>
+#include <cstring>
+
+#include "../src/compiler.h"
 #include "../src/kernels.h"
 
 namespace rnnkit {

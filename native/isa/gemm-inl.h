@@ -1,6 +1,7 @@
 // The SGEMM micro-kernel, written once over the Vec interface and included INSIDE each ISA's
 // namespace (each ISA gets a private copy). Needs in the enclosing namespace: Vec, kGemmMR (rows of
-// the tile) and kGemmNV (vectors per tile row; nr = kGemmNV · Vec::width).
+// the tile) and kGemmNV (vectors per tile row; nr = kGemmNV · Vec::width); the including file
+// includes ../src/compiler.h (RNNKIT_UNROLL, RNNKIT_PREFETCH) at global scope.
 //
 // The tile's kGemmMR × kGemmNV accumulators live in registers for the whole k loop (the loops over
 // them are fully unrolled, so the compiler can scalarize the array): per k step, kGemmNV vectors of
@@ -36,7 +37,7 @@ constexpr int kBPrefetchSteps = 8;  // 4 and 16 measured the same; without: ~10%
 
 // c [nr] = acc, or c + acc: the only rounding after a tile's FMA chains.
 static inline void store_row(float* c, const typename Vec::T* acc, bool accumulate) {
-#pragma GCC unroll 8
+  RNNKIT_UNROLL(8)
   for (int v = 0; v < kGemmNV; ++v) {
     float* dst = c + v * Vec::width;
     Vec::store(dst, accumulate ? Vec::add(Vec::load(dst), acc[v]) : acc[v]);
@@ -53,38 +54,38 @@ static inline void gemm_tile(int k, const float* a_panel, const float* b_panel, 
   using T = typename Vec::T;
   constexpr int kNR = kGemmNV * Vec::width;
   T acc[Rows][kGemmNV];
-#pragma GCC unroll 32
+  RNNKIT_UNROLL(32)
   for (int i = 0; i < Rows; ++i) {
-    __builtin_prefetch(c + static_cast<long long>(i) * ldc, 1, 3);
-    __builtin_prefetch(c + static_cast<long long>(i) * ldc + kNR - 1, 1, 3);
-#pragma GCC unroll 8
+    RNNKIT_PREFETCH(c + static_cast<long long>(i) * ldc, 1, 3);
+    RNNKIT_PREFETCH(c + static_cast<long long>(i) * ldc + kNR - 1, 1, 3);
+    RNNKIT_UNROLL(8)
     for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::set1(0.0f);
   }
   for (int p = 0; p < k; ++p) {
     // B streams from L2 (the A panel is the one reused from L1): fetch it a few k steps ahead.
-#pragma GCC unroll 8
+    RNNKIT_UNROLL(8)
     for (int line = 0; line < kNR; line += kFloatsPerLine) {
-      __builtin_prefetch(b_panel + kBPrefetchSteps * kNR + line, 0, 3);
+      RNNKIT_PREFETCH(b_panel + kBPrefetchSteps * kNR + line, 0, 3);
     }
     T b[kGemmNV];
-#pragma GCC unroll 8
+    RNNKIT_UNROLL(8)
     for (int v = 0; v < kGemmNV; ++v) b[v] = Vec::load(b_panel + v * Vec::width);
     constexpr int kAVecs = kGemmLaneBroadcast ? kGemmMR / Vec::width : 1;
     T a_vecs[kAVecs];
     if constexpr (kGemmLaneBroadcast) {
-#pragma GCC unroll 8
+      RNNKIT_UNROLL(8)
       for (int q = 0; q < kAVecs; ++q) a_vecs[q] = Vec::load(a_panel + q * Vec::width);
     }
-#pragma GCC unroll 32
+    RNNKIT_UNROLL(32)
     for (int i = 0; i < Rows; ++i) {
       const T a = broadcast_a<Vec>(a_panel, a_vecs, i);
-#pragma GCC unroll 8
+      RNNKIT_UNROLL(8)
       for (int v = 0; v < kGemmNV; ++v) acc[i][v] = Vec::mul_add(a, b[v], acc[i][v]);
     }
     a_panel += kGemmMR;
     b_panel += kNR;
   }
-#pragma GCC unroll 32
+  RNNKIT_UNROLL(32)
   for (int i = 0; i < Rows; ++i) store_row(c + static_cast<long long>(i) * ldc, acc[i], accumulate);
 }
 
@@ -136,22 +137,22 @@ static inline void gemv_tile(int k, const float* a, const float* b, size_t panel
   using T = typename Vec::T;
   constexpr int kNR = kGemmNV * Vec::width;
   T acc[Panels][kGemmNV];
-#pragma GCC unroll 8
+  RNNKIT_UNROLL(8)
   for (int q = 0; q < Panels; ++q) {
-#pragma GCC unroll 8
+    RNNKIT_UNROLL(8)
     for (int v = 0; v < kGemmNV; ++v) acc[q][v] = Vec::set1(0.0f);
   }
   for (int p = 0; p < k; ++p) {
     const T a_p = Vec::set1(a[p]);
     const float* b_p = b + static_cast<size_t>(p) * kNR;
-#pragma GCC unroll 8
+    RNNKIT_UNROLL(8)
     for (int q = 0; q < Panels; ++q) {
       const float* b_q = b_p + q * panel_stride;
-#pragma GCC unroll 8
+      RNNKIT_UNROLL(8)
       for (int v = 0; v < kGemmNV; ++v) acc[q][v] = Vec::mul_add(a_p, Vec::load(b_q + v * Vec::width), acc[q][v]);
     }
   }
-#pragma GCC unroll 8
+  RNNKIT_UNROLL(8)
   for (int q = 0; q < Panels; ++q) store_row(c + q * kNR, acc[q], accumulate);
 }
 

@@ -1,6 +1,10 @@
 // NEON (arm64, 4 floats per vector). Always available on AArch64.
 #include <arm_neon.h>
 
+#include <cmath>
+#include <cstring>
+
+#include "../src/compiler.h"
 #include "../src/kernels.h"
 
 namespace rnnkit {

@@ -38,7 +38,7 @@ static inline typename V::T fused(typename V::T a, typename V::T b, typename V::
 #if defined(__FMA__) || defined(__ARM_FEATURE_FMA)
 template <>
 inline float fused<ScalarVec>(float a, float b, float c) {
-  return __builtin_fmaf(a, b, c);
+  return std::fma(a, b, c);  // one instruction here: the target has FMA
 }
 #endif
 

@@ -1,5 +1,9 @@
 // The scalar reference: the same algorithms as the SIMD files, one lane at a time. Kept forever;
 // every other ISA is tested against it.
+#include <cmath>
+#include <cstring>
+
+#include "../src/compiler.h"
 #include "../src/kernels.h"
 
 namespace rnnkit {

@@ -17,14 +17,14 @@ struct ScalarVec {
   static T mul_add(T a, T b, T c) { return a * b + c; }
   static T max(T a, T b) { return a > b ? a : b; }
   static T min(T a, T b) { return a < b ? a : b; }
-  static T sqrt(T x) { return __builtin_sqrtf(x); }  // correctly rounded, like the SIMD sqrt
-  static T round(T x) { return __builtin_nearbyintf(x); }
+  static T sqrt(T x) { return std::sqrt(x); }  // correctly rounded, like the SIMD sqrt
+  static T round(T x) { return std::nearbyint(x); }
   // 2^n for integral n in [-126, 127]. A NaN n (from a NaN input, whose result is NaN anyway)
   // gives 1: converting NaN to int, or shifting a negative int, would be undefined behaviour.
   static T pow2i(T n) {
     const unsigned bits = static_cast<unsigned>(n == n ? static_cast<int>(n) + 127 : 127) << 23;
     float r;
-    __builtin_memcpy(&r, &bits, sizeof r);
+    std::memcpy(&r, &bits, sizeof r);
     return r;
   }
   // a where mask_src > 0, else 0 (ReLU's derivative).

@@ -8,10 +8,12 @@
 #include <algorithm>
 #include <cstring>
 
+#include "compiler.h"
+
 #if defined(__SSE2__) || defined(_M_X64)
 #include <xmmintrin.h>
 #define RNNKIT_PACK_SSE 1
-#elif defined(__ARM_NEON) || defined(__aarch64__)
+#elif defined(__ARM_NEON) || defined(__aarch64__) || defined(_M_ARM64)
 #include <arm_neon.h>
 #define RNNKIT_PACK_NEON 1
 #endif
@@ -87,7 +89,7 @@ void copy_panels(const float* src, size_t ld, int count, int kc, int width, size
     const float* row = src + p * ld;
     // The source rows are short runs a page apart, which hardware prefetchers barely follow
     // (measured: a few % on a transposed A streaming from memory).
-    for (int line = 0; line < count; line += kFloatsPerLine) __builtin_prefetch(row + kPrefetchRows * ld + line);
+    for (int line = 0; line < count; line += kFloatsPerLine) RNNKIT_PREFETCH(row + kPrefetchRows * ld + line, 0, 3);
     float* d = dst + static_cast<size_t>(p) * w_size;
     for (int q = 0; q < full; ++q, row += w_size, d += panel_size) {
       std::memcpy(d, row, sizeof(float) * w_size);  // constant size when kWidth > 0: a few vector moves

@@ -23,6 +23,8 @@
 
 #if defined(__x86_64__) || defined(__i386__) || defined(_M_X64)
 #include <immintrin.h>
+#elif defined(_M_ARM64)
+#include <intrin.h>  // __yield
 #endif
 
 #include "cpu.h"
@@ -45,6 +47,8 @@ inline void cpu_relax() {
   _mm_pause();
 #elif defined(__aarch64__)
   __asm__ __volatile__("yield");
+#elif defined(_M_ARM64)
+  __yield();
 #endif
 }
 
