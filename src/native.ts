@@ -47,6 +47,13 @@ export interface NativeBinding {
   sequenceBackward(...args: BackwardArgs): void;
   sequenceBackwardAsync(...args: BackwardArgs): Promise<void>;
   cacheSize(...args: [...LayerArgs, steps: number, batch: number]): number;
+  /**
+   * RangeError when a call of this size (pass 0 forward, 1 training forward, 2 backward, 3 backward
+   * consuming the cache) needs, with `extraBytes` (its results), more memory than the limit.
+   */
+  checkSequenceMemory(...args: [...LayerArgs, steps: number, batch: number, pass: number, extraBytes: number]): void;
+  /** The same for a preparedForward. */
+  checkPreparedMemory(layer: NativeHandle, steps: number, batch: number, extraBytes: number): void;
   /** Returns a training cache's memory now; the handle can not be used again. */
   releaseCache(cache: NativeHandle): void;
   /** Packs a layer's weights; the handle is opaque. */

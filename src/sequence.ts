@@ -223,9 +223,28 @@ function resultArray(floats: number, what: string): Float32Array {
   }
 }
 
-// The arrays a forward writes, and the result built around them.
-function forwardOutputs(c: CheckedCall) {
+/** The binding's passes for its memory check. */
+const enum Pass { Forward = 0, TrainingForward = 1, Backward = 2, ConsumingBackward = 3 }
+
+function weightFloats(w: SequenceWeights): number {
+  return w.weightIh.length + w.weightHh.length + (w.biasIh?.length ?? 0) + (w.biasHh?.length ?? 0) + (w.weightHr?.length ?? 0);
+}
+
+/**
+ * Refuses a call whose memory (the results it is about to allocate, the binding's working memory
+ * and cache, and for async calls the copies of what it reads) is over the limit: before the results
+ * exist, so a huge call fails at once with the bytes it needs.
+ */
+function checkMemory(c: CheckedCall, pass: Pass, resultFloats: number, async: boolean): void {
+  const copies = async ? resultFloats + weightFloats(c.weights) + c.steps * c.batch * (c.inputSize + (c.projSize || c.hiddenSize)) : 0;
+  binding().checkSequenceMemory(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, pass,
+    4 * (resultFloats + copies));
+}
+
+// The arrays a forward writes (after its memory check), and the result built around them.
+function forwardOutputs(c: CheckedCall, training: boolean, async: boolean) {
   const S = c.projSize || c.hiddenSize, what = `${c.cell} forward`;
+  checkMemory(c, training ? Pass.TrainingForward : Pass.Forward, c.batch * ((c.steps + 1) * S + (c.cell === 'lstm' ? c.hiddenSize : 0)), async);
   return {
     output: resultArray(c.steps * c.batch * S, what),
     hN: resultArray(c.batch * S, what),
@@ -247,14 +266,14 @@ function cacheFloats(c: CheckedCall): number {
 /** @internal Forward with checked arguments (no validation here). */
 export function checkedForward(c: CheckedCall, input: Float32Array, h0: Float32Array | null, c0: Float32Array | null,
   training: boolean): ForwardResult {
-  const out = forwardOutputs(c);
+  const out = forwardOutputs(c, training, false);
   return forwardResult(c, out, binding().sequenceForward(...layerArgs(c), input, h0, c0, out.output, out.hN, out.cN, training));
 }
 
 /** @internal {@link checkedForward} on the libuv pool. */
 export async function checkedForwardAsync(c: CheckedCall, input: Float32Array, h0: Float32Array | null,
   c0: Float32Array | null, training: boolean): Promise<ForwardResult> {
-  const out = forwardOutputs(c);
+  const out = forwardOutputs(c, training, true);
   return forwardResult(c, out, await binding().sequenceForwardAsync(...layerArgs(c), input, h0, c0, out.output, out.hN, out.cN, training));
 }
 
@@ -273,18 +292,23 @@ export interface CheckedBackwardResult extends BackwardResult {
 
 type GradArrays = [Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null];
 
-// The arrays a backward writes (dInput only when wanted), and its positional arguments after the layer's.
-function backwardArgsFor(c: CheckedCall, input: Float32Array, cache: SequenceCache, grads: GradArrays, up: CheckedUpstream,
-  consume: boolean) {
+// The arrays a backward writes (dInput only when wanted; after its memory check, which counts fresh
+// gradients too when `grads` is null), and its positional arguments after the layer's.
+function backwardArgsFor(c: CheckedCall, input: Float32Array, cache: SequenceCache, grads: GradArrays | null, up: CheckedUpstream,
+  consume: boolean, async: boolean) {
   const S = c.projSize || c.hiddenSize, what = `${c.cell} backward`;
+  const resultFloats = (up.inputGrad ? c.steps * c.batch * c.inputSize : 0) + c.batch * S +
+    (c.cell === 'lstm' ? c.batch * c.hiddenSize : 0) + (grads ? 0 : weightFloats(c.weights));
+  checkMemory(c, consume ? Pass.ConsumingBackward : Pass.Backward, resultFloats, async);
+  const gradients = grads ?? gradArrays(freshGrads(c));
   const result: BackwardResult = {
     dInput: up.inputGrad ? resultArray(c.steps * c.batch * c.inputSize, what) : null,
     dh0: resultArray(c.batch * S, what),
   };
   if (c.cell === 'lstm') result.dc0 = resultArray(c.batch * c.hiddenSize, what);
-  const args = [...layerArgs(c), input, cache.handle, ...grads, up.dOutput, up.dhN, up.dcN, result.dInput, result.dh0,
+  const args = [...layerArgs(c), input, cache.handle, ...gradients, up.dOutput, up.dhN, up.dcN, result.dInput, result.dh0,
     result.dc0 ?? null, consume] as const;
-  return { result, args };
+  return { result, args, gradients };
 }
 
 function freshGrads(c: CheckedCall): SequenceGrads {
@@ -296,28 +320,29 @@ function freshGrads(c: CheckedCall): SequenceGrads {
 function gradArrays(g: SequenceGrads): GradArrays {
   return [g.weightIh, g.weightHh, g.biasIh ?? null, g.biasHh ?? null, g.weightHr ?? null];
 }
+function gradsOf([weightIh, weightHh, biasIh, biasHh, weightHr]: GradArrays): SequenceGrads {
+  return { weightIh, weightHh, biasIh, biasHh, weightHr };
+}
 
 /**
  * @internal Backward with checked arguments, returning fresh weight gradients. It consumes the
  * cache: the gate gradients take the place of its gate activations, and it is released.
  */
 export function checkedBackward(c: CheckedCall, input: Float32Array, cache: SequenceCache, up: CheckedUpstream): CheckedBackwardResult {
-  const grads = freshGrads(c);
-  const { result, args } = backwardArgsFor(c, input, cache, gradArrays(grads), up, true);
+  const { result, args, gradients } = backwardArgsFor(c, input, cache, null, up, true, false);
   binding().sequenceBackward(...args);
   cache.markConsumed();
-  return { ...result, grads };
+  return { ...result, grads: gradsOf(gradients) };
 }
 
 /** @internal {@link checkedBackward} on the libuv pool. */
 export async function checkedBackwardAsync(c: CheckedCall, input: Float32Array, cache: SequenceCache,
   up: CheckedUpstream): Promise<CheckedBackwardResult> {
-  const grads = freshGrads(c);
-  const { result, args } = backwardArgsFor(c, input, cache, gradArrays(grads), up, true);
+  const { result, args, gradients } = backwardArgsFor(c, input, cache, null, up, true, true);
   const pending = binding().sequenceBackwardAsync(...args);
   cache.markConsumed();
   await pending;
-  return { ...result, grads };
+  return { ...result, grads: gradsOf(gradients) };
 }
 
 // Validated sizes, in the order and words of native/binding/sequence.cpp.
@@ -459,12 +484,12 @@ const forwardAsync = (a: ForwardArgs): Promise<ForwardResult> => checkedForwardA
 
 // Accumulates into the caller's gradient arrays (the contract of the public backward).
 function backward(a: BackwardArgs): BackwardResult {
-  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false);
+  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false, false);
   binding().sequenceBackward(...args);
   return result;
 }
 async function backwardAsync(a: BackwardArgs): Promise<BackwardResult> {
-  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false);
+  const { result, args } = backwardArgsFor(a.call, a.x, a.cache, gradArrays(a.grads), a.up, false, true);
   await binding().sequenceBackwardAsync(...args);
   return result;
 }
@@ -657,11 +682,15 @@ export class PreparedLayer {
     const h0 = optionalArray(st.h0, 'h0', hiddenDims, true, '');
     const c0 = optionalArray(st.c0, 'c0', cellDims, lstm, notLstm);
     const outs = optionalObject(out, 'out');
-    // Absent: a new array; null: not computed; an array: written in place.
+    const outputDims: Dims = [['steps', steps], ['batch', batch], [s.stateName, s.state]];
+    // Absent: a new array (its memory checked first); null: not computed; an array: written in place.
+    const fresh = (key: 'output' | 'hN' | 'cN', dims: Dims, allowed: boolean) => (outs[key] === undefined && allowed ? count(dims) : 0);
+    binding().checkPreparedMemory(this.handle, steps, batch,
+      4 * (fresh('output', outputDims, true) + fresh('hN', hiddenDims, true) + fresh('cN', cellDims, lstm)));
     const outArray = (key: 'output' | 'hN' | 'cN', dims: Dims, allowed: boolean): Float32Array | null =>
       outs[key] === undefined ? (allowed ? resultArray(count(dims), `${s.cell} prepared forward`) : null)
         : outs[key] === null && allowed ? null : optionalArray(outs[key], `out.${key}`, dims, allowed, notLstm);
-    const output = outArray('output', [['steps', steps], ['batch', batch], [s.stateName, s.state]], true);
+    const output = outArray('output', outputDims, true);
     const hN = outArray('hN', hiddenDims, true);
     const cN = outArray('cN', cellDims, lstm);
     const result: PreparedResult = lstm ? { output, hN, cN } : { output, hN };

@@ -113,6 +113,24 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   return call;
 }
 
+// checkPreparedMemory(layer, steps, batch, extraBytes): a RangeError when a preparedForward of
+// this size, with extraBytes more (its results), would need more than the memory limit.
+Napi::Value CheckPreparedMemory(const Napi::CallbackInfo& info) {
+  const Args args(info, "checkPreparedMemory");
+  PreparedHandle* handle = nullptr;
+  double extra = 0;
+  if (!args.Count(4) || !ToPreparedLayer(args, 0, &handle)) return info.Env().Undefined();
+  rnnkit::SeqShape s = handle->sizes;
+  if (!args.Size(1, "steps", &s.steps) || !args.Size(2, "batch", &s.batch) || !CheckShape(args, s) ||
+      !args.Number(3, "extraBytes", &extra)) {
+    return info.Env().Undefined();
+  }
+  const size_t extra_bytes = extra >= 1.8e19 ? SIZE_MAX : extra > 0 ? static_cast<size_t>(extra) : 0;
+  CheckMemory(info.Env(), Describe(s, "prepared forward"),
+              rnnkit::checked_sum(rnnkit::forward_memory_bytes(s, *handle->layer), extra_bytes));
+  return info.Env().Undefined();
+}
+
 Napi::Value PreparedForward(const Napi::CallbackInfo& info) {
   return Export<ParseForward>(info, "preparedForward", false);
 }
@@ -151,6 +169,7 @@ void ExportPrepared(Napi::Env env, Napi::Object exports) {
   exports.Set("preparedForward", Napi::Function::New(env, PreparedForward, "preparedForward"));
   exports.Set("preparedForwardAsync", Napi::Function::New(env, PreparedForwardAsync, "preparedForwardAsync"));
   exports.Set("preparedStep", Napi::Function::New(env, PreparedStep, "preparedStep"));
+  exports.Set("checkPreparedMemory", Napi::Function::New(env, CheckPreparedMemory, "checkPreparedMemory"));
 }
 
 }  // namespace rnnkit_binding

@@ -239,6 +239,28 @@ Napi::Value CacheSize(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(rnnkit::cache_size(s)));
 }
 
+// checkSequenceMemory(cell, inputSize, hiddenSize, projSize, steps, batch, pass, extraBytes): a
+// RangeError when the call `pass` (0 forward, 1 training forward, 2 backward, 3 backward consuming
+// the cache) would need, with extraBytes more (its result arrays, allocated by the caller first),
+// more than the memory limit. Lets src/ refuse before it allocates results.
+Napi::Value CheckSequenceMemory(const Napi::CallbackInfo& info) {
+  const Args args(info, "checkSequenceMemory");
+  rnnkit::SeqShape s;
+  int pass = 0;
+  double extra = 0;
+  if (!args.Count(kLayerSizeArgs + 4) || !ParseLayerSizes(args, 0, &s) || !args.Size(kLayerSizeArgs, "steps", &s.steps) ||
+      !args.Size(kLayerSizeArgs + 1, "batch", &s.batch) || !CheckShape(args, s) || !args.Int(kLayerSizeArgs + 2, "pass", 0, 3, &pass) ||
+      !args.Number(kLayerSizeArgs + 3, "extraBytes", &extra)) {
+    return info.Env().Undefined();
+  }
+  const size_t cache_bytes = pass == 1 ? rnnkit::checked_product({rnnkit::cache_size(s), sizeof(float)}) : 0;
+  const size_t work = pass < 2 ? rnnkit::forward_memory_bytes(s, pass == 1) : rnnkit::backward_memory_bytes(s, pass == 3);
+  const size_t extra_bytes = extra >= 1.8e19 ? SIZE_MAX : extra > 0 ? static_cast<size_t>(extra) : 0;
+  CheckMemory(info.Env(), Describe(s, pass < 2 ? "forward" : "backward"),
+              rnnkit::checked_sum(rnnkit::checked_sum(cache_bytes, work), extra_bytes));
+  return info.Env().Undefined();
+}
+
 // releaseCache(cache): its memory goes back to the core's cache now (a running backward keeps its
 // own reference); the handle can not be used again.
 Napi::Value ReleaseCache(const Napi::CallbackInfo& info) {
@@ -263,6 +285,7 @@ void ExportSequence(Napi::Env env, Napi::Object exports) {
   exports.Set("sequenceBackwardAsync", Napi::Function::New(env, SequenceBackwardAsync, "sequenceBackwardAsync"));
   exports.Set("cacheSize", Napi::Function::New(env, CacheSize, "cacheSize"));
   exports.Set("releaseCache", Napi::Function::New(env, ReleaseCache, "releaseCache"));
+  exports.Set("checkSequenceMemory", Napi::Function::New(env, CheckSequenceMemory, "checkSequenceMemory"));
 }
 
 }  // namespace rnnkit_binding
