@@ -52,8 +52,10 @@ type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize:
 type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
 type WeightArgs = [weightIh: F32, weightHh: F32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
 type GradArgs = [weightIh: OptF32, weightHh: OptF32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
-type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, h0: OptF32, c0: OptF32, training: boolean];
-type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, cache: NativeHandle, ...GradArgs,
+/** Variational dropout masks `[B, I]` and `[B, S]`, or null. */
+type MaskArgs = [inputMask: OptF32, recurrentMask: OptF32];
+type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, h0: OptF32, c0: OptF32, training: boolean];
+type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, cache: NativeHandle, ...GradArgs,
   dOutput: OptF32, dhN: OptF32, dcN: OptF32, inputGrad: boolean];
 /** `undefined` = a new array, `null` = not computed, an array = written in place. */
 type OutArg = Float32Array | null | undefined;
@@ -69,7 +71,7 @@ export interface NativeBinding {
   sequenceForwardAsync(...args: ForwardArgs): Promise<NativeForwardResult>;
   sequenceBackward(...args: BackwardArgs): NativeBackwardResult;
   sequenceBackwardAsync(...args: BackwardArgs): Promise<NativeBackwardResult>;
-  cacheSize(...args: [...LayerArgs, steps: number, batch: number]): number;
+  cacheSize(...args: [...LayerArgs, steps: number, batch: number, recurrentMask: boolean]): number;
   /** Returns a training cache's memory now; the handle can not be used again. */
   releaseCache(cache: NativeHandle): void;
   /** Packs a layer's weights; the handle is opaque. */

@@ -2,13 +2,14 @@
 // positional (see sequence_args.h); the training cache is an opaque handle over core memory, so
 // JavaScript can neither change it nor free it under a running backward.
 //
-//   sequenceForward(<layer: 13 args>, input, h0, c0, training)
+//   sequenceForward(<layer: 15 args>, input, h0, c0, training)
 //     → {output [T,B,S], hN [B,S], cN [B,H] (LSTM only), cache: handle | null}
-//   sequenceBackward(<layer: 13 args>, input, cache, <grads: 5 args | 5 nulls>, dOutput, dhN, dcN, inputGrad)
+//   sequenceBackward(<layer: 15 args>, input, cache, <grads: 5 args | 5 nulls>, dOutput, dhN, dcN, inputGrad)
 //     → {dInput [T,B,I] | null, dh0 [B,S], dc0 [B,H] (LSTM only), grads: {weightIh…} | null}
 //     given grads are accumulated in place (+=); null grads give fresh ones in the result.
 // where <layer> = cell, inputSize, hiddenSize, projSize, steps, batch, reverse, lengths,
-//                 weightIh, weightHh, biasIh, biasHh, weightHr.
+//                 weightIh, weightHh, biasIh, biasHh, weightHr, inputMask, recurrentMask
+// (the masks: variational dropout, [B, I] and [B, S] or null; backward takes the forward's).
 #include <cstring>
 #include <memory>
 #include <string>
@@ -24,26 +25,30 @@ namespace {
 
 using rnnkit::Cell;
 
-constexpr size_t kLayerArgs = kLayerSizeArgs + kCallSizeArgs + kWeightArgs;
+constexpr size_t kLayerArgs = kLayerSizeArgs + kCallSizeArgs + kWeightArgs + kMaskArgs;
 
 // Marks Externals made by sequenceForward, so sequenceBackward never trusts another External.
 constexpr napi_type_tag kCacheTag = {0x3b9e5c0d7a214f66ULL, 0x91c4e2b85f7a0d13ULL};
 
 struct CacheHandle {
-  rnnkit::SeqShape shape;  // lengths not kept (they change the numbers, never the memory)
+  rnnkit::SeqShape shape;  // lengths and masks not kept (they change the numbers, not the memory)
+  bool recurrent_masked;   // whether the forward had a recurrent mask (that does change the layout)
   Memory memory;           // null once released
   int64_t bytes;
 };
 
-bool SameLayout(const rnnkit::SeqShape& a, const rnnkit::SeqShape& b) {
+bool SameLayout(const CacheHandle& cache, const rnnkit::SeqShape& b) {
+  const rnnkit::SeqShape& a = cache.shape;
   return a.cell == b.cell && a.steps == b.steps && a.batch == b.batch && a.input == b.input &&
-         a.hidden == b.hidden && a.proj == b.proj && a.reverse == b.reverse;
+         a.hidden == b.hidden && a.proj == b.proj && a.reverse == b.reverse &&
+         cache.recurrent_masked == (b.recurrent_mask != nullptr);
 }
 
 Napi::Value NewCache(Napi::Env env, const rnnkit::SeqShape& shape, Memory memory) {
   rnnkit::SeqShape kept = shape;
   kept.lengths = nullptr;
-  auto* handle = new CacheHandle{kept, std::move(memory), 0};
+  kept.input_mask = kept.recurrent_mask = nullptr;
+  auto* handle = new CacheHandle{kept, shape.recurrent_mask != nullptr, std::move(memory), 0};
   handle->bytes = static_cast<int64_t>(handle->memory->bytes);
   Napi::External<CacheHandle> external =
       Napi::External<CacheHandle>::New(env, handle, [](Napi::Env finalizer_env, CacheHandle* h) {
@@ -63,7 +68,7 @@ bool ToCache(const Args& args, size_t i, const rnnkit::SeqShape& shape, CacheHan
   if (!tagged) return args.TypeError("cache", "the cache of a training-mode sequenceForward");
   CacheHandle* handle = v.As<Napi::External<CacheHandle>>().Data();
   if (!handle->memory) return args.TypeError("cache", "a cache that was not released");
-  if (!SameLayout(handle->shape, shape)) return args.RangeError("cache", "the cache of a forward with these sizes");
+  if (!SameLayout(*handle, shape)) return args.RangeError("cache", "the cache of a forward with these sizes");
   *out = handle;
   return true;
 }
@@ -73,7 +78,8 @@ bool ParseLayer(const Args& args, rnnkit::SeqShape* s, std::vector<int>* lengths
                 Borrowed* borrowed) {
   if (!ParseLayerSizes(args, 0, s)) return false;
   if (!ParseCallSizes(args, kLayerSizeArgs, s, lengths) || !CheckShape(args, *s)) return false;
-  return ParseWeights(args, kLayerSizeArgs + kCallSizeArgs, *s, w, borrowed);
+  return ParseWeights(args, kLayerSizeArgs + kCallSizeArgs, *s, w, borrowed) &&
+         ParseMasks(args, kLayerSizeArgs + kCallSizeArgs + kWeightArgs, s, borrowed);
 }
 
 class ForwardCall : public Call {
@@ -266,14 +272,19 @@ Napi::Value SequenceBackwardAsync(const Napi::CallbackInfo& info) {
   return Export<ParseBackward>(info, "sequenceBackwardAsync", true);
 }
 
-// cacheSize(cell, inputSize, hiddenSize, projSize, steps, batch) → floats of the training cache.
+// cacheSize(cell, inputSize, hiddenSize, projSize, steps, batch, recurrentMask) → floats of the
+// training cache (recurrentMask: boolean, whether the forward has one).
 Napi::Value CacheSize(const Napi::CallbackInfo& info) {
   const Args args(info, "cacheSize");
   rnnkit::SeqShape s;
-  if (!args.Count(kLayerSizeArgs + 2) || !ParseLayerSizes(args, 0, &s) || !args.Size(kLayerSizeArgs, "steps", &s.steps) ||
-      !args.Size(kLayerSizeArgs + 1, "batch", &s.batch) || !CheckShape(args, s)) {
+  bool masked = false;
+  if (!args.Count(kLayerSizeArgs + 3) || !ParseLayerSizes(args, 0, &s) || !args.Size(kLayerSizeArgs, "steps", &s.steps) ||
+      !args.Size(kLayerSizeArgs + 1, "batch", &s.batch) || !args.Bool(kLayerSizeArgs + 2, "recurrentMask", &masked) ||
+      !CheckShape(args, s)) {
     return info.Env().Undefined();
   }
+  static const float kPresent = 1.0f;  // only whether there is a mask sizes the cache, not its values
+  if (masked) s.recurrent_mask = &kPresent;
   return Napi::Number::New(info.Env(), static_cast<double>(rnnkit::cache_size(s)));
 }
 
