@@ -12,6 +12,7 @@ export {
   MAX_SAFETENSORS_HEADER_SIZE, type SafetensorsContents, type SafetensorsDtype, type SafetensorsHeader,
   type SafetensorsInput, type SafetensorsTensorInfo,
 } from './io/safetensors.js';
+export { readWordVectors, WordVectors, type ReadWordVectorsOptions } from './io/word-vectors.js';
 export * as optim from './optim/index.js';
 export { loadBinding, packageRoot, REQUIRED_NAPI_VERSION } from './native.js';
 export {
