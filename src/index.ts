@@ -12,6 +12,7 @@ export {
   MAX_SAFETENSORS_HEADER_SIZE, type SafetensorsContents, type SafetensorsDtype, type SafetensorsHeader,
   type SafetensorsInput, type SafetensorsTensorInfo,
 } from './io/safetensors.js';
+export { readWordVectors, WordVectors, type ReadWordVectorsOptions } from './io/word-vectors.js';
 export * as optim from './optim/index.js';
 export { loadBinding, packageRoot, REQUIRED_NAPI_VERSION } from './native.js';
 export {
@@ -24,6 +25,7 @@ export * from './train/index.js';
 export * as forecast from './tasks/forecast.js';
 export * as svg from './tasks/svg.js';
 export * as text from './tasks/text.js';
+export * as textclass from './tasks/textclass.js';
 export {
   saveOnnx, serializeOnnx, loadOnnx, readOnnx, moduleFromOnnx, OnnxGraph, OnnxValue, ONNX_OPSETS, type OnnxExportOptions,
   type OnnxArgument, type OnnxAttribute, type OnnxConverter, type OnnxDim, type OnnxElementType, type OnnxImport,

@@ -28,9 +28,11 @@ type OptF32 = Float32Array | null;
 type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize: number];
 type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
 type WeightArgs = [weightIh: F32, weightHh: F32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
-type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, h0: OptF32, c0: OptF32,
+/** Variational dropout masks `[B, I]` and `[B, S]`, or null. */
+type MaskArgs = [inputMask: OptF32, recurrentMask: OptF32];
+type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, h0: OptF32, c0: OptF32,
   output: F32, hN: F32, cN: OptF32, training: boolean];
-type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, input: F32, cache: NativeHandle, ...WeightArgs,
+type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, cache: NativeHandle, ...WeightArgs,
   dOutput: OptF32, dhN: OptF32, dcN: OptF32, dInput: OptF32, dh0: F32, dc0: OptF32, consume: boolean];
 type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c0: OptF32, output: OptF32, hN: OptF32, cN: OptF32];
 
@@ -46,12 +48,14 @@ export interface NativeBinding {
   /** Adds into the gradient arrays, writes dInput (unless null), dh0 and dc0; `consume` releases the cache (its memory becomes working memory). */
   sequenceBackward(...args: BackwardArgs): void;
   sequenceBackwardAsync(...args: BackwardArgs): Promise<void>;
-  cacheSize(...args: [...LayerArgs, steps: number, batch: number]): number;
+  cacheSize(...args: [...LayerArgs, steps: number, batch: number, recurrentMask: boolean]): number;
   /**
    * RangeError when a call of this size (pass 0 forward, 1 training forward, 2 backward, 3 backward
-   * consuming the cache) needs, with `extraBytes` (its results), more memory than the limit.
+   * consuming the cache), with or without masks, needs, with `extraBytes` (its results), more
+   * memory than the limit.
    */
-  checkSequenceMemory(...args: [...LayerArgs, steps: number, batch: number, pass: number, extraBytes: number]): void;
+  checkSequenceMemory(...args: [...LayerArgs, steps: number, batch: number, inputMask: boolean, recurrentMask: boolean,
+    pass: number, extraBytes: number]): void;
   /** The same for a preparedForward. */
   checkPreparedMemory(layer: NativeHandle, steps: number, batch: number, extraBytes: number): void;
   /** Returns a training cache's memory now; the handle can not be used again. */

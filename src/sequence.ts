@@ -44,6 +44,17 @@ export interface SequenceOptions {
    * in reverse, each item starts at its own last step.
    */
   lengths?: ArrayLike<number> | null;
+  /**
+   * Variational dropout on the input (Gal & Ghahramani 2016): `[B, I]` multipliers, typically 0 or
+   * 1/(1−p), used at EVERY step — the layer reads `x_t ⊙ inputMask`. null/undefined = none. The
+   * backward pass must be given the same masks as the forward.
+   */
+  inputMask?: Float32Array | null;
+  /**
+   * Recurrent dropout: `[B, S]` multipliers applied to `h_{t−1}` where `W_hh` reads it, the same at
+   * every step (the state itself, the output and `hN` are not masked). null/undefined = none.
+   */
+  recurrentMask?: Float32Array | null;
 }
 
 /** Options of a vanilla RNN layer. */
@@ -186,7 +197,7 @@ export class SequenceCache {
 // What a cache must match: everything that fixes the size and layout of its memory.
 function layoutOf(c: CheckedCall): string {
   return `${c.cell} with steps ${c.steps}, batch ${c.batch}, inputSize ${c.inputSize}, hiddenSize ${c.hiddenSize}, ` +
-    `projSize ${c.projSize}, reverse ${c.reverse}`;
+    `projSize ${c.projSize}, reverse ${c.reverse}${c.recurrentMask ? ', recurrentMask' : ''}`;
 }
 
 /** @internal One layer and direction's arguments, already checked: what nn/layer.ts builds from its own parameters. */
@@ -200,15 +211,18 @@ export interface CheckedCall {
   reverse: boolean;
   lengths: Int32Array | null;
   weights: SequenceWeights;
+  /** Variational dropout masks `[B, I]` / `[B, S]` (see {@link SequenceOptions}), or null. */
+  inputMask: Float32Array | null;
+  recurrentMask: Float32Array | null;
 }
 
 type NativeLayerArgs = [number, number, number, number, number, number, boolean, Int32Array | null,
-  Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null];
+  Float32Array, Float32Array, Float32Array | null, Float32Array | null, Float32Array | null, Float32Array | null, Float32Array | null];
 
 function layerArgs(c: CheckedCall): NativeLayerArgs {
   const w = c.weights;
   return [CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.reverse, c.lengths,
-    w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null];
+    w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null, c.inputMask, c.recurrentMask];
 }
 
 /**
@@ -237,8 +251,8 @@ function weightFloats(w: SequenceWeights): number {
  */
 function checkMemory(c: CheckedCall, pass: Pass, resultFloats: number, async: boolean): void {
   const copies = async ? resultFloats + weightFloats(c.weights) + c.steps * c.batch * (c.inputSize + (c.projSize || c.hiddenSize)) : 0;
-  binding().checkSequenceMemory(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, pass,
-    4 * (resultFloats + copies));
+  binding().checkSequenceMemory(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch,
+    c.inputMask !== null, c.recurrentMask !== null, pass, 4 * (resultFloats + copies));
 }
 
 // The arrays a forward writes (after its memory check), and the result built around them.
@@ -260,7 +274,7 @@ function forwardResult(c: CheckedCall, out: ForwardOutputs, cache: NativeHandle 
 }
 
 function cacheFloats(c: CheckedCall): number {
-  return binding().cacheSize(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch);
+  return binding().cacheSize(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.recurrentMask !== null);
 }
 
 /** @internal Forward with checked arguments (no validation here). */
@@ -350,6 +364,7 @@ interface Shape {
   cell: CellName;
   steps: number; batch: number; inputSize: number; hiddenSize: number; projSize: number;
   reverse: boolean; lengths: Int32Array | null;
+  inputMask: Float32Array | null; recurrentMask: Float32Array | null;
   gates: number; state: number; stateName: string;
 }
 
@@ -391,7 +406,10 @@ function parseShape(cell: CellName, value: unknown): Shape {
   const opts = expectObject(value, 'opts');
   const { steps, batch } = parseCallCounts(opts);
   const layer = parseLayerSizes(cell, opts);
-  return { ...layer, ...parseDirection(opts, steps, batch) };
+  const inputMask = isNullish(opts.inputMask) ? null : float32Dims(opts.inputMask, 'inputMask', [['batch', batch], ['inputSize', layer.inputSize]]);
+  const recurrentMask = isNullish(opts.recurrentMask) ? null
+    : float32Dims(opts.recurrentMask, 'recurrentMask', [['batch', batch], [layer.stateName, layer.state]]);
+  return { ...layer, ...parseDirection(opts, steps, batch), inputMask, recurrentMask };
 }
 
 function optionalArray(value: unknown, name: string, dims: Dims, allowed: boolean, reason: string): Float32Array | null {
@@ -437,7 +455,8 @@ function parseCommon(cell: CellName, opts: unknown, w: unknown, input: unknown) 
   const x = float32Dims(input, 'input', [['steps', shape.steps], ['batch', shape.batch], ['inputSize', shape.inputSize]]);
   const call: CheckedCall = {
     cell, steps: shape.steps, batch: shape.batch, inputSize: shape.inputSize, hiddenSize: shape.hiddenSize,
-    projSize: shape.projSize, reverse: shape.reverse, lengths: shape.lengths, weights,
+    projSize: shape.projSize, reverse: shape.reverse, lengths: shape.lengths, weights, inputMask: shape.inputMask,
+    recurrentMask: shape.recurrentMask,
   };
   return { shape, hasBias, x, call };
 }
@@ -502,7 +521,7 @@ function rnnCell(opts: unknown): CellName {
 /** Floats in the training cache of `cell` with these options (what a training-mode forward keeps). */
 export function cacheSize(cell: CellName, opts: SequenceOptions): number {
   const s = parseShape(choice(cell, 'cell', CELLS), opts);
-  return binding().cacheSize(CELL_CODES[s.cell], s.inputSize, s.hiddenSize, s.projSize, s.steps, s.batch);
+  return binding().cacheSize(CELL_CODES[s.cell], s.inputSize, s.hiddenSize, s.projSize, s.steps, s.batch, s.recurrentMask !== null);
 }
 
 /**

@@ -22,7 +22,7 @@ const T = 3, B = 2, I = 5, H = 7, G = 4;
 const fill = (n, s) => Float32Array.from({ length: n }, (_, i) => Math.sin(i * 0.37 + s) * 0.5);
 const w = { weightIh: fill(G * H * I, 1), weightHh: fill(G * H * H, 2), biasIh: fill(G * H, 3), biasHh: fill(G * H, 4) };
 const r = { output: new Float32Array(T * B * H) };
-b.sequenceForward(2, I, H, 0, T, B, false, null, w.weightIh, w.weightHh, w.biasIh, w.biasHh, null, fill(T * B * I, 5), null, null, r.output, new Float32Array(B * H), new Float32Array(B * H), false);
+b.sequenceForward(2, I, H, 0, T, B, false, null, w.weightIh, w.weightHh, w.biasIh, w.biasHh, null, null, null, fill(T * B * I, 5), null, null, r.output, new Float32Array(B * H), new Float32Array(B * H), false);
 console.log(JSON.stringify({ isa: b.isa(), available: b.availableIsas(), output: Array.from(r.output) }));
 `;
 

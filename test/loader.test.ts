@@ -73,7 +73,7 @@ describe('loadBinding', () => {
     const root = makeRoot({ 'build/Release/rnnkit.node': 'not an ELF file', [prebuild]: 'ADDON' });
     const native = loadBinding(root);
     expect(native.availableIsas()).toContain('scalar');
-    expect(native.cacheSize(3, 1, 1, 0, 2, 1)).toBeGreaterThan(0);
+    expect(native.cacheSize(3, 1, 1, 0, 2, 1, false)).toBeGreaterThan(0);
   });
 
   it('says why each file failed to load', () => {

@@ -520,7 +520,7 @@ describe('bad input: exact messages', () => {
     expect(() => new nn.LSTM(10, 20, { bidirectional: 1 as unknown as boolean })).toThrow(new TypeError('Expected boolean for bidirectional but received 1 of type number'));
     expect(() => new nn.RNN(10, 20, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow(new RangeError('Expected one of tanh, relu for nonlinearity but received sigmoid of type string'));
     expect(() => new nn.LSTM(10, 20, { batch_first: true } as nn.LSTMOptions)).toThrow(new TypeError(
-      'Expected one of numLayers, bias, batchFirst, dropout, bidirectional, projSize for LSTM option but received batch_first of type string'));
+      'Expected one of numLayers, bias, batchFirst, dropout, bidirectional, inputDropout, recurrentDropout, projSize for LSTM option but received batch_first of type string'));
     expect(() => new nn.Embedding(10, 3, { paddingIdx: 10 })).toThrow(new RangeError('Padding_idx must be within num_embeddings'));
     expect(() => new nn.Dropout(1.5)).toThrow(new RangeError('dropout probability has to be between 0 and 1, but got 1.5'));
   });

@@ -370,13 +370,13 @@ describe('metrics', () => {
 
   it('unknown metrics and other bad options get exact messages', async () => {
     expect(() => createMetrics(['accuracy', 'acc'])).toThrow(new RangeError(
-      'Expected one of loss, accuracy, perplexity, mae or a metric object { name, update, compute } for metrics[1] but received acc of type string'));
+      'Expected one of loss, accuracy, perplexity, mae, precision, recall, f1, precision_macro, recall_macro, f1_macro, precision_micro, recall_micro, f1_micro, auc or a metric object { name, update, compute } for metrics[1] but received acc of type string'));
     const model = new nn.Linear(2, 1);
     const optimizer = new optim.SGD(model.parameters(), { lr: 0.1 });
     const train = new DataLoader(new TensorDataset(randn(4, 2), randn(4, 1)), { batchSize: 2 });
     const base = { train, loss: 'mse' as const, optimizer, progress: false as const };
     await expect(fit(model, { ...base, metrics: ['acc' as never] })).rejects.toThrow(new RangeError(
-      'Expected one of loss, accuracy, perplexity, mae or a metric object { name, update, compute } for metrics[0] but received acc of type string'));
+      'Expected one of loss, accuracy, perplexity, mae, precision, recall, f1, precision_macro, recall_macro, f1_macro, precision_micro, recall_micro, f1_micro, auc or a metric object { name, update, compute } for metrics[0] but received acc of type string'));
     await expect(fit(model, { ...base, epochs: 0 })).rejects.toThrow(new RangeError('Expected positive integer for epochs but received 0 of type number'));
     await expect(fit(model, { ...base, loss: 'ce' as never })).rejects.toThrow(new RangeError(
       'Expected one of crossEntropy, nll, mse, l1, smoothL1, huber, bceWithLogits or a loss module or function for loss but received ce of type string'));

@@ -249,15 +249,15 @@ describe('TypeScript-only checks, and the binding\'s terse ones', () => {
     const args = forwardArgs(a);
     expectError(call(native.sequenceForward, 7, ...args.slice(1)), RangeError, 'sequenceForward: cell must be an integer in [0, 3]');
     expectError(call(native.sequenceForward, 'lstm', ...args.slice(1)), TypeError, 'sequenceForward: cell must be an integer in [0, 3]');
-    expectError(call(native.cacheSize, 2, I, H, 0, T), TypeError, 'cacheSize: expected 6 arguments, received 5');
-    expectError(call(native.sequenceForward), TypeError, 'sequenceForward: expected 20 arguments, received 0');
-    expectError(call(native.sequenceBackward, 1, 2, 3), TypeError, 'sequenceBackward: expected 27 arguments, received 3');
+    expectError(call(native.cacheSize, 2, I, H, 0, T), TypeError, 'cacheSize: expected 7 arguments, received 5');
+    expectError(call(native.sequenceForward), TypeError, 'sequenceForward: expected 22 arguments, received 0');
+    expectError(call(native.sequenceBackward, 1, 2, 3), TypeError, 'sequenceBackward: expected 29 arguments, received 3');
     expectError(call(native.setIsa), TypeError, 'setIsa: expected 1 arguments, received 0');
     const withInput = [...args];
-    withInput[13] = new Float32Array(T * B * I - 1);
+    withInput[15] = new Float32Array(T * B * I - 1);
     expectError(call(native.sequenceForward, ...withInput), RangeError,
       `sequenceForward: input must be a Float32Array of ${T * B * I} floats (received ${T * B * I - 1})`);
-    withInput[13] = new Float64Array(T * B * I);
+    withInput[15] = new Float64Array(T * B * I);
     expectError(call(native.sequenceForward, ...withInput), TypeError, 'sequenceForward: input must be a Float32Array');
     const noBias = [...args];
     noBias[10] = null;

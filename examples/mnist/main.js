@@ -8,11 +8,13 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DataLoader, fit, getNumThreads, isa, manualSeed, nn, optim, predict, saveSafetensors, setNumThreads } from 'rnnkit';
+import {
+  ConfusionMatrix, DataLoader, fit, getNumThreads, isa, manualSeed, nn, optim, predict, saveSafetensors, setNumThreads,
+} from 'rnnkit';
 import { commandLine, positiveInt } from '../shared/options.js';
 import { loadMnist, shiftingCollate, spreadSubset, toDataset } from './data.js';
 import { SequentialMnist } from './model.js';
-import { confusionMatrix, formatConfusion, trainingPlot } from './report.js';
+import { trainingPlot } from './report.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
@@ -134,11 +136,11 @@ async function main() {
   if (showBar) console.log(`\n${report.curve.map(epochLine).join('\n')}`);
 
   const predicted = (await predict(model, test)).argmax(1).data;
-  const confusion = confusionMatrix(predicted, digits.test.labels);
-  const accuracy = confusion.reduce((sum, row, digit) => sum + row[digit], 0) / predicted.length;
+  const confusion = ConfusionMatrix.fromPredictions(predicted, digits.test.labels, 10);
+  const accuracy = confusion.compute();
   const { reached, curve } = report;
   console.log(`\nConfusion matrix on the ${predicted.length} test digits (rows: true digit, columns: prediction)\n`);
-  console.log(formatConfusion(confusion));
+  console.log(confusion.format());
   console.log(`\nTest accuracy ${percent(accuracy)} after ${options.epochs} epochs, ${curve.at(-1).seconds.toFixed(1)} s; `
     + (reached ? `first ≥ ${percent(options.target)} after epoch ${reached.epoch} at ${reached.seconds.toFixed(1)} s` : `never reached ${percent(options.target)}`)
     + ` (load average ${load()})`);

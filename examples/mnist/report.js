@@ -1,25 +1,6 @@
-// What the run shows at the end: a confusion matrix on the console and a loss/accuracy plot as a
-// small hand-written SVG (two panels sharing the epoch axis, no dependencies).
+// What the run shows at the end besides the confusion matrix (rnnkit's ConfusionMatrix): a
+// loss/accuracy plot as a small hand-written SVG (two panels sharing the epoch axis, no dependencies).
 import { svg } from 'rnnkit';
-
-/** counts[true digit][predicted digit] */
-export function confusionMatrix(predictions, labels, classes = 10) {
-  const counts = Array.from({ length: classes }, () => new Array(classes).fill(0));
-  predictions.forEach((predicted, i) => { counts[labels[i]][predicted] += 1; });
-  return counts;
-}
-
-/** The matrix as text: rows are true digits, columns predictions, with each digit's recall. */
-export function formatConfusion(counts) {
-  const cell = (value) => String(value || '.').padStart(5);
-  const lines = ['true\\pred' + counts.map((_, digit) => String(digit).padStart(5)).join('') + '   recall'];
-  counts.forEach((row, digit) => {
-    const total = row.reduce((a, b) => a + b, 0);
-    const recall = total ? (100 * row[digit]) / total : 0;
-    lines.push(String(digit).padStart(9) + row.map(cell).join('') + `  ${recall.toFixed(1).padStart(6)} %`);
-  });
-  return lines.join('\n');
-}
 
 // Escaping, round ticks and the document wrapper are rnnkit's small SVG writer (src/tasks/svg.ts).
 const { escapeXml, niceTicks: ticks, svgDocument } = svg;

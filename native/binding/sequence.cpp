@@ -3,14 +3,15 @@
 // is an opaque handle over core memory, so JavaScript can neither change it nor free it under a
 // running backward.
 //
-//   sequenceForward(<layer: 13 args>, input, h0, c0, output [T,B,S], hN [B,S], cN [B,H] | null, training)
+//   sequenceForward(<layer: 15 args>, input, h0, c0, output [T,B,S], hN [B,S], cN [B,H] | null, training)
 //     → cache handle | null (inference)                                   cN: LSTM only
-//   sequenceBackward(<layer: 13 args>, input, cache, <grads: 5 args>, dOutput, dhN, dcN,
+//   sequenceBackward(<layer: 15 args>, input, cache, <grads: 5 args>, dOutput, dhN, dcN,
 //                    dInput [T,B,I] | null, dh0 [B,S], dc0 [B,H] | null, consume)
 //     → undefined; grads accumulated in place (+=); dInput null skips its GEMM; consume: the cache
 //       is released by this call and its memory serves as working memory
 // where <layer> = cell, inputSize, hiddenSize, projSize, steps, batch, reverse, lengths,
-//                 weightIh, weightHh, biasIh, biasHh, weightHr.
+//                 weightIh, weightHh, biasIh, biasHh, weightHr, inputMask, recurrentMask
+// (the masks: variational dropout, [B, I] and [B, S] or null; backward takes the forward's).
 #include <cstring>
 #include <memory>
 #include <string>
@@ -26,26 +27,30 @@ namespace {
 
 using rnnkit::Cell;
 
-constexpr size_t kLayerArgs = kLayerSizeArgs + kCallSizeArgs + kWeightArgs;
+constexpr size_t kLayerArgs = kLayerSizeArgs + kCallSizeArgs + kWeightArgs + kMaskArgs;
 
 // Marks Externals made by sequenceForward, so sequenceBackward never trusts another External.
 constexpr napi_type_tag kCacheTag = {0x3b9e5c0d7a214f66ULL, 0x91c4e2b85f7a0d13ULL};
 
 struct CacheHandle {
-  rnnkit::SeqShape shape;  // lengths not kept (they change the numbers, never the memory)
+  rnnkit::SeqShape shape;  // lengths and masks not kept (they change the numbers, not the memory)
+  bool recurrent_masked;   // whether the forward had a recurrent mask (that does change the layout)
   Memory memory;           // null once released
   int64_t bytes;
 };
 
-bool SameLayout(const rnnkit::SeqShape& a, const rnnkit::SeqShape& b) {
+bool SameLayout(const CacheHandle& cache, const rnnkit::SeqShape& b) {
+  const rnnkit::SeqShape& a = cache.shape;
   return a.cell == b.cell && a.steps == b.steps && a.batch == b.batch && a.input == b.input &&
-         a.hidden == b.hidden && a.proj == b.proj && a.reverse == b.reverse;
+         a.hidden == b.hidden && a.proj == b.proj && a.reverse == b.reverse &&
+         cache.recurrent_masked == (b.recurrent_mask != nullptr);
 }
 
 Napi::Value NewCache(Napi::Env env, const rnnkit::SeqShape& shape, Memory memory) {
   rnnkit::SeqShape kept = shape;
   kept.lengths = nullptr;
-  auto* handle = new CacheHandle{kept, std::move(memory), 0};
+  kept.input_mask = kept.recurrent_mask = nullptr;
+  auto* handle = new CacheHandle{kept, shape.recurrent_mask != nullptr, std::move(memory), 0};
   handle->bytes = static_cast<int64_t>(handle->memory->bytes);
   Napi::External<CacheHandle> external =
       Napi::External<CacheHandle>::New(env, handle, [](Napi::Env finalizer_env, CacheHandle* h) {
@@ -72,7 +77,7 @@ bool ToCache(const Args& args, size_t i, const rnnkit::SeqShape& shape, CacheHan
   if (!tagged) return args.TypeError("cache", "the cache of a training-mode sequenceForward");
   CacheHandle* handle = v.As<Napi::External<CacheHandle>>().Data();
   if (!handle->memory) return args.TypeError("cache", "a cache that was not released");
-  if (!SameLayout(handle->shape, shape)) return args.RangeError("cache", "the cache of a forward with these sizes");
+  if (!SameLayout(*handle, shape)) return args.RangeError("cache", "the cache of a forward with these sizes");
   *out = handle;
   return true;
 }
@@ -82,7 +87,8 @@ bool ParseLayer(const Args& args, rnnkit::SeqShape* s, std::vector<int>* lengths
                 Borrowed* borrowed) {
   if (!ParseLayerSizes(args, 0, s)) return false;
   if (!ParseCallSizes(args, kLayerSizeArgs, s, lengths) || !CheckShape(args, *s)) return false;
-  return ParseWeights(args, kLayerSizeArgs + kCallSizeArgs, *s, w, borrowed);
+  return ParseWeights(args, kLayerSizeArgs + kCallSizeArgs, *s, w, borrowed) &&
+         ParseMasks(args, kLayerSizeArgs + kCallSizeArgs + kWeightArgs, s, borrowed);
 }
 
 class ForwardCall : public Call {
@@ -228,29 +234,49 @@ Napi::Value SequenceBackwardAsync(const Napi::CallbackInfo& info) {
   return Export<ParseBackward>(info, "sequenceBackwardAsync", true);
 }
 
-// cacheSize(cell, inputSize, hiddenSize, projSize, steps, batch) → floats of the training cache.
+// Only whether there is a mask sizes memory, not its values: a stand-in for "some mask".
+const float kSomeMask = 1.0f;
+
+// cell, inputSize, hiddenSize, projSize, steps, batch: the sizes of a call without its arrays.
+bool ParseCallShape(const Args& args, rnnkit::SeqShape* s) {
+  return ParseLayerSizes(args, 0, s) && args.Size(kLayerSizeArgs, "steps", &s->steps) &&
+         args.Size(kLayerSizeArgs + 1, "batch", &s->batch) && CheckShape(args, *s);
+}
+
+// A flag argument saying whether a call has a mask (it changes the memory, not its values).
+bool ParseMaskFlag(const Args& args, size_t i, const char* name, const float** mask) {
+  bool present = false;
+  if (!args.Bool(i, name, &present)) return false;
+  *mask = present ? &kSomeMask : nullptr;
+  return true;
+}
+
+// cacheSize(cell, inputSize, hiddenSize, projSize, steps, batch, recurrentMask) → floats of the
+// training cache (recurrentMask: boolean, whether the forward has one).
 Napi::Value CacheSize(const Napi::CallbackInfo& info) {
   const Args args(info, "cacheSize");
   rnnkit::SeqShape s;
-  if (!args.Count(kLayerSizeArgs + 2) || !ParseLayerSizes(args, 0, &s) || !args.Size(kLayerSizeArgs, "steps", &s.steps) ||
-      !args.Size(kLayerSizeArgs + 1, "batch", &s.batch) || !CheckShape(args, s)) {
+  if (!args.Count(kLayerSizeArgs + 3) || !ParseCallShape(args, &s) ||
+      !ParseMaskFlag(args, kLayerSizeArgs + 2, "recurrentMask", &s.recurrent_mask)) {
     return info.Env().Undefined();
   }
   return Napi::Number::New(info.Env(), static_cast<double>(rnnkit::cache_size(s)));
 }
 
-// checkSequenceMemory(cell, inputSize, hiddenSize, projSize, steps, batch, pass, extraBytes): a
-// RangeError when the call `pass` (0 forward, 1 training forward, 2 backward, 3 backward consuming
-// the cache) would need, with extraBytes more (its result arrays, allocated by the caller first),
-// more than the memory limit. Lets src/ refuse before it allocates results.
+// checkSequenceMemory(cell, inputSize, hiddenSize, projSize, steps, batch, inputMask, recurrentMask,
+// pass, extraBytes): a RangeError when the call `pass` (0 forward, 1 training forward, 2 backward,
+// 3 backward consuming the cache), with or without masks, would need with extraBytes more (its
+// result arrays, allocated by the caller first) more than the memory limit. Lets src/ refuse
+// before it allocates results.
 Napi::Value CheckSequenceMemory(const Napi::CallbackInfo& info) {
   const Args args(info, "checkSequenceMemory");
   rnnkit::SeqShape s;
   int pass = 0;
   double extra = 0;
-  if (!args.Count(kLayerSizeArgs + 4) || !ParseLayerSizes(args, 0, &s) || !args.Size(kLayerSizeArgs, "steps", &s.steps) ||
-      !args.Size(kLayerSizeArgs + 1, "batch", &s.batch) || !CheckShape(args, s) || !args.Int(kLayerSizeArgs + 2, "pass", 0, 3, &pass) ||
-      !args.Number(kLayerSizeArgs + 3, "extraBytes", &extra)) {
+  const size_t at = kLayerSizeArgs + 2;
+  if (!args.Count(kLayerSizeArgs + 6) || !ParseCallShape(args, &s) || !ParseMaskFlag(args, at, "inputMask", &s.input_mask) ||
+      !ParseMaskFlag(args, at + 1, "recurrentMask", &s.recurrent_mask) || !args.Int(at + 2, "pass", 0, 3, &pass) ||
+      !args.Number(at + 3, "extraBytes", &extra)) {
     return info.Env().Undefined();
   }
   const size_t cache_bytes = pass == 1 ? rnnkit::checked_product({rnnkit::cache_size(s), sizeof(float)}) : 0;

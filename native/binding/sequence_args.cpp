@@ -83,6 +83,20 @@ bool ParseWeights(const Args& args, size_t first, const rnnkit::SeqShape& s, rnn
   return true;
 }
 
+bool ParseMasks(const Args& args, size_t first, rnnkit::SeqShape* s, Borrowed* borrowed) {
+  const size_t input_floats = rnnkit::checked_product({size_t(s->batch), size_t(s->input)});  // [B, I]
+  float *input = nullptr, *recurrent = nullptr;
+  if (!args.OptionalFloats(first, "inputMask", input_floats, true, &input) ||
+      !args.OptionalFloats(first + 1, "recurrentMask", HiddenFloats(*s), true, &recurrent)) {
+    return false;
+  }
+  s->input_mask = input;
+  s->recurrent_mask = recurrent;
+  borrowed->In(&s->input_mask, input_floats);
+  borrowed->In(&s->recurrent_mask, HiddenFloats(*s));
+  return true;
+}
+
 std::string Describe(const rnnkit::SeqShape& s, const char* pass) {
   std::string text = std::string(CellName(s.cell)) + " " + pass + " (";
   if (s.steps > 0) text += "steps " + std::to_string(s.steps) + ", batch " + std::to_string(s.batch) + ", ";

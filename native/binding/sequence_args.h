@@ -30,6 +30,11 @@ constexpr size_t kWeightArgs = 5;
 bool ParseWeights(const Args& args, size_t first, const rnnkit::SeqShape& shape, rnnkit::SeqWeights* w,
                   Borrowed* borrowed);
 
+// inputMask [B, I], recurrentMask [B, S]: Float32Arrays or null (variational dropout), into
+// shape->input_mask / recurrent_mask. Registered with `borrowed` as read-only.
+constexpr size_t kMaskArgs = 2;
+bool ParseMasks(const Args& args, size_t first, rnnkit::SeqShape* shape, Borrowed* borrowed);
+
 // Float counts of the arrays of one call.
 size_t InputFloats(const rnnkit::SeqShape& s);   // [T, B, I]
 size_t OutputFloats(const rnnkit::SeqShape& s);  // [T, B, S]

@@ -5,6 +5,9 @@
 //     region 2, split by state columns: carried dh (+)= dgates_t · W_hh
 //   after the loop, one GEMM per gradient over all T·B rows: dx, dW_ih, dW_hh, dW_hr; biases as
 //   column sums. Items without data at a step pass their state gradients through unchanged.
+// Variational dropout: dW_ih reads x ⊙ input_mask (recomputed here) and dx is multiplied by the mask;
+// the recurrent product's gradient reaches h_{t−1} through the recurrent mask, and dW_hh reads the
+// masked states the forward cached.
 #include <algorithm>
 #include <cstring>
 
@@ -36,6 +39,7 @@ struct BackwardPass {
   const float* c_states = nullptr;
   const float* hn_cache = nullptr;
   const float* h_pre = nullptr;
+  const float* hm_states = nullptr;  // [T+1, B, S] h ⊙ recurrent_mask, or nullptr
   // Workspace.
   float* dgates = nullptr;    // [T, B, G·H] gradient of the gate pre-activations (input side)
   float* dgates_h = nullptr;  // [T, B, G·H] GRU: gradient of h·W_hhᵀ + b_hh; else = dgates
@@ -44,6 +48,8 @@ struct BackwardPass {
   float* dc_state = nullptr;  // [B, H] LSTM
   float* dh_pre = nullptr;    // [B, H] LSTM proj: gradient of o ⊙ tanh(c)
   float* dproj = nullptr;     // [T, B, P] LSTM proj: dh_t per step, for dW_hr
+  float* dh_masked = nullptr; // [B, S] recurrent mask: dgates_t · W_hh, before the mask
+  float* x_masked = nullptr;  // [T, B, I] input mask: x ⊙ mask, for dW_ih
   float* gemm_workspace = nullptr;    // the weight-gradient sgemms, one after another
   float* packed_workspace = nullptr;  // per task of a step region: dh_t packed (projection)
   size_t packed_stride = 0;
@@ -68,6 +74,8 @@ struct BackwardPass {
     dc_state = carver.take(size_t(B) * H);
     dh_pre = carver.take(size_t(B) * H);
     if (proj) dproj = carver.take(checked_product({TB, size_t(S)}));
+    if (shape.recurrent_mask) dh_masked = carver.take(size_t(B) * S);
+    if (shape.input_mask) x_masked = carver.take(checked_product({TB, size_t(I)}));
     const int rows = T * B;
     size_t gemm = std::max({sgemm_workspace_floats(k, threads, rows, I, GH), sgemm_workspace_floats(k, threads, GH, I, rows),
                             sgemm_workspace_floats(k, threads, GH, S, rows)});
@@ -100,6 +108,7 @@ struct BackwardPass {
     c_states = cache + L.c_all;
     hn_cache = cache + L.hn;
     h_pre = cache + L.h_pre;
+    hm_states = shape.recurrent_mask ? cache + L.h_masked : nullptr;
   }
   float* packed_workspace_of(int part) const { return packed_workspace + part * packed_stride; }
 
@@ -183,9 +192,21 @@ struct BackwardPass {
       gather_step_gradient(t, dy);
       parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part)); });
       const PackedRows dg_rows{B > 1 ? packed_dgates : dgates_h + size_t(t) * B * GH, B, GH};
-      parallel_for(states.parts, [&](int part) {
-        sgemm_packed(states.begin(part), states.end(part), dg_rows, w_hh_packed, dh_state, S, true);
-      });
+      parallel_for(states.parts, [&](int part) { carry_through_w_hh(dg_rows, states.begin(part), states.end(part)); });
+    }
+  }
+
+  // State columns [s0, s1): dh_state += dg_t · W_hh (dg_t packed once as dg_rows), through the
+  // recurrent mask if any.
+  void carry_through_w_hh(const PackedRows& dg_rows, int s0, int s1) {
+    if (!shape.recurrent_mask) {
+      sgemm_packed(s0, s1, dg_rows, w_hh_packed, dh_state, S, true);
+      return;
+    }
+    sgemm_packed(s0, s1, dg_rows, w_hh_packed, dh_masked, S, false);
+    for (int b = 0; b < B; ++b) {
+      const size_t row = size_t(b) * S;
+      for (int c = s0; c < s1; ++c) dh_state[row + c] += dh_masked[row + c] * shape.recurrent_mask[row + c];
     }
   }
 
@@ -197,9 +218,17 @@ struct BackwardPass {
 
   void weight_gradients(const SeqGrads& grads, float* dx, const float* x) {
     const int rows = T * B;
-    if (dx) gemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
+    if (dx) {
+      gemm(Trans::No, Trans::No, rows, I, GH, dgates, GH, w.w_ih, I, dx, I, false);
+      if (shape.input_mask) mask_rows(dx, dx, shape.input_mask, rows, I, B);
+    }
+    if (x_masked) {
+      mask_rows(x_masked, x, shape.input_mask, rows, I, B);
+      x = x_masked;
+    }
     gemm(Trans::Yes, Trans::No, GH, I, rows, dgates, GH, x, I, grads.w_ih, I, true);
-    const float* h_prev_all = h_slot(shape.reverse ? 1 : 0);
+    const int first_slot = shape.reverse ? 1 : 0;  // [T·B, S] rows: the state each step read
+    const float* h_prev_all = hm_states ? hm_states + size_t(first_slot) * B * S : h_slot(first_slot);
     gemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);
     if (grads.b_ih) add_column_sums(grads.b_ih, dgates, rows, GH, threads);
     if (grads.b_hh) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);

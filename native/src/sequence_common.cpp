@@ -33,6 +33,8 @@ CacheLayout cache_layout(const SeqShape& shape) {
   if (shape.cell == Cell::Gru) at = checked_sum(at, checked_product({T, B, H}));
   layout.h_pre = at;
   if (lstm && shape.proj > 0) at = checked_sum(at, checked_product({T, B, H}));
+  layout.h_masked = at;
+  if (shape.recurrent_mask) at = checked_sum(at, checked_product({T + 1, B, S}));
   layout.total = at;
   return layout;
 }
@@ -56,6 +58,15 @@ ColumnSplit split_columns(int count, int align, double work, int threads) {
 int ColumnSplit::begin(int part) const {
   const int blocks = (count + align - 1) / align;
   return std::min(count, static_cast<int>(static_cast<long long>(blocks) * part / parts) * align);
+}
+
+void mask_rows(float* out, const float* x, const float* mask, size_t rows, int cols, int mask_rows) {
+  for (size_t r = 0; r < rows; ++r) {
+    const float* m = mask + (r % size_t(mask_rows)) * cols;
+    const float* in = x + r * cols;
+    float* o = out + r * cols;
+    for (int c = 0; c < cols; ++c) o[c] = in[c] * m[c];
+  }
 }
 
 void add_column_sums(float* out, const float* m, int rows, int cols, int threads) {

@@ -18,6 +18,7 @@ struct CacheLayout {
   size_t c_all;  // [T+1, B, H]  cell states (LSTM)
   size_t hn;     // [T, B, H]    W_hn·h + b_hn (GRU)
   size_t h_pre;  // [T, B, H]    o ⊙ tanh(c) before the projection (LSTM with proj)
+  size_t h_masked;  // [T+1, B, S] h_all ⊙ recurrent_mask, what W_hh reads (recurrent dropout)
   size_t total;  // SIZE_MAX when the shape's sizes overflow (then the other offsets mean nothing)
 };
 CacheLayout cache_layout(const SeqShape& shape);
@@ -68,6 +69,10 @@ size_t workspace_bytes(Pass& pass) {
   pass.carve(sizing);
   return sizing.bytes();
 }
+
+// out[r, c] = x[r, c] · mask[r mod mask_rows, c] for r < rows (out may be x): a per-sequence mask
+// [B, cols] applied to every step of [T·B, cols].
+void mask_rows(float* out, const float* x, const float* mask, size_t rows, int cols, int mask_rows);
 
 // out[cols] += Σ_r m[r, cols] (row stride cols), summed in row order (deterministic).
 void add_column_sums(float* out, const float* m, int rows, int cols, int threads);

@@ -6,6 +6,9 @@
 //      columns of every gate block (accumulated onto the projection; GRU keeps it apart because of
 //      r ⊙ (W_hn h + b_hn)), then the fused gate kernel and state update for those units
 //   3. LSTM projection: a second region per step, h = h_pre · W_hrᵀ split by output columns.
+// Variational dropout: the input GEMM reads x ⊙ input_mask (one [B, I] mask for every step); with a
+// recurrent mask, whoever writes a slice of h also writes h ⊙ recurrent_mask for it (the next
+// step's recurrent GEMM reads that, the state itself stays unmasked).
 #include <algorithm>
 #include <cstring>
 
@@ -36,9 +39,11 @@ struct ForwardPass {
   float* hn_cache = nullptr;  // [T, B, H] GRU training only, else nullptr
   float* h_pre = nullptr;     // training: [T, B, H]; inference: [B, H] (LSTM with projection)
   float* hh = nullptr;        // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
+  float* hm_states = nullptr; // recurrent mask: h ⊙ mask, slots as h_states; else nullptr
+  float* x_masked = nullptr;  // [T, B, I] input mask: x ⊙ mask; else nullptr
   float* gemm_workspace = nullptr;  // the input projection's sgemm (unpacked W_ih)
   // The rows every thread multiplies, packed once by the threads that produce them (for B > 1):
-  float* packed_h[2] = {};            // h_prev of this step and h of the next, alternately [B, S]
+  float* packed_h[2] = {};            // the recurrent input of this step and the next, alternately [B, S]
   float* packed_h_pre = nullptr;      // this step's h_pre, for the projection [B, H]
   float* packed_x = nullptr;          // per task: x_t for the packed W_ihᵀ of a prepared layer [B, I]
   size_t packed_x_stride = 0;
@@ -66,7 +71,9 @@ struct ForwardPass {
       h_states = carver.take(2 * size_t(B) * S);
       c_states = carver.take(2 * size_t(B) * H);
       h_pre = carver.take(size_t(B) * H);
+      if (shape.recurrent_mask) hm_states = carver.take(2 * size_t(B) * S);
     }
+    if (shape.input_mask) x_masked = carver.take(checked_product({TB, size_t(I)}));
     if (shape.cell == Cell::Gru) hh = carver.take(size_t(B) * GH);
     if (!pack.packed_inputs) gemm_workspace = carver.take(sgemm_workspace_floats(k, threads, T * B, GH, I));
     for (float*& rows : packed_h) rows = carver.take(packed_rows_floats(k, B, S));
@@ -83,11 +90,15 @@ struct ForwardPass {
     c_states = cache + L.c_all;
     hn_cache = shape.cell == Cell::Gru ? cache + L.hn : nullptr;
     h_pre = cache + L.h_pre;
+    hm_states = shape.recurrent_mask ? cache + L.h_masked : nullptr;
   }
 
   size_t slot_index(int slot) const { return training ? slot : (slot & 1); }
   float* h_slot(int slot) const { return h_states + slot_index(slot) * B * S; }
   float* c_slot(int slot) const { return c_states + slot_index(slot) * B * H; }
+  float* hm_slot(int slot) const { return hm_states + slot_index(slot) * B * S; }
+  // What the recurrent GEMM reads in slot `slot`: h, or h ⊙ recurrent_mask.
+  const float* recurrent_input(int slot) const { return hm_states ? hm_slot(slot) : h_slot(slot); }
   float* gates_at(int t) const { return gates + static_cast<size_t>(t) * B * GH; }
   float* h_pre_at(int t) const { return h_pre + (training ? static_cast<size_t>(t) * B * H : 0); }
   // Rows a step multiplies: packed (several rows), or the row itself (one: the gemv kernel reads it).
@@ -99,28 +110,38 @@ struct ForwardPass {
   // which stays in its core's cache. Each sum is the same as sgemm's.
   void project_inputs(const float* x) {
     inputs = x;
-    if (!pack.packed_inputs) {
-      sgemm(k, threads, gemm_workspace, Trans::No, Trans::Yes, T * B, GH, I, x, I, w_ih, I, gates, GH, false);
+    if (x_masked) {
+      mask_rows(x_masked, x, shape.input_mask, size_t(T) * B, I, B);
+      inputs = x_masked;
     }
+    if (!pack.packed_inputs) {
+      sgemm(k, threads, gemm_workspace, Trans::No, Trans::Yes, T * B, GH, I, inputs, I, w_ih, I, gates, GH, false);
+    }
+  }
+
+  // hm[slot][b, c0:c1] = h[slot][b, c0:c1] ⊙ recurrent_mask[b, c0:c1] (with a recurrent mask).
+  void mask_state(int slot, int b, int c0, int c1) const {
+    if (!hm_states) return;
+    const size_t at = size_t(b) * S + c0;
+    mask_rows(hm_slot(slot) + at, h_slot(slot) + at, shape.recurrent_mask + at, 1, c1 - c0, 1);
   }
 
   void set_initial_state(const float* h0, const float* c0) {
     const int slot = slot_before(shape, time_at(shape, 0));
     if (h0) std::memcpy(h_slot(slot), h0, sizeof(float) * B * S);
     else std::fill_n(h_slot(slot), size_t(B) * S, 0.0f);
-    pack_rows_columns(k, B, S, h_slot(slot), S, 0, S, packed_h[0]);
+    for (int b = 0; b < B; ++b) mask_state(slot, b, 0, S);
+    pack_rows_columns(k, B, S, recurrent_input(slot), S, 0, S, packed_h[0]);
     if (shape.cell != Cell::Lstm) return;
     if (c0) std::memcpy(c_slot(slot), c0, sizeof(float) * B * H);
     else std::fill_n(c_slot(slot), size_t(B) * H, 0.0f);
   }
 
   // Units [j0, j1) of step t (task `part` of the region): recurrent GEMM for those columns of every
-  // gate (h_prev packed once for all gates, as h_rows), then the gate kernel; the new h (or h_pre)
-  // of these units is packed for the next product (next_h: the next step's h_rows).
+  // gate (the recurrent input packed once for all gates, as h_rows), then the gate kernel; the new
+  // recurrent input (or h_pre) of these units is packed for the next product (next_h: the next
+  // step's h_rows).
   void step_units(int t, int part, int j0, int j1, const PackedRows& h_rows, float* next_h) {
-    const int n = j1 - j0;
-    const float* h_prev = h_slot(slot_before(shape, t));
-    float* h_new = h_slot(slot_after(shape, t));
     float* g_t = gates_at(t);
     const bool gru = shape.cell == Cell::Gru;
     if (pack.packed_inputs) {
@@ -131,31 +152,35 @@ struct ForwardPass {
     float* rec = gru ? hh : g_t;
     for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, h_rows, pack.w_hh_t[g], rec + g * H, GH, !gru);
     for (int b = 0; b < B; ++b) {
-      const size_t gb = size_t(b) * GH + j0;
-      float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_new + size_t(b) * S) + j0;
-      if (!is_active(shape, t, b)) {
-        carry_state(t, b, j0, n);
-        continue;
-      }
-      switch (shape.cell) {
-        case Cell::Lstm:
-          k.lstm_forward(g_t + gb, H, c_slot(slot_after(shape, t)) + size_t(b) * H + j0, h_out,
-                         c_slot(slot_before(shape, t)) + size_t(b) * H + j0, n);
-          break;
-        case Cell::Gru:
-          k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh + j0,
-                        hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr, h_out,
-                        h_prev + size_t(b) * S + j0, n);
-          break;
-        case Cell::RnnTanh:
-        case Cell::RnnRelu:
-          k.rnn_forward(h_out, g_t + gb, n, shape.cell == Cell::RnnRelu);
-          break;
-      }
-      if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, h_out, sizeof(float) * n);
+      if (is_active(shape, t, b)) update_units(t, b, j0, j1 - j0);
+      else carry_state(t, b, j0, j1 - j0);
+      if (!proj) mask_state(slot_after(shape, t), b, j0, j1);
     }
     if (proj) pack_rows_columns(k, B, H, h_pre_at(t), H, j0, j1, packed_h_pre);
-    else pack_rows_columns(k, B, S, h_new, S, j0, j1, next_h);
+    else pack_rows_columns(k, B, S, recurrent_input(slot_after(shape, t)), S, j0, j1, next_h);
+  }
+
+  // The fused gate kernel and state update for item b's units [j0, j0 + n) at step t.
+  void update_units(int t, int b, int j0, int n) {
+    const size_t gb = size_t(b) * GH + j0;
+    const float* h_prev = h_slot(slot_before(shape, t));
+    float* g_t = gates_at(t);
+    float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_slot(slot_after(shape, t)) + size_t(b) * S) + j0;
+    switch (shape.cell) {
+      case Cell::Lstm:
+        k.lstm_forward(g_t + gb, H, c_slot(slot_after(shape, t)) + size_t(b) * H + j0, h_out,
+                       c_slot(slot_before(shape, t)) + size_t(b) * H + j0, n);
+        break;
+      case Cell::Gru:
+        k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh + j0, hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr,
+                      h_out, h_prev + size_t(b) * S + j0, n);
+        break;
+      case Cell::RnnTanh:
+      case Cell::RnnRelu:
+        k.rnn_forward(h_out, g_t + gb, n, shape.cell == Cell::RnnRelu);
+        break;
+    }
+    if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, h_out, sizeof(float) * n);
   }
 
   // g_t[b, g·H + j] += bias_x[g·H + j] for the units [j0, j1) of every gate and row.
@@ -184,7 +209,8 @@ struct ForwardPass {
     if (y) std::fill_n(y + (size_t(t) * B + b) * S + j0, n, 0.0f);
   }
 
-  // Output columns [p0, p1) of step t: h = h_pre · W_hrᵀ, packed for the next step (next_h).
+  // Output columns [p0, p1) of step t: h = h_pre · W_hrᵀ, its recurrent input packed for the next
+  // step (next_h).
   void project_state(int t, int p0, int p1, float* next_h) {
     const float* h_prev = h_slot(slot_before(shape, t));
     float* h_new = h_slot(slot_after(shape, t));
@@ -193,18 +219,19 @@ struct ForwardPass {
       float* h_row = h_new + size_t(b) * S + p0;
       const bool active = is_active(shape, t, b);
       if (!active) std::memcpy(h_row, h_prev + size_t(b) * S + p0, sizeof(float) * (p1 - p0));
+      mask_state(slot_after(shape, t), b, p0, p1);
       if (!y) continue;
       float* y_row = y + (size_t(t) * B + b) * S + p0;
       if (active) std::memcpy(y_row, h_row, sizeof(float) * (p1 - p0));
       else std::fill_n(y_row, p1 - p0, 0.0f);
     }
-    pack_rows_columns(k, B, S, h_new, S, p0, p1, next_h);
+    pack_rows_columns(k, B, S, recurrent_input(slot_after(shape, t)), S, p0, p1, next_h);
   }
 
   void run_steps() {
     for (int s = 0; s < T; ++s) {
       const int t = time_at(shape, s);
-      const PackedRows h_rows = rows(packed_h[s & 1], h_slot(slot_before(shape, t)), S);
+      const PackedRows h_rows = rows(packed_h[s & 1], recurrent_input(slot_before(shape, t)), S);
       float* next_h = packed_h[(s + 1) & 1];
       parallel_for(units.parts, [&](int part) { step_units(t, part, units.begin(part), units.end(part), h_rows, next_h); });
       if (proj) {

@@ -16,12 +16,22 @@ void matvec(double* out, const Doubles& m, int r0, int n, int cols, const double
   }
 }
 
-// One step of one item: updates h [S] and c [H] from input x [I].
-void cell_step(const rnnkit::SeqShape& s, const RefParams& p, const double* x, Doubles& h, Doubles& c) {
+// x ⊙ mask (mask nullptr: x).
+Doubles masked(const double* x, const float* mask, int n) {
+  Doubles out(x, x + n);
+  if (mask)
+    for (int j = 0; j < n; ++j) out[j] *= mask[j];
+  return out;
+}
+
+// One step of one item: updates h [S] and c [H] from input x [I]; masks [I] and [S] (variational
+// dropout: on the input, and on h where W_hh reads it) or nullptr.
+void cell_step(const rnnkit::SeqShape& s, const RefParams& p, const double* x, Doubles& h, Doubles& c,
+               const float* x_mask, const float* h_mask) {
   const int H = s.hidden, S = s.state(), I = s.input, GH = s.gates() * H;
   Doubles wx(GH), wh(GH);
-  matvec(wx.data(), p.w_ih, 0, GH, I, x);
-  matvec(wh.data(), p.w_hh, 0, GH, S, h.data());
+  matvec(wx.data(), p.w_ih, 0, GH, I, masked(x, x_mask, I).data());
+  matvec(wh.data(), p.w_hh, 0, GH, S, masked(h.data(), h_mask, S).data());
   const bool bias = !p.b_ih.empty();
   for (int j = 0; j < GH; ++j) {
     wx[j] += bias ? p.b_ih[j] : 0.0;
@@ -71,7 +81,8 @@ RefOutput reference_forward(const rnnkit::SeqShape& s, const RefParams& p, const
     const int length = s.lengths ? s.lengths[b] : T;
     for (int step = 0; step < length; ++step) {
       const int t = s.reverse ? length - 1 - step : step;
-      cell_step(s, p, x.data() + (size_t(t) * B + b) * I, h, c);
+      cell_step(s, p, x.data() + (size_t(t) * B + b) * I, h, c, s.input_mask ? s.input_mask + size_t(b) * I : nullptr,
+                s.recurrent_mask ? s.recurrent_mask + size_t(b) * S : nullptr);
       for (int j = 0; j < S; ++j) out.y[(size_t(t) * B + b) * S + j] = h[j];
     }
     for (int j = 0; j < S; ++j) out.h_n[size_t(b) * S + j] = h[j];

@@ -1,5 +1,6 @@
 // A float64 reference of one sequence layer (forward only), written as plainly as possible: each
-// batch item on its own, PyTorch's formulas, packed-sequence semantics. Tests get gradients from
+// batch item on its own, PyTorch's formulas, packed-sequence semantics, the shape's variational
+// dropout masks (x ⊙ input mask; h ⊙ recurrent mask where W_hh reads it). Tests get gradients from
 // it by central finite differences.
 #pragma once
 

@@ -1,7 +1,8 @@
 // Full sequence forward + backward for every cell and option, on the ISA under test:
 //  - against a float64 reference forward and its central finite-difference gradients (tiny sizes);
 //  - against the scalar ISA on awkward sizes;
-//  - bitwise determinism run to run, and thread-count invariance.
+//  - bitwise determinism run to run, and thread-count invariance;
+//  - all of that with variational dropout masks (input and recurrent) too.
 #include <cstring>
 #include <functional>
 
@@ -18,13 +19,31 @@ struct Case {
   int T, B, I, H, P;
   bool bias, given_state, reverse;
   std::vector<int> lengths;  // empty = all T
+  bool masked = false;       // variational dropout: random input and recurrent masks (p = 0.3)
 };
 
 struct Problem {
   SeqShape shape;
   std::vector<float> w_ih, w_hh, b_ih, b_hh, w_hr, x, h0, c0, dy, dh_n, dc_n;
   std::vector<int> lengths;
+  std::vector<float> input_mask, recurrent_mask;  // [B, I], [B, S]; empty = none
 };
+
+// Inverted-dropout masks: each entry 0 with probability p, else 1/(1 − p).
+std::vector<float> dropout_mask(size_t n, uint32_t seed, float p) {
+  std::vector<float> mask = random_vector(n, seed, 0.0f, 1.0f);
+  for (float& m : mask) m = m < p ? 0.0f : 1.0f / (1.0f - p);
+  return mask;
+}
+
+// p.shape with its lengths and masks attached.
+SeqShape bound_shape(const Problem& p) {
+  SeqShape shape = p.shape;
+  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  shape.input_mask = p.input_mask.empty() ? nullptr : p.input_mask.data();
+  shape.recurrent_mask = p.recurrent_mask.empty() ? nullptr : p.recurrent_mask.data();
+  return shape;
+}
 
 struct Result {
   std::vector<float> y, h_n, c_n, dx, dh0, dc0, g_w_ih, g_w_hh, g_b_ih, g_b_hh, g_w_hr;
@@ -55,6 +74,10 @@ Problem make_problem(const Case& c, uint32_t seed) {
   p.dy = random_vector(size_t(c.T) * c.B * S, seed + 9);
   p.dh_n = random_vector(size_t(c.B) * S, seed + 10);
   p.dc_n = random_vector(size_t(c.B) * c.H, seed + 11);
+  if (c.masked) {
+    p.input_mask = dropout_mask(size_t(c.B) * c.I, seed + 12, 0.3f);
+    p.recurrent_mask = dropout_mask(size_t(c.B) * S, seed + 13, 0.3f);
+  }
   return p;
 }
 
@@ -62,8 +85,7 @@ float* data_or_null(std::vector<float>& v) { return v.empty() ? nullptr : v.data
 
 // Forward (training) then backward; consume_cache: backward may overwrite the cache.
 Result run(Problem& p, bool consume_cache = false) {
-  SeqShape shape = p.shape;
-  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  const SeqShape shape = bound_shape(p);
   const int T = shape.steps, B = shape.batch, H = shape.hidden, S = shape.state();
   Result r;
   r.y.assign(size_t(T) * B * S, NAN);
@@ -94,8 +116,7 @@ Doubles widen(const std::vector<float>& v) { return Doubles(v.begin(), v.end());
 // Σ y·dy + Σ h_n·dh_n (+ Σ c_n·dc_n): the scalar whose gradient backward computes.
 double reference_loss(const Problem& p, const RefParams& params, const Doubles& x, const Doubles& h0,
                       const Doubles& c0) {
-  SeqShape shape = p.shape;
-  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  const SeqShape shape = bound_shape(p);
   const RefOutput out = reference_forward(shape, params, x, h0, c0);
   double loss = 0.0;
   for (size_t i = 0; i < out.y.size(); ++i) loss += out.y[i] * p.dy[i];
@@ -126,8 +147,7 @@ void check_against_reference(const Case& c, uint32_t seed) {
   const Result r = run(p);
   RefParams params{widen(p.w_ih), widen(p.w_hh), widen(p.b_ih), widen(p.b_hh), widen(p.w_hr)};
   Doubles x = widen(p.x), h0 = widen(p.h0), c0 = widen(p.c0);
-  SeqShape shape = p.shape;
-  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  const SeqShape shape = bound_shape(p);
   const RefOutput out = reference_forward(shape, params, x, h0, c0);
   // fp32 forward vs float64: a few ulps per step.
   const double atol = 2e-6, rtol = 1e-5;
@@ -203,42 +223,46 @@ TEST(matches_float64_reference_and_finite_differences) {
 TEST(matches_scalar_on_awkward_sizes) {
   const int sizes[] = {1, 3, 7, 8, 15, 16, 17, 33, 100};
   uint32_t seed = 500;
-  for (Cell cell : kCells) {
-    for (int H : sizes) {
-      const bool odd = H % 2 == 1;
-      const int P = (cell == Cell::Lstm && H > 4 && odd) ? H / 2 : 0;
-      Case c{cell, 6, 5, 13, H, P, true, odd, !odd, odd ? std::vector<int>{6, 3, 1, 6, 0} : std::vector<int>{}};
-      Problem p = make_problem(c, seed++);
-      const Result ours = run(p);
-      Result reference;
-      {
-        IsaScope scalar("scalar");
-        reference = run(p);
+  for (bool masked : {false, true}) {
+    for (Cell cell : kCells) {
+      for (int H : sizes) {
+        const bool odd = H % 2 == 1;
+        const int P = (cell == Cell::Lstm && H > 4 && odd) ? H / 2 : 0;
+        const std::vector<int> lengths = odd ? std::vector<int>{6, 3, 1, 6, 0} : std::vector<int>{};
+        Problem p = make_problem({cell, 6, 5, 13, H, P, true, odd, !odd, lengths, masked}, seed++);
+        const Result ours = run(p);
+        Result reference;
+        {
+          IsaScope scalar("scalar");
+          reference = run(p);
+        }
+        // Only FMA contraction and vector-vs-scalar tails differ: a few ulps, grown over 6 steps.
+        compare_results(ours, reference, 2e-6, 2e-5);
       }
-      // Only FMA contraction and vector-vs-scalar tails differ: a few ulps, grown over 6 steps.
-      compare_results(ours, reference, 2e-6, 2e-5);
     }
   }
 }
 
 TEST(bitwise_deterministic_and_thread_count_invariant) {
-  for (Cell cell : kCells) {
-    // Big enough per step (B·G·H·S multiply-adds) for the steps to be split across threads.
-    std::vector<int> lengths(33);
-    for (int b = 0; b < 33; ++b) lengths[b] = (b * 5) % 8;
-    Case c{cell, 7, 33, 20, 181, cell == Cell::Lstm ? 67 : 0, true, true, true, lengths};
-    Problem p = make_problem(c, 900);
-    const Result first = run(p);
-    const Result second = run(p);
-    CHECK(bitwise_equal(first, second));
-    // Gate gradients in place of the cached activations: the same numbers.
-    CHECK(bitwise_equal(first, run(p, true)));
-    const int threads = num_threads();
-    set_num_threads(1);
-    const Result single = run(p);
-    set_num_threads(threads);
-    // No reduction is split across threads, so even the thread count does not change a bit.
-    CHECK(bitwise_equal(first, single));
+  for (bool masked : {false, true}) {
+    for (Cell cell : kCells) {
+      // Big enough per step (B·G·H·S multiply-adds) for the steps to be split across threads.
+      std::vector<int> lengths(33);
+      for (int b = 0; b < 33; ++b) lengths[b] = (b * 5) % 8;
+      Case c{cell, 7, 33, 20, 181, cell == Cell::Lstm ? 67 : 0, true, true, true, lengths, masked};
+      Problem p = make_problem(c, 900);
+      const Result first = run(p);
+      const Result second = run(p);
+      CHECK(bitwise_equal(first, second));
+      // Gate gradients in place of the cached activations: the same numbers.
+      CHECK(bitwise_equal(first, run(p, true)));
+      const int threads = num_threads();
+      set_num_threads(1);
+      const Result single = run(p);
+      set_num_threads(threads);
+      // No reduction is split across threads, so even the thread count does not change a bit.
+      CHECK(bitwise_equal(first, single));
+    }
   }
 }
 
@@ -246,8 +270,7 @@ namespace {
 
 // Inference forward of p (nothing cached), with prepared weights when `prepared` is given.
 Result run_inference(Problem& p, const PreparedLayer* prepared) {
-  SeqShape shape = p.shape;
-  shape.lengths = p.lengths.empty() ? nullptr : p.lengths.data();
+  const SeqShape shape = bound_shape(p);
   Result r;
   r.y.assign(size_t(shape.steps) * shape.batch * shape.state(), NAN);
   r.h_n.assign(size_t(shape.batch) * shape.state(), NAN);
@@ -349,4 +372,63 @@ TEST(batch_one_prepared_step_is_thread_count_invariant) {
     CHECK(std::memcmp(got.c_n.data(), want.c_n.data(), sizeof(float) * want.c_n.size()) == 0);
   }
   set_num_threads(threads);
+}
+
+// Variational dropout: float64 reference and finite differences with both masks, every cell, with
+// lengths, reverse and projection (the masks zero some inputs and some of h entering W_hh).
+TEST(masked_matches_float64_reference_and_finite_differences) {
+  uint32_t seed = 1600;
+  for (Cell cell : kCells) {
+    check_against_reference({cell, 4, 3, 5, 6, 0, true, true, false, {}, true}, seed++);
+    check_against_reference({cell, 5, 4, 3, 7, 0, true, true, true, {3, 5, 1, 0}, true}, seed++);
+    check_against_reference({cell, 5, 4, 3, 7, 0, false, false, false, {5, 2, 0, 1}, true}, seed++);
+  }
+  check_against_reference({Cell::Lstm, 5, 4, 3, 7, 2, true, true, true, {5, 2, 0, 1}, true}, seed++);
+}
+
+// One mask only (input or recurrent): each on its own against the reference.
+TEST(input_or_recurrent_mask_alone_matches_reference) {
+  uint32_t seed = 1700;
+  for (Cell cell : kCells) {
+    for (int which = 0; which < 2; ++which) {
+      Problem p = make_problem({cell, 4, 3, 5, 6, cell == Cell::Lstm ? 4 : 0, true, true, which == 1, {4, 1, 3}, true}, seed++);
+      (which == 0 ? p.recurrent_mask : p.input_mask).clear();
+      const Result r = run(p);
+      const RefParams params{widen(p.w_ih), widen(p.w_hh), widen(p.b_ih), widen(p.b_hh), widen(p.w_hr)};
+      const RefOutput out = reference_forward(bound_shape(p), params, widen(p.x), widen(p.h0), widen(p.c0));
+      const std::vector<float> y(out.y.begin(), out.y.end()), h_n(out.h_n.begin(), out.h_n.end());
+      CHECK_CLOSE(r.y.data(), y.data(), y.size(), 2e-6, 1e-5);
+      CHECK_CLOSE(r.h_n.data(), h_n.data(), h_n.size(), 2e-6, 1e-5);
+    }
+  }
+}
+
+// Masks of ones change nothing: the same results as without masks (to rounding of x·1 = x exactly;
+// dh through the mask is summed separately, so backward agrees to an ulp or so, not bit for bit).
+TEST(masks_of_ones_equal_no_masks) {
+  uint32_t seed = 1800;
+  for (Cell cell : kCells) {
+    Problem plain = make_problem({cell, 6, 5, 13, 33, cell == Cell::Lstm ? 17 : 0, true, true, true, {6, 3, 1, 6, 0}}, seed++);
+    const Result want = run(plain);
+    Problem ones = plain;
+    ones.input_mask.assign(size_t(5) * 13, 1.0f);
+    ones.recurrent_mask.assign(size_t(5) * plain.shape.state(), 1.0f);
+    const Result got = run(ones);
+    CHECK(std::memcmp(got.y.data(), want.y.data(), sizeof(float) * want.y.size()) == 0);
+    CHECK(std::memcmp(got.h_n.data(), want.h_n.data(), sizeof(float) * want.h_n.size()) == 0);
+    compare_results(got, want, 1e-6, 1e-6);
+  }
+}
+
+// Inference with masks (no cache: the masked state ping-pongs in two slots) gives the training
+// forward's outputs bit for bit.
+TEST(masked_inference_equals_masked_training_forward) {
+  uint32_t seed = 2100;
+  for (Cell cell : kCells) {
+    Problem p = make_problem({cell, 9, 5, 13, 33, cell == Cell::Lstm ? 19 : 0, true, true, true, {9, 3, 0, 9, 1}, true}, seed++);
+    const Result training = run(p);
+    const Result inference = run_inference(p, nullptr);
+    CHECK(std::memcmp(inference.y.data(), training.y.data(), sizeof(float) * training.y.size()) == 0);
+    CHECK(std::memcmp(inference.h_n.data(), training.h_n.data(), sizeof(float) * training.h_n.size()) == 0);
+  }
 }

@@ -15,7 +15,8 @@ import { DataLoader, TensorDataset } from '../data/index.js';
 import { saveSafetensors } from '../io/safetensors.js';
 import * as nn from '../nn/index.js';
 import * as optim from '../optim/index.js';
-import { manualSeed, randomInt } from '../tensor/random.js';
+import { sortLabels } from '../tasks/textclass.js';
+import { getRngState, manualSeed, randomInt, setRngState } from '../tensor/random.js';
 import { tensor, type Tensor } from '../tensor/index.js';
 import { fit } from '../train/index.js';
 import { CliError } from './errors.js';
@@ -45,13 +46,6 @@ export interface ClassifyData {
   features: number;
 }
 
-/** Labels sorted as numbers when they all are numbers, else as text. */
-function sortClasses(names: Set<string>): string[] {
-  const list = [...names];
-  const numeric = list.every((name) => name.trim() !== '' && Number.isFinite(Number(name)));
-  return numeric ? list.sort((a, b) => Number(a) - Number(b)) : list.sort();
-}
-
 /** Reads and checks a classification CSV; errors name the line and what is wrong. */
 export function readClassifyCsv(file: string, features: number, steps?: number): ClassifyData {
   const records = parseCsv(readInputText(file), file);
@@ -79,7 +73,7 @@ export function readClassifyCsv(file: string, features: number, steps?: number):
   records.forEach((record, row) => {
     for (let k = 0; k < valueCount; k++) inputs[row * valueCount + k] = csvNumber(record, k + 1, file);
   });
-  const classes = sortClasses(new Set(names));
+  const classes = sortLabels(names);
   if (classes.length < 2) throw new CliError(`${file}: every row has the label '${classes[0]}'; classification needs at least 2 classes`);
   const index = new Map(classes.map((name, i) => [name, i]));
   return { inputs, labels: Int32Array.from(names, (name) => index.get(name)!), classes, rows: records.length, steps: T, features };
@@ -161,6 +155,48 @@ function majorityAccuracy(data: ClassifyData, trainRows: Int32Array, evalRows: I
   return evalRows.filter((row) => data.labels[row] === majority).length / Math.max(evalRows.length, 1);
 }
 
+/** What `train classify` saves in the model file's metadata (`config`, JSON). */
+export interface ClassifyConfig {
+  task: 'classify';
+  cell: 'lstm' | 'gru';
+  features: number;
+  steps: number;
+  hidden: number;
+  layers: number;
+  classes: string[];
+  mean: number[];
+  std: number[];
+}
+
+/** The metadata `format` of a `train classify` model file. */
+export const CLASSIFY_FORMAT_TAG = 'rnnkit-classify';
+
+/** A `train classify` model from its file's tensors and metadata (eval mode; the RNG is left as it was). */
+export function loadSequenceClassifier(tensors: Record<string, Tensor>, metadata: Record<string, string>): { model: SequenceClassifier; config: ClassifyConfig } {
+  const config = JSON.parse(metadata.config ?? 'null') as ClassifyConfig | null;
+  if (metadata.format !== CLASSIFY_FORMAT_TAG || config?.task !== 'classify') throw new CliError(`not a 'rnnkit train classify' model (metadata format ${metadata.format ?? 'missing'})`);
+  const rng = getRngState();
+  let model: SequenceClassifier;
+  try {
+    model = new SequenceClassifier(config.features, config.hidden, config.classes.length, { cell: config.cell, layers: config.layers, dropout: 0 });
+  } finally {
+    setRngState(rng);
+  }
+  model.loadStateDict(tensors);
+  model.eval();
+  return { model, config };
+}
+
+/** Rows of `steps × features` raw values, scaled as in training: `[rows, steps, features]`. */
+export function scaledInputs(config: ClassifyConfig, rows: readonly Float32Array[]): Tensor {
+  const width = config.steps * config.features;
+  const x = new Float32Array(rows.length * width);
+  rows.forEach((row, r) => {
+    for (let k = 0; k < width; k++) x[r * width + k] = (row[k] - config.mean[k % config.features]) / config.std[k % config.features];
+  });
+  return tensor(x, [rows.length, config.steps, config.features]);
+}
+
 /** Trains the classifier, prints per-epoch numbers, saves the model; returns the last epoch's logs. */
 export async function trainClassify(o: ClassifyOptions, output: Output): Promise<Record<string, number>> {
   const data = readClassifyCsv(o.input, o.features, o.steps);
@@ -183,12 +219,12 @@ export async function trainClassify(o: ClassifyOptions, output: Output): Promise
     train, validation, loss: 'crossEntropy', metrics: ['accuracy'], optimizer, epochs: o.epochs, clipGradNorm: o.clip,
     callbacks: epochPrinter(output, o.epochs, ['loss', 'accuracy', 'val_loss', 'val_accuracy']), progress: progressSetting(output),
   });
-  const config = {
+  const config: ClassifyConfig = {
     task: 'classify', cell: o.cell, features: data.features, steps: data.steps, hidden: o.hidden, layers: o.layers,
     classes: data.classes, mean: scaling.mean, std: scaling.std,
   };
   await writeOutputFile(o.out, 'output file', o.force === true,
-    () => saveSafetensors(o.out, model.stateDict(), { format: 'rnnkit-classify', config: JSON.stringify(config) }));
+    () => saveSafetensors(o.out, model.stateDict(), { format: CLASSIFY_FORMAT_TAG, config: JSON.stringify(config) }));
   output.info(`saved ${o.out}`);
   return history.epochs.at(-1) ?? { epoch: -1 };
 }

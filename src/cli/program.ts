@@ -1,6 +1,6 @@
 /**
- * The `rnnkit` command: commander program with the subcommands train (text | classify | forecast),
- * generate, forecast, info and bench. {@link main} runs it and turns every failure into a message
+ * The `rnnkit` command: commander program with the subcommands train (text | classify | textclass |
+ * forecast), generate, forecast, predict, info and bench. {@link main} runs it and turns every failure into a message
  * and an exit code (see src/cli/errors.ts).
  * @module
  */
@@ -11,6 +11,7 @@ import { packageVersion, runInfo } from './info.js';
 import { addOptions, MAX_GENERATED_STEPS, type OptionSpec } from './options.js';
 import { consoleOutput, type Output } from './output.js';
 import { BENCH_CONFIGS } from './specs.js';
+import type { PredictCliOptions } from './predict.js';
 import type { GenerateCliOptions } from './text.js';
 import { addTrainCommand, FORCE_OPTION, prepareOptions, runNamingFlags, THREADS_OPTION } from './train.js';
 
@@ -33,6 +34,16 @@ const FORECAST_OPTIONS: OptionSpec[] = [
   { flag: '--plot <file>', description: 'also draw the forecast as SVG', kind: 'outputFile' },
   { flag: '--output <file>', description: 'write the forecast CSV there instead of stdout', kind: 'outputFile' },
   FORCE_OPTION,
+  THREADS_OPTION,
+];
+
+const PREDICT_OPTIONS: OptionSpec[] = [
+  { flag: '--model <file>', description: "a classifier from 'rnnkit train textclass' or 'rnnkit train classify'", kind: 'inputFile', required: true },
+  { flag: '--input <file>', description: 'the inputs (default: stdin); text: CSV, JSON Lines or one document per line; sequences: CSV rows', kind: 'string' },
+  { flag: '--text-column <name>', description: 'CSV column / JSON key of the text (default: the one the model was trained on)', kind: 'string' },
+  { flag: '--input-format <format>', description: 'text input format', kind: ['auto', 'csv', 'jsonl', 'lines'], default: 'auto' },
+  { flag: '--format <format>', description: "output: 'text' (label<TAB>probability) or 'json' (one object per line)", kind: ['text', 'json'], default: 'text' },
+  { flag: '--batch-size <n>', description: 'inputs per model call', kind: 'positiveInt', default: 64, max: 65536 },
   THREADS_OPTION,
 ];
 
@@ -76,6 +87,16 @@ const FORECAST_COMMAND: RunnerCommand = {
   run: async (values, output) => (await import('./forecast.js')).runForecast(values as unknown as ForecastCliOptions, output),
 };
 
+const PREDICT_COMMAND: RunnerCommand = {
+  name: 'predict', options: PREDICT_OPTIONS,
+  summary: 'classify inputs with a model from rnnkit train textclass or classify',
+  description: 'Print the predicted class and its probability for each input (a file, or stdin), one line per input.\n'
+    + 'Text classifiers read CSV (the --text-column, by default the one saved with the model), JSON Lines or plain lines;\n'
+    + 'sequence classifiers read CSV rows of steps × features numbers (a label first, as in training, is skipped).',
+  example: 'rnnkit predict --model spam.safetensors --input inbox.csv --format json',
+  run: async (values, output) => (await import('./predict.js')).runPredict(values as unknown as PredictCliOptions, output),
+};
+
 const BENCH_COMMAND: RunnerCommand = {
   name: 'bench', options: BENCH_OPTIONS,
   summary: 'quick benchmark: training and inference tokens/s',
@@ -110,7 +131,7 @@ function checkBenchConfigs(names: string): void {
 /** The whole program; `output` receives the commands' lines (stdout by default). */
 export function buildProgram(output: Output = consoleOutput()): Command {
   const program = new Command('rnnkit')
-    .description('Recurrent neural networks (RNN, LSTM, GRU) for Node.js: train, generate, forecast, inspect, benchmark.')
+    .description('Recurrent neural networks (RNN, LSTM, GRU) for Node.js: train, generate, forecast, predict, inspect, benchmark.')
     .version(packageVersion(), '-V, --version', 'print the version')
     .showSuggestionAfterError()
     .showHelpAfterError("(add --help for usage)")
@@ -120,6 +141,8 @@ Examples:
   rnnkit train text --input corpus.txt --epochs 2 --out lm.safetensors
   rnnkit generate --model lm.safetensors --prompt "The " --length 300 --temperature 0.8 --top-k 10 --seed 1
   rnnkit train classify --input data.csv --features 3
+  rnnkit train textclass --input mail.csv --text-column body --label-column label --out spam.safetensors
+  rnnkit predict --model spam.safetensors --input inbox.csv --format json
   rnnkit train forecast --input series.csv --column value --holdout 28 --plot backtest.svg
   rnnkit forecast --model model.safetensors --input series.csv --horizon 28 --plot forecast.svg
   rnnkit info
@@ -131,6 +154,7 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
 
   addRunnerCommand(program, GENERATE_COMMAND, output);
   addRunnerCommand(program, FORECAST_COMMAND, output);
+  addRunnerCommand(program, PREDICT_COMMAND, output);
 
   program.command('info').summary('version, instruction set, threads, N-API, addon')
     .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')

@@ -17,6 +17,16 @@ Example, 2 features, 3 steps:
   up,0.1,1.0,0.2,1.1,0.3,1.2
   down,0.3,1.2,0.2,1.1,0.1,1.0`;
 
+/** The document formats, as `rnnkit train textclass --help` shows them. */
+export const TEXTCLASS_FORMAT = `
+Input: CSV with a header row naming the columns (quoted fields may span lines), or JSON Lines
+(one object per line); --input-format auto decides from the file name (.csv, .jsonl/.ndjson/.json)
+or the first line. Labels are any text (or numbers); two classes give binary metrics for the
+second class in sorted order (e.g. 'spam' of ham/spam, '1' of 0/1).
+  text,label                            {"text": "Win a free cruise!", "label": "spam"}
+  "Win a free cruise!",spam             {"text": "Minutes of Monday's meeting", "label": "ham"}
+  "Minutes of Monday's meeting",ham`;
+
 /** Calendar covariates the CLI can add from a date column. */
 export const CALENDAR_FEATURES = ['dayOfWeek', 'month', 'dayOfYear'] as const;
 

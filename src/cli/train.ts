@@ -14,8 +14,9 @@ import {
   resolveOptions, type ConfigFile, type OptionSpec,
 } from './options.js';
 import type { Output } from './output.js';
-import { CALENDAR_FEATURES, CLASSIFY_FORMAT } from './specs.js';
+import { CALENDAR_FEATURES, CLASSIFY_FORMAT, TEXTCLASS_FORMAT } from './specs.js';
 import type { TrainTextCliOptions } from './text.js';
+import type { TrainTextclassCliOptions } from './textclass.js';
 
 /** Options every command that computes takes. */
 export const THREADS_OPTION: OptionSpec = { flag: '--threads <n>', description: 'native threads (default: the cores available)', kind: 'positiveInt', max: MAX_THREADS };
@@ -110,6 +111,37 @@ Example:
     ],
     run: async (values, output) => (await import('./classify.js')).trainClassify(values as unknown as ClassifyOptions, output),
   },
+  textclass: {
+    summary: 'text classification from CSV or JSON Lines (Embedding → bidirectional LSTM/GRU → pooling → Linear)',
+    help: `${TEXTCLASS_FORMAT}
+
+A seeded, stratified --val-split of the documents is held out: each epoch reports on it, and at the
+end its accuracy, precision / recall / F1, ROC AUC (two classes) and confusion matrix, beside the
+majority-class baseline. The defaults suit a few thousand documents. The saved file holds the
+weights, the tokenizer, the vocabulary, the classes and --text-column; 'rnnkit predict' uses them.
+
+Example:
+  rnnkit train textclass --input mail.csv --text-column body --label-column label --out spam.safetensors`,
+    options: [
+      { flag: '--input <file>', description: 'the documents (CSV with a header, or JSON Lines)', kind: 'inputFile', required: true },
+      { flag: '--text-column <name>', description: 'column (or JSON key) of the text', kind: 'string', default: 'text' },
+      { flag: '--label-column <name>', description: 'column (or JSON key) of the label', kind: 'string', default: 'label' },
+      { flag: '--input-format <format>', description: 'input format', kind: ['auto', 'csv', 'jsonl'], default: 'auto' },
+      { flag: '--out <file>', description: 'where to save the model (safetensors)', kind: 'outputFile', default: 'model.safetensors' },
+      { flag: '--val-split <fraction>', description: 'share of each class held out for validation (0 = none)', kind: 'probability', default: 0.1 },
+      ...trainingOptions({ epochs: 8, batchSize: 32, lr: 3e-3, hidden: 64, layers: 1 }).filter((spec) => spec.flag !== '--dropout <p>'),
+      { flag: '--embedding <n>', description: 'word embedding size', kind: 'positiveInt', default: 64 },
+      { flag: '--max-length <n>', description: 'words read per document at most (the rest is cut)', kind: 'positiveInt', default: 400 },
+      { flag: '--min-freq <n>', description: 'words seen fewer times in training read as <unk>', kind: 'positiveInt', default: 2 },
+      { flag: '--max-vocab <n>', description: 'vocabulary size at most (the most frequent words)', kind: 'positiveInt', default: 20000 },
+      { flag: '--pooling <mode>', description: 'how the steps are summarized', kind: ['max', 'mean', 'last'], default: 'max' },
+      { flag: '--input-dropout <p>', description: 'variational dropout on the recurrent input (one mask per document)', kind: 'probability', default: 0.25 },
+      { flag: '--recurrent-dropout <p>', description: 'variational dropout on the recurrent state (one mask per document)', kind: 'probability', default: 0.25 },
+      { flag: '--dropout <p>', description: 'dropout before the output layer', kind: 'probability', default: 0.3 },
+      { flag: '--unidirectional', description: 'read documents forward only (default: both ways)', kind: 'boolean' },
+    ],
+    run: async (values, output) => (await import('./textclass.js')).trainTextclass(values as unknown as TrainTextclassCliOptions, output),
+  },
   forecast: {
     summary: 'time-series forecasting from a CSV column (LSTM/GRU → Linear, multi-step with carried state)',
     help: `
@@ -200,7 +232,7 @@ function taskOfConfig(file: string, task: unknown, expected?: string): string {
 /** Adds `train` and its task subcommands to the program. */
 export function addTrainCommand(program: Command, output: Output): void {
   const train = program.command('train')
-    .summary('train a model: text, classify or forecast')
+    .summary('train a model: text, classify, textclass or forecast')
     .description('Train a model on a file and save it (safetensors). Choose a task, or give a JSON config with a "task" key.')
     .option(CONFIG_OPTION.flag, 'JSON file with "task" and the task\'s options, e.g. {"task": "text", "input": "corpus.txt", "epochs": 2}')
     .addHelpText('after', `

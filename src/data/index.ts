@@ -1,6 +1,7 @@
 /**
  * Data loading: datasets (tensors, arrays, streams), `DataLoader` (batching, seeded shuffling,
- * bucketing by length), collate functions (stacking, padding with lengths) and `randomSplit`.
+ * bucketing by length), collate functions (stacking, padding with lengths) and `randomSplit`; the
+ * word-level text pipeline (`WordTokenizer`, `Vocabulary`, `TextDataset`).
  * @module
  */
 export {
@@ -11,3 +12,6 @@ export { defaultCollate, padCollate, sequenceLength, stackLeaves, type Collate, 
 export { DataLoader, type DataLoaderOptions, type DataSource } from './loader.js';
 export { RandomBatchSampler, BucketBatchSampler, type BatchSampler, type SamplerOptions } from './sampler.js';
 export { SeededGenerator, deriveSeed } from './generator.js';
+export { WordTokenizer, type WordTokenizerOptions } from './tokenizer.js';
+export { Vocabulary, PAD_TOKEN, UNK_TOKEN, type VocabularyOptions, type VocabularyJSON } from './vocabulary.js';
+export { TextDataset, encodeText, type TextEncodingOptions, type TextItem } from './text-dataset.js';

@@ -4,7 +4,9 @@
  */
 import { Tensor, fromOp, type IndexLike } from '../tensor/index.js';
 import { toIndex } from '../tensor/shape.js';
-import { intInRange, isNullish, positiveInt } from '../validate.js';
+import type { Vocabulary } from '../data/vocabulary.js';
+import { readWordVectors, WordVectors } from '../io/word-vectors.js';
+import { describe, intInRange, isNullish, positiveInt } from '../validate.js';
 import { normal_ } from './init.js';
 import { Module, Parameter } from './module.js';
 import { checkOptions } from './options.js';
@@ -63,16 +65,30 @@ export class Embedding extends Module {
   }
 
   /**
-   * An Embedding holding a copy of `embeddings [N, E]` (PyTorch `from_pretrained`); frozen
-   * (no gradient) unless `freeze: false`.
+   * An Embedding holding a copy of pretrained vectors (PyTorch `from_pretrained`); frozen (no
+   * gradient) unless `freeze: false`. `embeddings` is a Tensor `[N, E]`, or word vectors — a GloVe /
+   * word2vec text file's path or what {@link readWordVectors} read — laid out for `vocabulary`
+   * (row = token id; tokens without a vector and `<pad>` get zeros; without a vocabulary, the
+   * file's words in its order).
+   * @throws TypeError `Embeddings parameter is expected to be 2-dimensional` (PyTorch's words) for a
+   *   Tensor of another rank; the reader's errors for a bad file.
    */
-  static fromPretrained(embeddings: Tensor, options: EmbeddingOptions & { freeze?: boolean } = {}): Embedding {
-    if (!(embeddings instanceof Tensor) || embeddings.ndim !== 2) {
-      throw new TypeError('Embeddings parameter is expected to be 2-dimensional');
+  static fromPretrained(embeddings: Tensor | WordVectors | string,
+    options: EmbeddingOptions & { freeze?: boolean; vocabulary?: Vocabulary | null } = {}): Embedding {
+    const { freeze = true, vocabulary = null, ...rest } = options;
+    let weights: Tensor;
+    if (embeddings instanceof Tensor) {
+      weights = embeddings;
+    } else {
+      const vectors = typeof embeddings === 'string' ? readWordVectors(embeddings, { vocabulary }) : embeddings;
+      if (!(vectors instanceof WordVectors)) {
+        throw new TypeError(`Expected Tensor, WordVectors or a vectors file path for embeddings but received ${describe(embeddings)}`);
+      }
+      weights = vocabulary ? vectors.matrixFor(vocabulary).weights : new Tensor(vectors.vectors, [vectors.words.length, vectors.dim]);
     }
-    const { freeze = true, ...rest } = options;
-    const module = new Embedding(embeddings.shape[0], embeddings.shape[1], rest);
-    module.weight.data.set(embeddings.data);
+    if (weights.ndim !== 2) throw new TypeError('Embeddings parameter is expected to be 2-dimensional');
+    const module = new Embedding(weights.shape[0], weights.shape[1], rest);
+    module.weight.data.set(weights.data);
     module.weight.requiresGrad = !freeze;
     return module;
   }

@@ -18,6 +18,7 @@ export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type CellOptions } from './cel
 export {
   PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, type Lengths,
 } from './packed.js';
+export { poolSequence, type PoolingMode, type PoolingOptions } from './pooling.js';
 export * as init from './init.js';
 export * from './loss.js';
 export * from './loss-modules.js';

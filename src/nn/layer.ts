@@ -28,6 +28,9 @@ export interface LayerSpec {
   projSize: number;
   reverse: boolean;
   lengths: Int32Array | null;
+  /** Variational dropout masks `[B, I]` and `[B, S]` (src/sequence.ts `SequenceOptions`); absent = none. */
+  inputMask?: Float32Array | null;
+  recurrentMask?: Float32Array | null;
 }
 
 /** The layer's parameters in PyTorch's shapes; biases both or neither. */
@@ -80,11 +83,11 @@ export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0
     weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data ?? null,
     biasHh: params.biasHh?.data ?? null, weightHr: params.weightHr?.data ?? null,
   };
-  const call: CheckedCall = { ...spec, weights };
+  const call: CheckedCall = { ...spec, weights, inputMask: spec.inputMask ?? null, recurrentMask: spec.recurrentMask ?? null };
   const inputs = [x, h0, c0, ...PARAM_KEYS.map((key) => params[key])].filter((t): t is Tensor => t !== null);
   const record = (recording ?? isGradEnabled()) && inputs.some((t) => t.requiresGrad);
   const h0Data = h0?.data ?? null, c0Data = c0?.data ?? null;
-  if (!record && spec.steps === 1) {
+  if (!record && spec.steps === 1 && call.inputMask === null && call.recurrentMask === null) {
     // One step of inference (streaming, cells): with the weights packed once, not on every call.
     const opts = { steps: 1, batch: spec.batch, reverse: spec.reverse, lengths: spec.lengths };
     const packedState = c0Data ? { h0: h0Data, c0: c0Data } : { h0: h0Data };

@@ -6,6 +6,11 @@
  * (src/nn/layer.ts); between layers the directions are concatenated on features and, in training
  * mode, dropout is applied. The kernels are time-major: `batchFirst` input/output is transposed
  * in JS. Variable-length batches: `forward(x, hx, { lengths })` or a {@link PackedSequence}.
+ *
+ * Variational dropout (Gal & Ghahramani 2016; Keras' `dropout` / `recurrent_dropout`): with
+ * `inputDropout` / `recurrentDropout`, each layer-direction draws, per forward call in training
+ * mode, one mask per sequence for its input `[B, I]` and one for its recurrent state `[B, S]`,
+ * and the fused kernels apply the same masks at every step (forward and backward).
  * @module
  */
 import type { CellName, PreparedLayer } from '../sequence.js';
@@ -13,6 +18,7 @@ import {
   type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
 } from '../tensor/index.js';
 import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
+import { dropoutMask } from '../tensor/activation.js';
 import { uniform_ } from './init.js';
 import { packedLayer, prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
 import { isGradEnabled } from '../tensor/autograd.js';
@@ -36,6 +42,20 @@ export interface RNNBaseOptions {
   dropout?: number;
   /** Add a reverse direction; outputs concatenate [forward, reverse] on features (default false). */
   bidirectional?: boolean;
+  /**
+   * Variational input dropout (default 0): in training mode each layer-direction zeroes input
+   * features with this probability (scaling the rest by 1/(1−p)) with ONE mask per sequence, the
+   * same at every time step (Keras' `dropout`; PyTorch's `dropout` above is a fresh mask per element
+   * between layers). Layers after the first read the previous layer's output through their own mask.
+   */
+  inputDropout?: number;
+  /**
+   * Variational recurrent dropout (default 0; Keras' `recurrent_dropout`): in training mode
+   * `h_{t−1}` enters `W_hh` as `h_{t−1} ⊙ m` with one mask `m [B, S]` per sequence, layer and
+   * direction, the same at every step; the state itself, the output and `hN` are not masked. Off
+   * in eval mode; streams and `step` (inference) ignore both variational options.
+   */
+  recurrentDropout?: number;
 }
 
 /** Options of {@link RNN}. */
@@ -60,7 +80,7 @@ export interface RecurrentForwardOptions {
   lengths?: Lengths | null;
 }
 
-const BASE_OPTION_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional'] as const;
+const BASE_OPTION_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'inputDropout', 'recurrentDropout'] as const;
 const CELLS: Record<RNNMode, CellName> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
 const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
@@ -71,6 +91,13 @@ function checkDropout(value: unknown): number {
     throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
   }
   return value;
+}
+
+function probability(value: unknown, name: string): number {
+  if (value === undefined) return 0;
+  if (typeof value === 'number' && value >= 0 && value <= 1) return value;
+  const message = `Expected number between 0 and 1 for ${name} but received ${describe(value)}`;
+  throw typeof value === 'number' ? new RangeError(message) : new TypeError(message);
 }
 
 function checkProjSize(value: unknown, hiddenSize: number): number {
@@ -113,6 +140,10 @@ export abstract class RNNBase extends Module {
   readonly batchFirst: boolean;
   readonly dropout: number;
   readonly bidirectional: boolean;
+  /** Variational dropout on each layer's input (one mask per sequence; see {@link RNNBaseOptions}). */
+  readonly inputDropout: number;
+  /** Variational dropout on h where W_hh reads it (one mask per sequence; see {@link RNNBaseOptions}). */
+  readonly recurrentDropout: number;
   /** 0 except for a projected LSTM. */
   readonly projSize: number;
 
@@ -126,6 +157,8 @@ export abstract class RNNBase extends Module {
     this.batchFirst = optionalBool(opts.batchFirst, 'batchFirst', false);
     this.dropout = checkDropout(opts.dropout);
     this.bidirectional = optionalBool(opts.bidirectional, 'bidirectional', false);
+    this.inputDropout = probability(opts.inputDropout, 'inputDropout');
+    this.recurrentDropout = probability(opts.recurrentDropout, 'recurrentDropout');
     this.projSize = checkProjSize(opts.projSize, this.hiddenSize);
     if (this.dropout > 0 && this.numLayers === 1) {
       process.emitWarning('dropout option adds dropout after all but last recurrent layer, so non-zero dropout expects '
@@ -357,9 +390,10 @@ export abstract class RNNBase extends Module {
       const outputs: Tensor[] = [];
       for (let direction = 0; direction < D; direction++) {
         const index = layer * D + direction;
+        const inputSize = layer === 0 ? this.inputSize : S * D;
         const spec = {
-          cell: CELLS[this.mode], steps, batch, inputSize: layer === 0 ? this.inputSize : S * D, hiddenSize: H,
-          projSize: this.projSize, reverse: direction === 1, lengths,
+          cell: CELLS[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
+          ...this.variationalMasks(batch, inputSize),
         };
         const result: LayerResult = yield prepareLayer(spec, this.layerParams(layer, direction), layerInput,
           h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
@@ -372,6 +406,19 @@ export abstract class RNNBase extends Module {
       if (this.training && this.dropout > 0 && layer < this.numLayers - 1) layerInput = applyDropout(layerInput, this.dropout, true);
     }
     return this.publicShapes(prepared, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
+  }
+
+  /**
+   * One layer-direction's variational dropout masks for a batch (training mode only): `[B, I]` then
+   * `[B, S]`, drawn from the global RNG in that order (each as {@link dropoutMask}), so a seed — or
+   * a checkpoint's saved RNG state — gives the same masks.
+   */
+  private variationalMasks(batch: number, inputSize: number): { inputMask: Float32Array | null; recurrentMask: Float32Array | null } {
+    if (!this.training) return { inputMask: null, recurrentMask: null };
+    return {
+      inputMask: this.inputDropout > 0 ? dropoutMask(batch * inputSize, this.inputDropout) : null,
+      recurrentMask: this.recurrentDropout > 0 ? dropoutMask(batch * this.stateSize, this.recurrentDropout) : null,
+    };
   }
 
   // Time-major [T, B, D·S] → batchFirst / unbatched / packed forms; states [D·L, B, *] or [D·L, *].
@@ -407,6 +454,8 @@ export abstract class RNNBase extends Module {
     if (this.batchFirst) s += ', batch_first=True';
     if (this.dropout !== 0) s += `, dropout=${this.dropout}`;
     if (this.bidirectional) s += ', bidirectional=True';
+    if (this.inputDropout !== 0) s += `, input_dropout=${this.inputDropout}`;
+    if (this.recurrentDropout !== 0) s += `, recurrent_dropout=${this.recurrentDropout}`;
     return s;
   }
 }

@@ -129,6 +129,21 @@ export function softmax(x: Tensor, dim: number): Tensor {
 }
 
 /**
+ * An inverted-dropout mask of `n` elements: 0 with probability p, else 1/(1−p). Draws one
+ * randomUniform() per element in order (kept when ≥ p) for 0 < p < 1; none for p = 0 (all ones)
+ * or p = 1 (all zeros).
+ */
+export function dropoutMask(n: number, p: number): Float32Array {
+  const mask = new Float32Array(n);
+  if (p === 0) return mask.fill(1);
+  if (p < 1) {
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < n; i++) if (randomUniform() >= p) mask[i] = scale;
+  }
+  return mask;
+}
+
+/**
  * Inverted dropout: in training, zeroes each element with probability p and scales the rest by
  * 1/(1−p); otherwise returns x itself. The mask draws one randomUniform() per element, row-major.
  */
@@ -139,17 +154,9 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   }
   if (!training || p === 0) return x;
   const n = x.numel, src = x.data;
-  const mask = new Float32Array(n);
+  const mask = dropoutMask(n, p);
   const out = new Float32Array(n);
-  if (p < 1) {
-    const scale = 1 / (1 - p);
-    for (let i = 0; i < n; i++) {
-      if (randomUniform() >= p) {
-        mask[i] = scale;
-        out[i] = src[i] * scale;
-      }
-    }
-  }
+  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[i] = src[i] * mask[i];
   return fromOp('dropout', out, x.shape, [x], (g) => {
     const gx = new Float32Array(n);
     for (let i = 0; i < n; i++) gx[i] = g[i] * mask[i];

@@ -11,6 +11,9 @@ export {
   type Metric, type MetricContext, type MetricSpec,
 } from './metrics.js';
 export {
+  AucMetric, ConfusionMatrix, ScoreMetric, rocAuc, type ScoreAverage, type ScoreKind, type ScoreMetricOptions,
+} from './classification.js';
+export {
   EarlyStopping, earlyStopping, type BatchLogs, type Callback, type EarlyStoppingOptions, type EpochLogs,
   type StopReason, type TrainContext,
 } from './callbacks.js';

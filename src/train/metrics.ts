@@ -1,10 +1,13 @@
 /**
  * Metrics accumulated over an epoch: built-ins by name (`'loss'`, `'accuracy'`, `'perplexity'`,
- * `'mae'`) or any object with `name`, `update` and `compute`.
+ * `'mae'`, and the classification scores of ./classification.ts: `'precision'`, `'recall'`,
+ * `'f1'`, their `_macro` / `_micro` averages, `'auc'`) or any object with `name`, `update` and
+ * `compute` (such as a `ConfusionMatrix`).
  * @module
  */
-import { Tensor } from '../tensor/tensor.js';
+import type { Tensor } from '../tensor/tensor.js';
 import { describe } from '../validate.js';
+import { AucMetric, forEachPrediction, ScoreMetric, targetValues } from './classification.js';
 
 /** What a metric sees besides the model output and the target. */
 export interface MetricContext {
@@ -29,11 +32,14 @@ export interface Metric {
   loadStateDict?(state: Record<string, number>): void;
 }
 
-/** A metric by built-in name, or a {@link Metric} object. */
-export type MetricSpec = 'loss' | 'accuracy' | 'perplexity' | 'mae' | Metric;
-
 /** Built-in metric names. */
-export const METRIC_NAMES = ['loss', 'accuracy', 'perplexity', 'mae'] as const;
+export const METRIC_NAMES = [
+  'loss', 'accuracy', 'perplexity', 'mae', 'precision', 'recall', 'f1', 'precision_macro', 'recall_macro', 'f1_macro',
+  'precision_micro', 'recall_micro', 'f1_micro', 'auc',
+] as const;
+
+/** A metric by built-in name, or a {@link Metric} object. */
+export type MetricSpec = (typeof METRIC_NAMES)[number] | Metric;
 
 // Sum and count, the state of every built-in (a mean of something).
 abstract class MeanMetric implements Metric {
@@ -81,13 +87,6 @@ export class PerplexityMetric extends LossMetric {
   }
 }
 
-/** The target's values as numbers (a Tensor, an array or a typed array). */
-function targetValues(target: unknown, metric: string): ArrayLike<number> {
-  if (target instanceof Tensor) return target.data;
-  if (Array.isArray(target) || ArrayBuffer.isView(target)) return target as unknown as ArrayLike<number>;
-  throw new TypeError(`Expected Tensor or array for the target of metric ${metric} but received ${describe(target)}`);
-}
-
 /**
  * Fraction of correct predictions. Class logits `[…, C]` (C > 1) against class indices `[…]`:
  * argmax over the last dim; targets below 0 (padding, ignoreIndex −100) are not counted. Against
@@ -98,34 +97,11 @@ export class AccuracyMetric extends MeanMetric {
   readonly name = 'accuracy';
 
   update(output: Tensor, target: unknown): void {
-    const t = targetValues(target, this.name);
-    const o = output.data;
-    const classes = output.ndim > 0 ? output.shape[output.ndim - 1] : 1;
-    const sameShape = target instanceof Tensor && target.ndim === output.ndim && target.shape.every((d, i) => d === output.shape[i]);
-    const oneHot = sameShape && output.ndim >= 2 && classes > 1;
-    if (t.length === o.length && !oneHot) {
-      for (let i = 0; i < o.length; i++) this.sum += (o[i] > 0) === (t[i] > 0.5) ? 1 : 0;
-      this.count += o.length;
-      return;
-    }
-    const rows = o.length / classes;
-    if (!oneHot && t.length !== rows) {
-      throw new RangeError(`Expected ${rows} class indices (output [${output.shape.join(', ')}] has ${classes} classes in its last dim) `
-        + `for the target of metric accuracy but received ${t.length} values`);
-    }
-    for (let r = 0; r < rows; r++) {
-      const label = oneHot ? argmax(t, r * classes, classes) : t[r];
-      if (label < 0) continue;
-      this.sum += argmax(o, r * classes, classes) === label ? 1 : 0;
+    forEachPrediction(output, target, this.name, (predicted, label) => {
+      this.sum += predicted === label ? 1 : 0;
       this.count++;
-    }
+    });
   }
-}
-
-function argmax(values: ArrayLike<number>, offset: number, size: number): number {
-  let best = 0;
-  for (let c = 1; c < size; c++) if (values[offset + c] > values[offset + best]) best = c;
-  return best;
 }
 
 /** Mean absolute error between output and target (same element count). */
@@ -148,6 +124,16 @@ const FACTORIES: Record<(typeof METRIC_NAMES)[number], () => Metric> = {
   accuracy: () => new AccuracyMetric(),
   perplexity: () => new PerplexityMetric(),
   mae: () => new MaeMetric(),
+  precision: () => new ScoreMetric('precision'),
+  recall: () => new ScoreMetric('recall'),
+  f1: () => new ScoreMetric('f1'),
+  precision_macro: () => new ScoreMetric('precision', { average: 'macro' }),
+  recall_macro: () => new ScoreMetric('recall', { average: 'macro' }),
+  f1_macro: () => new ScoreMetric('f1', { average: 'macro' }),
+  precision_micro: () => new ScoreMetric('precision', { average: 'micro' }),
+  recall_micro: () => new ScoreMetric('recall', { average: 'micro' }),
+  f1_micro: () => new ScoreMetric('f1', { average: 'micro' }),
+  auc: () => new AucMetric(),
 };
 
 function isMetric(value: unknown): value is Metric {
@@ -158,7 +144,7 @@ function isMetric(value: unknown): value is Metric {
 
 /**
  * Fresh metric objects for `specs` (validated; `name` is where they came from, for messages).
- * @throws RangeError `Expected one of loss, accuracy, perplexity, mae or a metric object { name, update, compute } for metrics[1] but received acc of type string`;
+ * @throws RangeError `Expected one of loss, accuracy, perplexity, mae, precision, recall, f1, precision_macro, recall_macro, f1_macro, precision_micro, recall_micro, f1_micro, auc or a metric object { name, update, compute } for metrics[1] but received acc of type string`;
  *   RangeError for two metrics with the same name.
  */
 export function createMetrics(specs: unknown, name = 'metrics'): Metric[] {

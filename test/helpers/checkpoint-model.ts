@@ -15,9 +15,10 @@ export class Classifier extends nn.Module {
   dropout = new nn.Dropout(0.25);
   head: nn.Linear;
 
-  constructor(hiddenSize = 16) {
+  /** `variational`: the LSTM's inputDropout / recurrentDropout (default none). */
+  constructor(hiddenSize = 16, variational: { inputDropout?: number; recurrentDropout?: number } = {}) {
     super();
-    this.lstm = new nn.LSTM(INPUT_SIZE, hiddenSize, { numLayers: 2, dropout: 0.3, batchFirst: true });
+    this.lstm = new nn.LSTM(INPUT_SIZE, hiddenSize, { numLayers: 2, dropout: 0.3, batchFirst: true, ...variational });
     this.head = new nn.Linear(hiddenSize, CLASSES);
   }
 

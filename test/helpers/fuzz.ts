@@ -118,8 +118,9 @@ class Fuzzer {
     const S = P || H, G = GATES[cell];
     const bias = this.chance(0.7);
     const lengths = this.chance(0.4) ? Array.from({ length: B }, () => this.int(0, T)) : null;
+    const mask = (n: number) => (this.chance(0.3) ? Float32Array.from(this.floats(n), (v) => (v < -0.2 ? 0 : 1.6)) : null);
     const opts = { steps: T, batch: B, inputSize: I, hiddenSize: H, projSize: P, reverse: this.chance(0.5), lengths,
-      nonlinearity: cell === 'rnn_relu' ? 'relu' as const : 'tanh' as const };
+      nonlinearity: cell === 'rnn_relu' ? 'relu' as const : 'tanh' as const, inputMask: mask(B * I), recurrentMask: mask(B * S) };
     const weights = {
       weightIh: this.floats(G * H * I), weightHh: this.floats(G * H * S), biasIh: bias ? this.floats(G * H) : null,
       biasHh: bias ? this.floats(G * H) : null, weightHr: P ? this.floats(P * H) : null,
@@ -131,7 +132,7 @@ class Fuzzer {
   rawLayerArgs(l: ReturnType<Fuzzer['layer']>): unknown[] {
     const o = l.opts, w = l.weights;
     return [CELL_CODES[l.cell], o.inputSize, o.hiddenSize, o.projSize, o.steps, o.batch, o.reverse,
-      o.lengths ? Int32Array.from(o.lengths) : null, w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr];
+      o.lengths ? Int32Array.from(o.lengths) : null, w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr, o.inputMask, o.recurrentMask];
   }
 
   // ---- Mutations -----------------------------------------------------------------------------
@@ -262,7 +263,7 @@ class Fuzzer {
     const w = l.weights;
     const layerArgs = [CELL_CODES[l.cell], l.I, l.H, l.P, w.weightIh, w.weightHh, w.biasIh, w.biasHh, w.weightHr];
     const handle = this.native.prepareLayer(...(layerArgs as Parameters<NativeBinding['prepareLayer']>));
-    const ref = referenceForward({ ...l.opts, cell: l.cell }, w, l.x, l.h0, l.c0);
+    const ref = referenceForward({ ...l.opts, cell: l.cell, inputMask: null, recurrentMask: null }, w, l.x, l.h0, l.c0); // inference: no masks
     const mode = this.int(0, 3);
     if (mode === 0) {
       await this.run('binding prepareLayer', () => (this.native.prepareLayer as Loose)(...this.mutate(layerArgs)));
@@ -290,7 +291,7 @@ class Fuzzer {
       ['sgemm', () => (n.sgemm as Loose)(...this.mutate([m, nn, k, a, b, c, false, false, this.chance(0.5)]))],
       ['setIsa', () => n.setIsa(this.chance(0.7) ? this.pick(this.isas) : this.pick(GARBAGE) as Loose)],
       ['setNumThreads', () => n.setNumThreads(this.chance(0.7) ? this.int(1, 3) : this.pick(GARBAGE) as Loose)],
-      ['cacheSize', () => (n.cacheSize as Loose)(...this.mutate([2, this.int(1, 9), this.int(1, 9), 0, this.int(1, 9), this.int(1, 9)]))],
+      ['cacheSize', () => (n.cacheSize as Loose)(...this.mutate([2, this.int(1, 9), this.int(1, 9), 0, this.int(1, 9), this.int(1, 9), this.chance(0.5)]))],
       ['releaseCache', () => n.releaseCache(this.pick(GARBAGE) as Loose)],
       ['setMemoryLimit', () => {
         const limit = n.memoryLimit();

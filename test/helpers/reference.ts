@@ -4,6 +4,8 @@
 // and GRU r,z,n, b_hn inside the GRU's reset product; time-major layout; per-item lengths with
 // packed-sequence semantics (steps past an item's length leave its state alone and output zero;
 // reverse starts at each item's own last step). Lengths of 0 are allowed (hN = h0, dh0 = dhN).
+// Variational dropout masks (one per batch item, the same every step): the layer reads x ⊙ inputMask,
+// and W_hh reads h ⊙ recurrentMask (the state itself stays unmasked).
 //
 // Tests use it as the slow, obviously-right model of the native kernels; it is checked itself
 // against PyTorch's float64 results and against finite differences of its own forward.
@@ -20,6 +22,8 @@ export interface RefOptions {
   projSize?: number; // P (LSTM only), 0 = none
   reverse?: boolean;
   lengths?: Numbers | null; // [B], each in [0, T]; null = all T
+  inputMask?: Numbers | null; // [B, I]
+  recurrentMask?: Numbers | null; // [B, S]
 }
 
 export interface RefWeights {
@@ -42,6 +46,7 @@ export interface RefGrads {
 interface StepRecord {
   t: number;
   hPrev: Float64Array; // [S]
+  hRead: Float64Array; // [S] hPrev ⊙ recurrent mask: what W_hh read
   cPrev: Float64Array; // [H] (LSTM)
   gates: Float64Array; // [G·H] activated gates (RNN: the new h before projection)
   c: Float64Array; // [H] new cell state (LSTM)
@@ -128,11 +133,20 @@ function projections(opts: RefOptions, w: RefWeights, x: Numbers, hPrev: Numbers
   return { fromX, fromH };
 }
 
+// v ⊙ mask[offset …] (no mask: a copy of v).
+function masked(v: Numbers, mask: Numbers | null | undefined, offset: number): Float64Array {
+  const out = Float64Array.from(v);
+  if (mask) for (let k = 0; k < out.length; k++) out[k] *= mask[offset + k];
+  return out;
+}
+
+// x: this step's input, already masked; b: the batch item (for its recurrent mask).
 function stepForward(opts: RefOptions, w: RefWeights, x: Numbers, hPrev: Float64Array, cPrev: Float64Array,
-                     t: number): { record: StepRecord; h: Float64Array } {
+                     t: number, b: number): { record: StepRecord; h: Float64Array } {
   const H = opts.hiddenSize;
-  const { fromX, fromH } = projections(opts, w, x, hPrev);
-  const record: StepRecord = { t, hPrev, cPrev, gates: new Float64Array(fromX.length),
+  const hRead = masked(hPrev, opts.recurrentMask, b * stateSize(opts));
+  const { fromX, fromH } = projections(opts, w, x, hRead);
+  const record: StepRecord = { t, hPrev, hRead, cPrev, gates: new Float64Array(fromX.length),
     c: new Float64Array(0), m: new Float64Array(0), hn: new Float64Array(0) };
   const gates = record.gates;
   if (opts.cell === 'rnn_tanh' || opts.cell === 'rnn_relu') {
@@ -194,7 +208,7 @@ export function referenceForward(opts: RefOptions, w: RefWeights, x: Numbers, h0
     let c = slice(c0, b * H, isLstm ? H : 0);
     const records: StepRecord[] = [];
     for (const t of stepOrder(opts, b)) {
-      const step = stepForward(opts, w, slice(x, (t * B + b) * I, I), h, c, t);
+      const step = stepForward(opts, w, masked(slice(x, (t * B + b) * I, I), opts.inputMask, b * I), h, c, t, b);
       records.push(step.record);
       h = step.h;
       c = step.record.c;
@@ -264,19 +278,22 @@ function gateGradients(opts: RefOptions, w: RefWeights, rec: StepRecord, dh: Flo
   return { dFromX: dX, dFromH: dX };
 }
 
-// Backward of one step: accumulates weight grads and dx_t; returns dh_prev; dc becomes dc_prev.
+// Backward of one step of item b: accumulates weight grads and dx_t (of the unmasked input);
+// returns dh_prev; dc becomes dc_prev. x is the step's masked input.
 function stepBackward(opts: RefOptions, w: RefWeights, rec: StepRecord, x: Float64Array, dh: Float64Array,
-                      dc: Float64Array, grads: RefGrads, dx: Float64Array): Float64Array {
+                      dc: Float64Array, grads: RefGrads, dx: Float64Array, b: number): Float64Array {
   const gh = gateCount(opts.cell) * opts.hiddenSize;
   const S = stateSize(opts);
   const { dFromX, dFromH } = gateGradients(opts, w, rec, dh, dc, grads);
   addOuter(grads.weightIh, dFromX, x);
-  addOuter(grads.weightHh, dFromH, rec.hPrev);
+  addOuter(grads.weightHh, dFromH, rec.hRead);
   if (grads.biasIh) addInto(grads.biasIh, dFromX);
   if (grads.biasHh) addInto(grads.biasHh, dFromH);
   addMatTVec(dx, w.weightIh, gh, opts.inputSize, dFromX);
-  const dhPrev = new Float64Array(S);
-  addMatTVec(dhPrev, w.weightHh, gh, S, dFromH);
+  if (opts.inputMask) for (let k = 0; k < dx.length; k++) dx[k] *= opts.inputMask[b * opts.inputSize + k];
+  const dRead = new Float64Array(S);
+  addMatTVec(dRead, w.weightHh, gh, S, dFromH);
+  const dhPrev = masked(dRead, opts.recurrentMask, b * S);
   if (opts.cell === 'gru') for (let j = 0; j < S; j++) dhPrev[j] += dh[j] * rec.gates[opts.hiddenSize + j];
   return dhPrev;
 }
@@ -308,7 +325,7 @@ export function referenceBackward(opts: RefOptions, w: RefWeights, x: Numbers, f
       const row = rec.t * B + b;
       addInto(dh, slice(up.dOutput, row * S, S));
       const dxRow = new Float64Array(I);
-      dh = stepBackward(opts, w, rec, slice(x, row * I, I), dh, dc, grads, dxRow);
+      dh = stepBackward(opts, w, rec, masked(slice(x, row * I, I), opts.inputMask, b * I), dh, dc, grads, dxRow, b);
       dx.set(dxRow, row * I);
     }
     dh0.set(dh, b * S);

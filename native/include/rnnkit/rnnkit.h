@@ -24,6 +24,10 @@ struct SeqShape {
   int proj = 0;        // P: LSTM projection size (PyTorch proj_size), 0 = none
   bool reverse = false;        // process steps T-1 … 0 (second direction of a bidirectional layer)
   const int* lengths = nullptr;  // [B] valid steps per batch item, each in [0, T]; nullptr = all T
+  // Variational dropout (Gal & Ghahramani 2016): one multiplier per batch item and feature, used at
+  // every step (0 or 1/(1−p) for dropout p); nullptr = none. Backward must get the same masks.
+  const float* input_mask = nullptr;      // [B, I]  the layer reads x_t ⊙ input_mask
+  const float* recurrent_mask = nullptr;  // [B, S]  h_{t−1} enters W_hh as h_{t−1} ⊙ recurrent_mask
 
   int gates() const { return gate_count(cell); }
   int state() const { return proj > 0 ? proj : hidden; }  // S: width of h and of the output
@@ -76,8 +80,9 @@ size_t backward_memory_bytes(const SeqShape& shape, bool consume_cache);
 bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0, float* cache);
 
-// Sequence backward (BPTT) from the cache of a training-mode forward with the same arguments.
-//   dx    [T, B, I]  written; nullptr = not needed (skips its GEMM)
+// Sequence backward (BPTT) from the cache of a training-mode forward with the same arguments (masks
+// included).
+//   dx    [T, B, I]  written (gradient of x itself: through input_mask); nullptr = not needed (skips its GEMM)
 //   dh0   [B, S]     written
 //   dc0   [B, H]     written (LSTM only, else ignored)
 //   grads            accumulated (+=)
