@@ -41,8 +41,9 @@ constexpr int kGemmNV = 2;  // 6 × 16 tile: 12 accumulators + 2 B vectors + 1 b
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
 #include "optim-inl.h"
+#include "table-inl.h"
 
-extern const Kernels table = RNNKIT_KERNEL_TABLE("avx2");
+extern const Kernels table = make_table("avx2");
 
 }  // namespace avx2
 }  // namespace rnnkit

@@ -42,8 +42,9 @@ constexpr int kGemmNV = 2;  // 14 × 32 tile: 28 accumulators + 2 B vectors + 1 
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
 #include "optim-inl.h"
+#include "table-inl.h"
 
-extern const Kernels table = RNNKIT_KERNEL_TABLE("avx512");
+extern const Kernels table = make_table("avx512");
 
 }  // namespace avx512
 }  // namespace rnnkit

@@ -43,8 +43,9 @@ constexpr int kGemmNV = 3;  // 8 × 12 tile: 24 accumulators + 3 B vectors + bro
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
 #include "optim-inl.h"
+#include "table-inl.h"
 
-extern const Kernels table = RNNKIT_KERNEL_TABLE("neon");
+extern const Kernels table = make_table("neon");
 
 }  // namespace neon
 }  // namespace rnnkit

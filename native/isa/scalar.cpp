@@ -17,8 +17,9 @@ constexpr int kGemmNV = 4;  // nr = kGemmNV * Vec::width
 #include "gemm-inl.h"
 #include "pointwise-inl.h"
 #include "optim-inl.h"
+#include "table-inl.h"
 
-extern const Kernels table = RNNKIT_KERNEL_TABLE("scalar");
+extern const Kernels table = make_table("scalar");
 
 }  // namespace scalar
 }  // namespace rnnkit

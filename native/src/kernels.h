@@ -77,14 +77,9 @@ struct Kernels {
   void (*clamp)(float* x, float lo, float hi, int n);  // x = min(max(x, lo), hi), NaN stays NaN
 };
 
-// Each native/isa/<isa>.cpp includes gemm-inl.h, pointwise-inl.h and optim-inl.h inside its
-// namespace, then defines `extern const Kernels table = RNNKIT_KERNEL_TABLE("<isa>");` (field order).
-#define RNNKIT_KERNEL_TABLE(NAME)                                                                    \
-  Kernels {                                                                                          \
-    NAME, kGemmMR, kGemmNV * Vec::width, gemm_micro, gemv, sigmoid_array, tanh_array, lstm_forward,         \
-        lstm_backward, gru_forward, gru_backward, rnn_forward, rnn_backward, sgd_step, adam_step,       \
-        rmsprop_step, adagrad_step, sum_squares, sum_abs, abs_max, scale_array, clamp_array           \
-  }
+// Each native/isa/<isa>.cpp includes gemm-inl.h, pointwise-inl.h, optim-inl.h and table-inl.h
+// inside its namespace, then defines `extern const Kernels table = make_table("<isa>");` (filled by
+// field name).
 
 // The active table (chosen once; see rnnkit::set_isa).
 const Kernels& kernels();

@@ -1,0 +1,30 @@
+// The ISA's kernel table (kernels.h), filled field by field: with a positional initializer, two
+// entries of the same signature swapped would still compile. Included last INSIDE each ISA's
+// namespace, after the kernels it names; the ISA file then defines
+//   extern const Kernels table = make_table("<isa>");
+static constexpr Kernels make_table(const char* name) {
+  Kernels k{};
+  k.name = name;
+  k.gemm_mr = kGemmMR;
+  k.gemm_nr = kGemmNV * Vec::width;
+  k.gemm_micro = gemm_micro;
+  k.gemv = gemv;
+  k.sigmoid = sigmoid_array;
+  k.tanh = tanh_array;
+  k.lstm_forward = lstm_forward;
+  k.lstm_backward = lstm_backward;
+  k.gru_forward = gru_forward;
+  k.gru_backward = gru_backward;
+  k.rnn_forward = rnn_forward;
+  k.rnn_backward = rnn_backward;
+  k.sgd_step = sgd_step;
+  k.adam_step = adam_step;
+  k.rmsprop_step = rmsprop_step;
+  k.adagrad_step = adagrad_step;
+  k.sum_squares = sum_squares;
+  k.sum_abs = sum_abs;
+  k.abs_max = abs_max;
+  k.scale = scale_array;
+  k.clamp = clamp_array;
+  return k;
+}
