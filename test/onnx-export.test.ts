@@ -72,6 +72,10 @@ describe('nn.LSTM / nn.GRU / nn.RNN in ONNX Runtime', () => {
       expect(full.outputNames).toEqual(lstm ? ['output', 'h_n', 'c_n'] : ['output', 'h_n']);
       const bare = await session(serializeOnnx(module, { exampleInput: example, dynamicAxes: { input: axes } }));
       expect(bare.inputNames).toEqual(['input']);
+      const lengthsOnly = await session(serializeOnnx(module, {
+        exampleInput: [example, null, { lengths: [3, 2] }], dynamicAxes: { input: axes, lengths: { 0: 'batch' } },
+      }));
+      expect(lengthsOnly.inputNames).toEqual(['input', 'lengths']);
       module.eval(); // the export is of eval mode (no dropout between layers)
 
       for (const { batch, steps, lengths } of shapes) {
@@ -86,6 +90,11 @@ describe('nn.LSTM / nn.GRU / nn.RNN in ONNX Runtime', () => {
         expectMatches(got.output, expected[0], `${what} output`);
         expectMatches(got.h_n, expected[1], `${what} h_n`);
         if (lstm) expectMatches(got.c_n, expected[2], `${what} c_n`);
+
+        const gotLengths = await run(lengthsOnly, { input: x, lengths: { int32: lens, shape: [batch] } });
+        const expectedLengths = reference(module, x, null, lens);
+        expectMatches(gotLengths.output, expectedLengths[0], `${what} (lengths, zero state) output`);
+        expectMatches(gotLengths.h_n, expectedLengths[1], `${what} (lengths, zero state) h_n`);
 
         const gotBare = await run(bare, { input: x });
         const expectedBare = reference(module, x, null, null);
