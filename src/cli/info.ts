@@ -4,14 +4,12 @@
  * @module
  */
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { packageRoot, REQUIRED_NAPI_VERSION } from '../native.js';
+import { addonPath, packageRoot, REQUIRED_NAPI_VERSION } from '../native.js';
 import { availableIsas, getNumThreads, isa, nativeVersions } from '../runtime.js';
 import type { Output } from './output.js';
 
-const require = createRequire(import.meta.url);
 
 /** rnnkit's version, from its package.json. */
 export function packageVersion(): string {
@@ -37,11 +35,6 @@ export interface InfoReport {
   cpus: number;
 }
 
-/** The addon file Node loaded (the native module in require's cache), once something used the binding. */
-function loadedAddonPath(): string | null {
-  return Object.keys(require.cache).find((file) => path.basename(file) === 'rnnkit.node') ?? null;
-}
-
 /** Loads the addon (throws the loader's explanation when it can't) and describes the installation. */
 export function collectInfo(): InfoReport {
   const chosen = isa(); // loads the addon first
@@ -52,7 +45,7 @@ export function collectInfo(): InfoReport {
     napi: process.versions.napi ? Number(process.versions.napi) : null,
     addonNapi: versions.napi ?? REQUIRED_NAPI_VERSION,
     addonCompiler: versions.compiler ?? null,
-    addonPath: loadedAddonPath(),
+    addonPath: addonPath() ?? null,
     isa: chosen,
     availableIsas: availableIsas(),
     isaForced: process.env.RNNKIT_ISA || null,
