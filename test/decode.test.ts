@@ -111,7 +111,6 @@ describe('Seq2Seq decoding', () => {
       const options = { lengths: LENGTHS, bos: 1, eos: 2, maxLength: 12 };
       const greedy = model.greedy(SOURCE, options);
       const beam = model.beamSearch(SOURCE, { ...options, beamWidth: 1 });
-      console.log(greedy.map((h) => `${h.tokens.join(' ')}${h.finished ? ' </s>' : ''}`).join(' | '));
       expect(greedy.some((h) => h.finished) && greedy.some((h) => h.tokens.length > 1)).toBe(true);
       beam.forEach(([h], b) => {
         expect(h.tokens).toEqual(greedy[b].tokens);
