@@ -35,7 +35,7 @@ export function checkInputFile(file: string, what = 'input file'): void {
  * What the CLI may overwrite without `--force`: an rnnkit model file, i.e. a regular file with a
  * valid safetensors header whose `__metadata__` marks a model of one of rnnkit's tasks — `format`
  * `rnnkit.forecaster` (forecast.saveForecaster) or `rnnkit-classify` (rnnkit train classify), or
- * `rnnkit.task` = `char-lm` (text.save). Checkpoints (training state) are not models.
+ * `rnnkit.task` = `char-lm` (text.save) or `seq2seq` (seq2seq.save). Checkpoints (training state) are not models.
  */
 export async function isRnnkitModelFile(file: string): Promise<boolean> {
   // Imported here: --help and flag errors must not load the tensor library.
@@ -46,7 +46,7 @@ export async function isRnnkitModelFile(file: string): Promise<boolean> {
   } catch {
     return false;
   }
-  return metadata !== null && (['rnnkit.forecaster', 'rnnkit-classify'].includes(metadata.format) || metadata['rnnkit.task'] === 'char-lm');
+  return metadata !== null && (['rnnkit.forecaster', 'rnnkit-classify'].includes(metadata.format) || ['char-lm', 'seq2seq'].includes(metadata['rnnkit.task']));
 }
 
 /**

@@ -154,6 +154,7 @@ const LIBRARY_NAMES: Record<string, string> = {
   hiddenSize: 'hidden', numLayers: 'layers', dropout: 'dropout', embeddingDim: 'embedding', window: 'window',
   horizon: 'horizon', threads: 'threads', seqLength: 'seqLen', bpttSteps: 'bptt', batchSize: 'batchSize', epochs: 'epochs',
   lr: 'lr', clipGradNorm: 'clip', temperature: 'temperature', topK: 'topK', length: 'length', season: 'season', seed: 'seed',
+  beamWidth: 'beam', lengthPenalty: 'lengthPenalty', maxLength: 'maxLength', patience: 'patience', labelSmoothing: 'smoothing',
 };
 
 /** For the library's argument errors: its name of a value → the flag among `specs` that set it (`hiddenSize` → `--hidden`). */

@@ -1,6 +1,6 @@
 /**
- * The `rnnkit` command: commander program with the subcommands train (text | classify | forecast),
- * generate, forecast, info and bench. {@link main} runs it and turns every failure into a message
+ * The `rnnkit` command: commander program with the subcommands train (text | classify | forecast |
+ * seq2seq), generate, forecast, translate, info and bench. {@link main} runs it and turns every failure into a message
  * and an exit code (see src/cli/errors.ts).
  * @module
  */
@@ -11,6 +11,7 @@ import { packageVersion, runInfo } from './info.js';
 import { addOptions, MAX_GENERATED_STEPS, type OptionSpec } from './options.js';
 import { consoleOutput, type Output } from './output.js';
 import { BENCH_CONFIGS } from './specs.js';
+import type { TranslateCliOptions } from './seq2seq.js';
 import type { GenerateCliOptions } from './text.js';
 import { addTrainCommand, FORCE_OPTION, prepareOptions, runNamingFlags, THREADS_OPTION } from './train.js';
 
@@ -33,6 +34,15 @@ const FORECAST_OPTIONS: OptionSpec[] = [
   { flag: '--plot <file>', description: 'also draw the forecast as SVG', kind: 'outputFile' },
   { flag: '--output <file>', description: 'write the forecast CSV there instead of stdout', kind: 'outputFile' },
   FORCE_OPTION,
+  THREADS_OPTION,
+];
+
+const TRANSLATE_OPTIONS: OptionSpec[] = [
+  { flag: '--model <file>', description: "a model from 'rnnkit train seq2seq'", kind: 'inputFile', required: true },
+  { flag: '--input <file>', description: 'sources, one per line (default: stdin)', kind: 'inputFile' },
+  { flag: '--beam <n>', description: 'beam width (1 = greedy)', kind: 'positiveInt', default: 1, max: 1000 },
+  { flag: '--length-penalty <a>', description: 'beam search ranks by score / length^a', kind: 'nonNegativeNumber', default: 1 },
+  { flag: '--max-length <n>', description: 'most output tokens (default: 2 × source length + 10)', kind: 'positiveInt', max: MAX_GENERATED_STEPS },
   THREADS_OPTION,
 ];
 
@@ -74,6 +84,16 @@ const FORECAST_COMMAND: RunnerCommand = {
   description: 'Forecast the steps after the end of a series (printed as CSV), or backtest on its last steps.',
   example: 'rnnkit forecast --model forecaster.safetensors --input series.csv --horizon 28 --plot forecast.svg',
   run: async (values, output) => (await import('./forecast.js')).runForecast(values as unknown as ForecastCliOptions, output),
+};
+
+const TRANSLATE_COMMAND: RunnerCommand = {
+  name: 'translate', options: TRANSLATE_OPTIONS,
+  summary: 'translate lines with a model trained with rnnkit train seq2seq',
+  description: 'Decode each source line (greedy, or beam search with --beam) and print source<TAB>output<TAB>score, the\n'
+    + 'score being the log-probability of the output. Source symbols the model never saw are read as <unk>, with a note\n'
+    + 'on stderr naming them.',
+  example: 'echo phoneme | rnnkit translate --model g2p.safetensors --beam 5',
+  run: async (values, output) => (await import('./seq2seq.js')).runTranslate(values as unknown as TranslateCliOptions, output),
 };
 
 const BENCH_COMMAND: RunnerCommand = {
@@ -122,6 +142,8 @@ Examples:
   rnnkit train classify --input data.csv --features 3
   rnnkit train forecast --input series.csv --column value --holdout 28 --plot backtest.svg
   rnnkit forecast --model model.safetensors --input series.csv --horizon 28 --plot forecast.svg
+  rnnkit train seq2seq --input pairs.tsv --out g2p.safetensors
+  echo phoneme | rnnkit translate --model g2p.safetensors --beam 5
   rnnkit info
   rnnkit bench --config M
 
@@ -131,6 +153,7 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
 
   addRunnerCommand(program, GENERATE_COMMAND, output);
   addRunnerCommand(program, FORECAST_COMMAND, output);
+  addRunnerCommand(program, TRANSLATE_COMMAND, output);
 
   program.command('info').summary('version, instruction set, threads, N-API, addon')
     .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')

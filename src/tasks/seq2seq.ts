@@ -35,7 +35,7 @@ import { getRngState, setRngState } from '../tensor/random.js';
 import { reshape } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
 import { yieldToEventLoop } from '../train/batch.js';
-import type { Callback, EpochLogs } from '../train/callbacks.js';
+import { EarlyStopping, type Callback, type EpochLogs } from '../train/callbacks.js';
 import { fit, type History } from '../train/fit.js';
 import type { ProgressSetting } from '../train/progress.js';
 import { choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber } from '../validate.js';
@@ -440,30 +440,39 @@ export async function train(model: Seq2Seq, vocabs: Seq2SeqVocabs, pairs: readon
     batchSize, shuffle: true, seed: o.seed, collate: collatePairs, bucketBy: (_item: EncodedPair, index: number) => items.sourceLength(index),
   });
   const optimizer = new Adam(model.parameters(), { lr });
-  const stepsPerEpoch = loader.length as number;
-  const scheduler = schedule === 'oneCycle' ? new OneCycleLR(optimizer, lr, { epochs, stepsPerEpoch, pctStart: 0.1 })
-    : validation === null ? null : new ReduceLROnPlateau(optimizer, { factor: 0.5, patience: 1 });
-  const V = vocabs.target.size;
+  const oneCycle = schedule === 'oneCycle' ? new OneCycleLR(optimizer, lr, { epochs, stepsPerEpoch: loader.length as number, pctStart: 0.1 }) : null;
+  // The validation scores come from decoding, which fit's validation pass (teacher-forced outputs)
+  // can not do: this callback computes them, steps the plateau schedule on them, and runs before
+  // the early stopping that watches them.
+  const plateau = schedule === 'plateau' && validation !== null ? new ReduceLROnPlateau(optimizer, { factor: 0.5, patience: 1 }) : null;
   const scorer: Callback = {
-    // First in line: early stopping, the scheduler and the caller's callbacks see the scores.
     onEpochEnd: async (_epoch: number, logs: EpochLogs) => {
       if (validation === null) return;
       const scores = await evaluateAsync(model, vocabs, validation, {});
       Object.assign(logs, { val_wer: scores.wer, val_per: scores.per });
+      plateau?.step(scores.wer);
     },
   };
+  const stopper = patience === null ? null : new EarlyStopping({ monitor: 'val_wer', mode: 'min', patience, restoreBestWeights: true });
   const userCallbacks = isNullish(o.callbacks) ? [] : Array.isArray(o.callbacks) ? o.callbacks : [o.callbacks];
-  return fit(model, {
-    train: loader, optimizer, scheduler, epochs, clipGradNorm, progress: o.progress, signal: o.signal,
+  const V = vocabs.target.size;
+  const history = await fit(model, {
+    train: loader, optimizer, scheduler: oneCycle, epochs, clipGradNorm, progress: o.progress, signal: o.signal,
     loss: (output: Tensor, target: unknown) => crossEntropy(reshape(output, [-1, V]), reshape(target as Tensor, [-1]), { ignoreIndex: IGNORE, labelSmoothing: smoothing }),
     forward: async (m, batch) => {
       const { source, lengths, targetInput } = (batch.raw as PairBatch).input;
       return (await (m as Seq2Seq).forwardAsync(source, lengths, targetInput))[0];
     },
-    callbacks: [scorer, ...userCallbacks],
-    monitor: validation === null ? 'loss' : 'val_wer', monitorMode: 'min',
-    earlyStopping: patience === null ? undefined : { monitor: 'val_wer', mode: 'min', patience, restoreBestWeights: true },
+    callbacks: [scorer, ...(stopper ? [stopper] : []), ...userCallbacks],
   });
+  return validation === null ? history : bestByWer(history);
+}
+
+/** The history with `val_wer` as its monitor: the best (lowest, first) epoch's value. */
+function bestByWer(history: History): History {
+  const wers = history.metrics.val_wer ?? [];
+  const bestEpoch = wers.length === 0 ? -1 : wers.indexOf(Math.min(...wers));
+  return { ...history, monitor: 'val_wer', best: bestEpoch < 0 ? Infinity : wers[bestEpoch], bestEpoch };
 }
 
 function checkModel(model: unknown, vocabs: unknown): void {
