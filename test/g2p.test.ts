@@ -14,6 +14,7 @@ const scratch = mkdtempSync(path.join(os.tmpdir(), 'rnnkit-g2p-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 interface Entry { word: string; phones: string[] }
+ensureBuilt(); // the example imports 'rnnkit' (dist/)
 const data = await import(path.join(ROOT, 'examples/g2p/data.js')) as {
   loadLexicon(): Entry[];
   splitLexicon(entries: Entry[], seed: number): { train: Entry[]; validation: Entry[]; test: Entry[] };
@@ -41,7 +42,6 @@ describe('the G2P example, reduced', () => {
   const out = path.join(scratch, 'output');
   let run: ReturnType<typeof spawnSync>;
   beforeAll(() => {
-    ensureBuilt();
     run = spawnSync(process.execPath, [path.join(ROOT, 'examples/g2p/main.js'), '--train-words', '3000', '--epochs', '4', '--hidden', '64',
       '--embedding', '32', '--batch-size', '32', '--lr', '5e-3', '--eval-words', '300', '--beam', '3', '--words', 'knight,colonel', '--out', out],
     { encoding: 'utf8', timeout: 300_000 });
@@ -65,8 +65,8 @@ describe('the G2P example, reduced', () => {
     console.log(`reduced G2P: test WER greedy ${(100 * greedy.wer).toFixed(1)} %, beam ${(100 * beam.wer).toFixed(1)} %; PER ${(100 * greedy.per).toFixed(1)} %, `
       + `${(100 * beam.per).toFixed(1)} %; baseline WER ${(100 * baselineWer).toFixed(1)} %; ${report.trainingSeconds.toFixed(1)} s`);
     expect(baselineWer).toBeGreaterThan(0.99);
-    expect(greedy.wer).toBeLessThan(0.8); // 0.707 on avx512, seed 0
-    expect(greedy.per).toBeLessThan(0.3); // 0.228
+    expect(greedy.wer).toBeLessThan(0.8); // 0.693 on avx512, seed 0
+    expect(greedy.per).toBeLessThan(0.3); // 0.217
     expect(beam.per).toBeLessThan(greedy.per + 0.02);
   });
 

@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { manualSeed, rand } from 'rnnkit';
 
 const require = createRequire(import.meta.url);
 
@@ -22,28 +23,18 @@ export function loadLexicon() {
   return entries;
 }
 
-// mulberry32: a small seeded generator, so the split is the same on every machine and in Python
-// (bench/g2p_torch.py reads the split this module writes, it does not redo it).
-function random(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
- * Shuffles the words with `seed` (Fisher–Yates) and cuts them 90 / 5 / 5 %.
+ * Shuffles the words (Fisher–Yates, with draws from rnnkit's RNG seeded with `seed`: the same
+ * split on every machine; bench/g2p_torch.py reads the split the example writes, it does not redo
+ * it) and cuts them 90 / 5 / 5 %. Leaves the global RNG seeded with `seed`.
  * @returns {{ train: object[], validation: object[], test: object[] }} each in shuffled order
  */
 export function splitLexicon(entries, seed = 0) {
   const order = entries.slice();
-  const next = random(seed);
+  manualSeed(seed);
+  const draws = rand([order.length]).data;
   for (let i = order.length - 1; i > 0; i--) {
-    const j = Math.floor(next() * (i + 1));
+    const j = Math.min(i, Math.floor(draws[i] * (i + 1)));
     [order[i], order[j]] = [order[j], order[i]];
   }
   const validation = Math.round(order.length * 0.05), test = Math.round(order.length * 0.05);

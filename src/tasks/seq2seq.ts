@@ -37,6 +37,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { yieldToEventLoop } from '../train/batch.js';
 import { EarlyStopping, type Callback, type EpochLogs } from '../train/callbacks.js';
 import { fit, type History } from '../train/fit.js';
+import { editDistance } from './edit-distance.js';
+
+export { editDistance };
 import type { ProgressSetting } from '../train/progress.js';
 import { choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber } from '../validate.js';
 
@@ -601,19 +604,6 @@ export function translate(model: Seq2Seq, vocabs: Seq2SeqVocabs, sources: readon
   checkModel(model, vocabs);
   if (!Array.isArray(sources)) throw new TypeError(`Expected array of token arrays for sources but received ${describe(sources)}`);
   return runAll(translations(model, vocabs, sources, decodeSettings(options)));
-}
-
-/** Edit (Levenshtein) distance between two token sequences. */
-export function editDistance(a: readonly unknown[], b: readonly unknown[]): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** What {@link evaluate} returns. */
