@@ -14,8 +14,9 @@ The model (class Seq2Seq below) has rnnkit's parameter names, so a state_dict mo
     attention (Luong general: q . Wa k) over the valid source positions -> context
     h~ = tanh(combine([context; query])) -> head -> logits
 
-Training: teacher forcing, cross-entropy with ignore_index=-100 and label smoothing, Adam with
-OneCycleLR (10 % warm-up, cosine) per batch, gradient norm clipped to 1, batches of similar source
+Training: teacher forcing, cross-entropy with ignore_index=-100 and label smoothing, Adam with the
+one-cycle learning rate (10 % warm-up, cosine) following the clock over --time-limit seconds
+(or OneCycleLR over --epochs with --time-limit 0), gradient norm clipped to 1, batches of similar source
 length drawn in a seeded random order (pools of 50 batches sorted by length, as rnnkit's
 DataLoader bucketing does). Greedy decoding scores the validation words after every epoch.
 """
@@ -144,6 +145,17 @@ class Seq2Seq(nn.Module):
         return [[t for t in row[:row.index(EOS)] if t != PAD] if EOS in row else row for row in rows]
 
 
+def one_cycle_lr(fraction, peak):
+    """OneCycleLR's rate (pct_start 0.1, div_factor 25, final_div_factor 1e4, cos) at `fraction` of the
+    way: rnnkit's seq2seq.oneCycleLr, the schedule of a time-limited run (without momentum cycling)."""
+    initial = peak / 25
+    final = initial / 1e4
+
+    def cosine(start, end, pct):
+        return end + (start - end) / 2 * (1 + math.cos(math.pi * min(1.0, pct)))
+    return cosine(initial, peak, fraction / 0.1) if fraction < 0.1 else cosine(peak, final, (fraction - 0.1) / 0.9)
+
+
 def read_split(path):
     pairs = []
     with open(path, encoding="utf-8") as f:
@@ -225,7 +237,7 @@ def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default=os.path.join(here, "..", "examples", "g2p", "output", "split"))
-    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--epochs", type=int, default=100, help="with --time-limit 0: OneCycleLR spans them; else a bound")
     parser.add_argument("--hidden", type=int, default=192)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--layers", type=int, default=1)
@@ -235,8 +247,10 @@ def main():
     parser.add_argument("--lr", type=float, default=3e-3)
     parser.add_argument("--smoothing", type=float, default=0.1)
     parser.add_argument("--train-words", type=int, default=0, help="only the first n training words (0 = all)")
-    parser.add_argument("--eval-words", type=int, default=0, help="only the first n validation and test words (0 = all)")
-    parser.add_argument("--time-limit", type=float, default=0, help="stop after the epoch that ends past this many seconds (0 = none)")
+    parser.add_argument("--eval-words", type=int, default=0, help="only the first n test words (0 = all)")
+    parser.add_argument("--time-limit", type=float, default=1800,
+                        help="seconds of training: the one-cycle learning rate follows the clock and training stops there (0 = by epochs)")
+    parser.add_argument("--monitor-words", type=int, default=1000, help="validation words scored after every epoch")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
@@ -247,21 +261,25 @@ def main():
     target_vocab = vocabulary(p for _, p in train_pairs)
     if args.train_words:
         train_pairs = train_pairs[:args.train_words]
-    cut = (lambda pairs: pairs[:args.eval_words]) if args.eval_words else (lambda pairs: pairs)
     train = encode(train_pairs, source_vocab, target_vocab)
-    validation = encode(cut(read_split(os.path.join(args.split, "validation.tsv"))), source_vocab, target_vocab)
-    test = encode(cut(read_split(os.path.join(args.split, "test.tsv"))), source_vocab, target_vocab)
+    validation = encode(read_split(os.path.join(args.split, "validation.tsv"))[:args.monitor_words], source_vocab, target_vocab)
+    test_pairs = read_split(os.path.join(args.split, "test.tsv"))
+    test = encode(test_pairs[:args.eval_words] if args.eval_words else test_pairs, source_vocab, target_vocab)
     model = Seq2Seq(len(source_vocab), len(target_vocab), args.embedding, args.hidden, args.layers, True, args.attention, args.dropout)
     print(f"torch {torch.__version__}, {torch.get_num_threads()} thread(s); {len(train)} training, {len(validation)} validation, "
           f"{len(test)} test words; {sum(p.numel() for p in model.parameters()):,} parameters", flush=True)
     optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps_per_epoch = math.ceil(len(train) / args.batch_size)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch,
-                                                    pct_start=0.1)
+    scheduler = None if args.time_limit else torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, args.lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch, pct_start=0.1)
     started = time.perf_counter()
+    out_of_time = False
     for epoch in range(args.epochs):
         total = count = 0
         for indices in batches(train, args.batch_size, rng):
+            if args.time_limit:
+                for group in optimizer.param_groups:
+                    group["lr"] = one_cycle_lr((time.perf_counter() - started) / args.time_limit, args.lr)
             source, lengths, target_input, target = collate(train, indices)
             logits, _ = model(source, lengths, target_input)
             loss = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), target.reshape(-1), ignore_index=-100,
@@ -270,15 +288,18 @@ def main():
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
             optimizer.step()
-            scheduler.step()
+            if scheduler:
+                scheduler.step()
             total += loss.item()
             count += 1
+            if args.time_limit and time.perf_counter() - started >= args.time_limit:
+                out_of_time = True
+                break
         wer, per = error_rates(model, validation)
         elapsed = time.perf_counter() - started
         print(f"epoch {epoch + 1:2d}  loss {total / count:.4f}  validation WER {100 * wer:.2f} %  PER {100 * per:.2f} %  "
               f"{elapsed:8.1f} s  (load {os.getloadavg()[0]:.2f})", flush=True)
-        if args.time_limit and elapsed > args.time_limit:
-            print(f"stopping: past --time-limit {args.time_limit} s")
+        if out_of_time:
             break
     wer, per = error_rates(model, test)
     print(f"trained in {time.perf_counter() - started:.1f} s; test greedy WER {100 * wer:.2f} %  PER {100 * per:.2f} %")

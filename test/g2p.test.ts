@@ -42,8 +42,8 @@ describe('the G2P example, reduced', () => {
   const out = path.join(scratch, 'output');
   let run: ReturnType<typeof spawnSync>;
   beforeAll(() => {
-    run = spawnSync(process.execPath, [path.join(ROOT, 'examples/g2p/main.js'), '--train-words', '3000', '--epochs', '4', '--hidden', '64',
-      '--embedding', '32', '--batch-size', '32', '--lr', '5e-3', '--eval-words', '300', '--beam', '3', '--words', 'knight,colonel', '--out', out],
+    run = spawnSync(process.execPath, [path.join(ROOT, 'examples/g2p/main.js'), '--train-words', '3000', '--time-limit', '0', '--epochs', '4', '--hidden', '64',
+      '--embedding', '32', '--batch-size', '32', '--lr', '5e-3', '--monitor-words', '300', '--eval-words', '300', '--beam', '3', '--words', 'knight,colonel', '--out', out],
     { encoding: 'utf8', timeout: 300_000 });
   }, 320_000);
 

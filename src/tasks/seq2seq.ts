@@ -401,6 +401,14 @@ export interface TrainSeq2SeqOptions {
    * constant without validation).
    */
   schedule?: 'oneCycle' | 'plateau';
+  /**
+   * A time budget in seconds: the one-cycle shape follows the elapsed wall time instead of the steps
+   * (warm-up over the first 10 % of the budget, cosine annealing to ~0 at its end), and training
+   * stops after the batch that reaches it (`epochs` is then only an upper bound). The learning rate
+   * adapts to the machine's speed, so a loaded machine trains fewer steps but still anneals.
+   * Only with schedule 'oneCycle'.
+   */
+  timeLimit?: number | null;
   /** Stop after this many epochs without a better val_wer, keeping the best weights (default 4; needs validation). */
   patience?: number | null;
   /** Cross-entropy label smoothing (default 0.1). */
@@ -417,7 +425,7 @@ export interface TrainSeq2SeqOptions {
   signal?: AbortSignal;
 }
 
-const TRAIN_KEYS = ['validation', 'epochs', 'batchSize', 'lr', 'schedule', 'patience', 'labelSmoothing', 'clipGradNorm', 'seed', 'callbacks', 'progress', 'signal'];
+const TRAIN_KEYS = ['validation', 'epochs', 'batchSize', 'lr', 'schedule', 'timeLimit', 'patience', 'labelSmoothing', 'clipGradNorm', 'seed', 'callbacks', 'progress', 'signal'];
 
 /**
  * Trains `model` on `pairs` (or a {@link PairDataset} of them) with fit: teacher forcing, cross-entropy over the padded targets
@@ -437,13 +445,15 @@ export async function train(model: Seq2Seq, vocabs: Seq2SeqVocabs, pairs: readon
   const patience = o.patience === null || validation === null ? null : intInRange(o.patience ?? 4, 'patience', 1, 1_000_000);
   const smoothing = o.labelSmoothing === undefined ? 0.1 : probability(o.labelSmoothing, 'labelSmoothing');
   const clipGradNorm = o.clipGradNorm === undefined ? 1 : positiveNumber(o.clipGradNorm, 'clipGradNorm');
+  const timeLimit = isNullish(o.timeLimit) ? null : positiveNumber(o.timeLimit, 'timeLimit');
+  if (timeLimit !== null && schedule !== 'oneCycle') throw new TypeError(`Expected schedule oneCycle with timeLimit but received ${schedule}`);
   const items = pairs instanceof PairDataset ? pairs : PairDataset.fromPairs(pairs, vocabs, 'pairs');
   if (validation !== null) PairDataset.fromPairs(validation, vocabs, 'validation'); // checked now, not after the first epoch
   const loader = new DataLoader(items, {
     batchSize, shuffle: true, seed: o.seed, collate: collatePairs, bucketBy: (_item: EncodedPair, index: number) => items.sourceLength(index),
   });
   const optimizer = new Adam(model.parameters(), { lr });
-  const oneCycle = schedule === 'oneCycle' ? new OneCycleLR(optimizer, lr, { epochs, stepsPerEpoch: loader.length as number, pctStart: 0.1 }) : null;
+  const oneCycle = schedule === 'oneCycle' && timeLimit === null ? new OneCycleLR(optimizer, lr, { epochs, stepsPerEpoch: loader.length as number, pctStart: 0.1 }) : null;
   // The validation scores come from decoding, which fit's validation pass (teacher-forced outputs)
   // can not do: this callback computes them, steps the plateau schedule on them, and runs before
   // the early stopping that watches them.
@@ -466,9 +476,35 @@ export async function train(model: Seq2Seq, vocabs: Seq2SeqVocabs, pairs: readon
       const { source, lengths, targetInput } = (batch.raw as PairBatch).input;
       return (await (m as Seq2Seq).forwardAsync(source, lengths, targetInput))[0];
     },
-    callbacks: [scorer, ...(stopper ? [stopper] : []), ...userCallbacks],
+    callbacks: [scorer, ...(stopper ? [stopper] : []), ...(timeLimit === null ? [] : [timeBudget(timeLimit, lr)]), ...userCallbacks],
   });
   return validation === null ? history : bestByWer(history);
+}
+
+/** OneCycleLR's learning rate (pctStart 0.1, divFactor 25, finalDivFactor 1e4, cos) at `fraction` of the way. */
+export function oneCycleLr(fraction: number, peak: number): number {
+  const initial = peak / 25, final = initial / 1e4;
+  const cosine = (from: number, to: number, pct: number): number => to + ((from - to) / 2) * (1 + Math.cos(Math.PI * Math.min(1, pct)));
+  return fraction < 0.1 ? cosine(initial, peak, fraction / 0.1) : cosine(peak, final, (fraction - 0.1) / 0.9);
+}
+
+/** The one-cycle learning rate over wall time (see TrainSeq2SeqOptions.timeLimit), and the stop at its end. */
+function timeBudget(seconds: number, peak: number): Callback {
+  let started = 0;
+  const elapsed = (): number => (performance.now() - started) / 1000;
+  return {
+    onTrainBegin: () => { started = performance.now(); },
+    onBatchBegin: (_batch, context) => {
+      const rate = oneCycleLr(elapsed() / seconds, peak);
+      for (const group of context.optimizer.paramGroups) group.lr = rate;
+    },
+    onBatchEnd: (_batch, _logs, context) => {
+      if (elapsed() >= seconds) {
+        context.stopTraining = true;
+        context.stopReason = 'callback';
+      }
+    },
+  };
 }
 
 /** The history with `val_wer` as its monitor: the best (lowest, first) epoch's value. */
