@@ -57,6 +57,35 @@ describe('vocabularies', () => {
   });
 });
 
+describe('time budget', () => {
+  it('oneCycleLr is OneCycleLR\'s shape over a fraction of the way', () => {
+    expect(seq2seq.oneCycleLr(0, 1)).toBeCloseTo(1 / 25, 12);
+    expect(seq2seq.oneCycleLr(0.1, 1)).toBeCloseTo(1, 12);
+    expect(seq2seq.oneCycleLr(0.55, 1)).toBeCloseTo((1 + 1 / 25 / 1e4) / 2, 12);
+    expect(seq2seq.oneCycleLr(1, 1)).toBeCloseTo(1 / 25 / 1e4, 12);
+    expect(seq2seq.oneCycleLr(2, 1)).toBeCloseTo(1 / 25 / 1e4, 12);
+  });
+
+  it('timeLimit stops training after the batch that reaches it, the rate following the clock', async () => {
+    const { pairs, tokenization } = seq2seq.parsePairs(Array.from({ length: 64 }, (_, i) => `${'abc'[i % 3]}${'de'[i % 2]}\tX Y`).join('\n'), 'p.tsv');
+    const vocabs = seq2seq.Seq2SeqVocabs.fromPairs(pairs, tokenization);
+    const model = seq2seq.createModel(vocabs, { hiddenSize: 8, embeddingDim: 4 });
+    const rates: number[] = [];
+    const started = performance.now();
+    const history = await seq2seq.train(model, vocabs, pairs, {
+      schedule: 'oneCycle', timeLimit: 0.5, epochs: 100_000, batchSize: 8, lr: 0.01, progress: false,
+      callbacks: { onBatchEnd: (_b, _l, context) => { rates.push(context.optimizer.paramGroups[0].lr); } },
+    });
+    const seconds = (performance.now() - started) / 1000;
+    expect(history.stopReason).toBe('callback');
+    expect(seconds).toBeGreaterThanOrEqual(0.5);
+    expect(seconds).toBeLessThan(5);
+    expect(rates[0]).toBeLessThan(0.01 / 10); // warming up
+    expect(Math.max(...rates)).toBeGreaterThan(0.009); // the peak, around 10 % of the budget
+    expect(rates.at(-1)).toBeLessThan(0.005); // annealing: past the middle of the cosine by the last batch (batches are slow on a loaded machine)
+  });
+});
+
 describe('error rates', () => {
   it('edit distance over tokens', () => {
     expect(seq2seq.editDistance(['K', 'AE', 'T'], ['K', 'AE', 'T'])).toBe(0);
@@ -92,7 +121,10 @@ describe('model, training options, save and load', () => {
     await expect(seq2seq.train(model, vocabs, pairs, { epochs: 0 })).rejects.toThrow(new RangeError('Expected positive integer for epochs but received 0 of type number'));
     await expect(seq2seq.train(model, vocabs, pairs, { labelSmoothing: 1 })).rejects.toThrow(new RangeError('Expected number in [0, 1) for labelSmoothing but received 1 of type number'));
     await expect(seq2seq.train(model, vocabs, pairs, { beam: 2 } as never)).rejects
-      .toThrow(new TypeError('Expected one of validation, epochs, batchSize, lr, schedule, patience, labelSmoothing, clipGradNorm, seed, callbacks, progress, signal for train option but received beam of type string'));
+      .toThrow(new TypeError('Expected one of validation, epochs, batchSize, lr, schedule, timeLimit, patience, labelSmoothing, clipGradNorm, seed, callbacks, progress, signal for train option but received beam of type string'));
+    await expect(seq2seq.train(model, vocabs, pairs, { timeLimit: 5 })).rejects.toThrow(new TypeError('Expected schedule oneCycle with timeLimit but received plateau'));
+    await expect(seq2seq.train(model, vocabs, pairs, { schedule: 'oneCycle', timeLimit: 0 })).rejects
+      .toThrow(new RangeError('Expected positive number for timeLimit but received 0 of type number'));
     const other = seq2seq.Seq2SeqVocabs.fromPairs([{ source: ['z'], target: ['Z'] }]);
     expect(() => seq2seq.translate(model, other, [['z']])).toThrow(new RangeError('Expected vocabularies of 8 source and 8 target tokens (the model\'s) but received 5 and 5'));
     expect(() => seq2seq.translate(model, vocabs, [[]])).toThrow(new RangeError('Expected a non-empty array of tokens for sources[0] but received an Array of length 0'));
