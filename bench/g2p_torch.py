@@ -238,7 +238,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--split", default=os.path.join(here, "..", "examples", "g2p", "output", "split"))
     parser.add_argument("--epochs", type=int, default=100, help="with --time-limit 0: OneCycleLR spans them; else a bound")
-    parser.add_argument("--hidden", type=int, default=192)
+    parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--embedding", type=int, default=64)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--attention", default="general", choices=["dot", "general", "additive"])

@@ -4,7 +4,7 @@
 // draws the attention of a few words as SVG heat maps, and saves weights + vocabularies + config in
 // one safetensors file. See README.md beside this file.
 //
-//   node examples/g2p/main.js [--time-limit 1800] [--hidden 192] [--beam 5] [--out DIR] [--help]
+//   node examples/g2p/main.js [--time-limit 1800] [--hidden 128] [--beam 5] [--out DIR] [--help]
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,7 +23,7 @@ const OPTIONS = {
   'monitor-words': { default: '1000', help: 'validation words scored after every epoch (the learning curve)' },
   'eval-words': { default: '', help: 'score only the first n test words (default: all)' },
   cell: { default: 'lstm', help: 'recurrent cell: lstm or gru' },
-  hidden: { default: '192', help: 'encoder units per direction (the decoder has twice as many)' },
+  hidden: { default: '128', help: 'encoder units per direction (the decoder has twice as many)' },
   embedding: { default: '64', help: 'size of the letter and phoneme embeddings' },
   layers: { default: '1', help: 'layers of the encoder and of the decoder' },
   attention: { default: 'general', help: 'attention score: dot, general (Luong) or additive (Bahdanau)' },
