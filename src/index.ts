@@ -26,6 +26,7 @@ export * as forecast from './tasks/forecast.js';
 export * as svg from './tasks/svg.js';
 export * as text from './tasks/text.js';
 export * as textclass from './tasks/textclass.js';
+export * as seq2seq from './tasks/seq2seq.js';
 export {
   saveOnnx, serializeOnnx, loadOnnx, readOnnx, moduleFromOnnx, OnnxGraph, OnnxValue, ONNX_OPSETS, type OnnxExportOptions,
   type OnnxArgument, type OnnxAttribute, type OnnxConverter, type OnnxDim, type OnnxElementType, type OnnxImport,

@@ -226,7 +226,7 @@ describe('bad input: a message that says what is wrong, a non-zero exit, no stac
     writeFileSync(file('bad-value.json'), JSON.stringify({ task: 'classify', input: 'classes.csv', epochs: 'abc' }));
     expectUserError(rnnkit(['train', '--config', 'bad-value.json']), '"epochs" in bad-value.json must be a positive integer (decimal digits, at most 1000000), got "abc"');
     writeFileSync(file('no-task.json'), JSON.stringify({ input: 'classes.csv' }));
-    expectUserError(rnnkit(['train', '--config', 'no-task.json']), 'no-task.json needs a "task" (text, classify, textclass, forecast) when no task is given on the command line');
+    expectUserError(rnnkit(['train', '--config', 'no-task.json']), 'no-task.json needs a "task" (text, classify, textclass, forecast, seq2seq) when no task is given on the command line');
     writeFileSync(file('broken.json'), '{"task": "classify",');
     const broken = rnnkit(['train', '--config', 'broken.json']);
     expect(broken.status).toBe(2);

@@ -135,8 +135,8 @@ function selectRows(data: ClassifyData, rows: Int32Array, scaling: { mean: numbe
   return [tensor(x, [rows.length, data.steps, data.features]), tensor(y, [rows.length])];
 }
 
-/** A seeded permutation of 0..n-1, split into [train, validation]. */
-function splitRows(n: number, valSplit: number): [Int32Array, Int32Array] {
+/** A seeded permutation of 0..n-1 (the global RNG), split into [train, validation] (also the pairs of `train seq2seq`). */
+export function splitRows(n: number, valSplit: number): [Int32Array, Int32Array] {
   const order = Int32Array.from({ length: n }, (_, i) => i);
   for (let i = n - 1; i > 0; i--) {
     const j = randomInt(i + 1);

@@ -35,8 +35,8 @@ export function checkInputFile(file: string, what = 'input file'): void {
  * What the CLI may overwrite without `--force`: an rnnkit model file, i.e. a regular file with a
  * valid safetensors header whose `__metadata__` marks a model of one of rnnkit's tasks — `format`
  * `rnnkit.forecaster` (forecast.saveForecaster) or `rnnkit-classify` (rnnkit train classify), or
- * `rnnkit.task` = `char-lm` (text.save) or `text-classifier` (textclass.save). Checkpoints
- * (training state) are not models.
+ * `rnnkit.task` = `char-lm` (text.save), `text-classifier` (textclass.save) or `seq2seq`
+ * (seq2seq.save). Checkpoints (training state) are not models.
  */
 export async function isRnnkitModelFile(file: string): Promise<boolean> {
   // Imported here: --help and flag errors must not load the tensor library.
@@ -48,7 +48,7 @@ export async function isRnnkitModelFile(file: string): Promise<boolean> {
     return false;
   }
   return metadata !== null && (['rnnkit.forecaster', 'rnnkit-classify'].includes(metadata.format)
-    || ['char-lm', 'text-classifier'].includes(metadata['rnnkit.task']));
+    || ['char-lm', 'text-classifier', 'seq2seq'].includes(metadata['rnnkit.task']));
 }
 
 /**

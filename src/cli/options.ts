@@ -19,6 +19,7 @@ import type { Command } from 'commander';
 import { MAX_DIM } from '../validate.js';
 import { CliError } from './errors.js';
 import { readInputText } from './files.js';
+import { editDistance } from '../tasks/edit-distance.js';
 
 /** What an option's value must be. `inputFile`/`outputFile` are paths (relative ones in a config file are resolved from its folder). */
 export type OptionKind =
@@ -155,6 +156,7 @@ const LIBRARY_NAMES: Record<string, string> = {
   horizon: 'horizon', threads: 'threads', seqLength: 'seqLen', bpttSteps: 'bptt', batchSize: 'batchSize', epochs: 'epochs',
   lr: 'lr', clipGradNorm: 'clip', temperature: 'temperature', topK: 'topK', length: 'length', season: 'season', seed: 'seed',
   maxLength: 'maxLength', minFreq: 'minFreq', maxSize: 'maxVocab', inputDropout: 'inputDropout', recurrentDropout: 'recurrentDropout',
+  beamWidth: 'beam', lengthPenalty: 'lengthPenalty', patience: 'patience', labelSmoothing: 'smoothing',
 };
 
 /** For the library's argument errors: its name of a value → the flag among `specs` that set it (`hiddenSize` → `--hidden`). */
@@ -176,19 +178,6 @@ export function configPaths(specs: readonly OptionSpec[], cli: Record<string, un
   const isPath = (spec: OptionSpec) => spec.kind === 'inputFile' || spec.kind === 'outputFile';
   const fromConfig = (key: string) => cli[key] === undefined && config.values[key] !== undefined;
   return specs.filter(isPath).map(optionKey).filter(fromConfig).map((key) => [key, values[key] as string]);
-}
-
-// Levenshtein distance, for "did you mean" on config keys.
-function distance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    previous = current;
-  }
-  return previous[b.length];
 }
 
 /** A config file's JSON object, not yet checked against any command's options. */
@@ -216,8 +205,8 @@ export function configFor(file: string, raw: Record<string, unknown>, specs: rea
   for (const [name, value] of Object.entries(raw)) {
     const key = name.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
     if (!known.includes(key)) {
-      const closest = known.reduce((best, k) => (distance(key, k) < distance(key, best) ? k : best), known[0]);
-      const hint = distance(key, closest) <= 2 ? ` (did you mean "${closest}"?)` : '';
+      const closest = known.reduce((best, k) => (editDistance(key, k) < editDistance(key, best) ? k : best), known[0]);
+      const hint = editDistance(key, closest) <= 2 ? ` (did you mean "${closest}"?)` : '';
       throw new CliError(`unknown key "${name}" in config file '${file}'${hint}; known keys: ${known.join(', ')}`);
     }
     values[key] = value;

@@ -1,6 +1,6 @@
 /**
  * The `rnnkit` command: commander program with the subcommands train (text | classify | textclass |
- * forecast), generate, forecast, predict, info and bench. {@link main} runs it and turns every failure into a message
+ * forecast | seq2seq), generate, forecast, predict, translate, info and bench. {@link main} runs it and turns every failure into a message
  * and an exit code (see src/cli/errors.ts).
  * @module
  */
@@ -12,6 +12,7 @@ import { addOptions, MAX_GENERATED_STEPS, type OptionSpec } from './options.js';
 import { consoleOutput, type Output } from './output.js';
 import { BENCH_CONFIGS } from './specs.js';
 import type { PredictCliOptions } from './predict.js';
+import type { TranslateCliOptions } from './seq2seq.js';
 import type { GenerateCliOptions } from './text.js';
 import { addTrainCommand, FORCE_OPTION, prepareOptions, runNamingFlags, THREADS_OPTION } from './train.js';
 
@@ -44,6 +45,15 @@ const PREDICT_OPTIONS: OptionSpec[] = [
   { flag: '--input-format <format>', description: 'text input format', kind: ['auto', 'csv', 'jsonl', 'lines'], default: 'auto' },
   { flag: '--format <format>', description: "output: 'text' (label<TAB>probability) or 'json' (one object per line)", kind: ['text', 'json'], default: 'text' },
   { flag: '--batch-size <n>', description: 'inputs per model call', kind: 'positiveInt', default: 64, max: 65536 },
+  THREADS_OPTION,
+];
+
+const TRANSLATE_OPTIONS: OptionSpec[] = [
+  { flag: '--model <file>', description: "a model from 'rnnkit train seq2seq'", kind: 'inputFile', required: true },
+  { flag: '--input <file>', description: 'sources, one per line (default: stdin)', kind: 'inputFile' },
+  { flag: '--beam <n>', description: 'beam width (1 = greedy)', kind: 'positiveInt', default: 1, max: 1000 },
+  { flag: '--length-penalty <a>', description: 'beam search ranks by score / length^a', kind: 'nonNegativeNumber', default: 1 },
+  { flag: '--max-length <n>', description: 'most output tokens (default: 2 × source length + 10)', kind: 'positiveInt', max: MAX_GENERATED_STEPS },
   THREADS_OPTION,
 ];
 
@@ -97,6 +107,16 @@ const PREDICT_COMMAND: RunnerCommand = {
   run: async (values, output) => (await import('./predict.js')).runPredict(values as unknown as PredictCliOptions, output),
 };
 
+const TRANSLATE_COMMAND: RunnerCommand = {
+  name: 'translate', options: TRANSLATE_OPTIONS,
+  summary: 'translate lines with a model trained with rnnkit train seq2seq',
+  description: 'Decode each source line (greedy, or beam search with --beam) and print source<TAB>output<TAB>score, the\n'
+    + 'score being the log-probability of the output. Source symbols the model never saw are read as <unk>, with a note\n'
+    + 'on stderr naming them.',
+  example: 'echo phoneme | rnnkit translate --model g2p.safetensors --beam 5',
+  run: async (values, output) => (await import('./seq2seq.js')).runTranslate(values as unknown as TranslateCliOptions, output),
+};
+
 const BENCH_COMMAND: RunnerCommand = {
   name: 'bench', options: BENCH_OPTIONS,
   summary: 'quick benchmark: training and inference tokens/s',
@@ -145,6 +165,8 @@ Examples:
   rnnkit predict --model spam.safetensors --input inbox.csv --format json
   rnnkit train forecast --input series.csv --column value --holdout 28 --plot backtest.svg
   rnnkit forecast --model model.safetensors --input series.csv --horizon 28 --plot forecast.svg
+  rnnkit train seq2seq --input pairs.tsv --out g2p.safetensors
+  echo phoneme | rnnkit translate --model g2p.safetensors --beam 5
   rnnkit info
   rnnkit bench --config M
 
@@ -155,6 +177,7 @@ Errors exit with code 2 (bad flags or files) or 1; RNNKIT_DEBUG=1 prints stack t
   addRunnerCommand(program, GENERATE_COMMAND, output);
   addRunnerCommand(program, FORECAST_COMMAND, output);
   addRunnerCommand(program, PREDICT_COMMAND, output);
+  addRunnerCommand(program, TRANSLATE_COMMAND, output);
 
   program.command('info').summary('version, instruction set, threads, N-API, addon')
     .description('Show the rnnkit version, the kernel instruction set in use and those available (RNNKIT_ISA forces one), threads, Node and N-API versions, and the native addon file.')

@@ -15,6 +15,7 @@ import {
 } from './options.js';
 import type { Output } from './output.js';
 import { CALENDAR_FEATURES, CLASSIFY_FORMAT, TEXTCLASS_FORMAT } from './specs.js';
+import type { TrainSeq2SeqCliOptions } from './seq2seq.js';
 import type { TrainTextCliOptions } from './text.js';
 import type { TrainTextclassCliOptions } from './textclass.js';
 
@@ -45,12 +46,12 @@ export interface TrainingCliOptions {
 }
 
 /** Training options most tasks share (resolved: {@link TrainingCliOptions}). */
-function trainingOptions(defaults: { epochs: number; batchSize: number; lr: number; hidden: number; layers: number }): OptionSpec[] {
+function trainingOptions(defaults: { epochs: number; batchSize: number; lr: number; hidden: number; layers: number; dropout?: number }): OptionSpec[] {
   return [
     { flag: '--cell <cell>', description: 'recurrent cell', kind: ['lstm', 'gru'], default: 'lstm' },
     { flag: '--hidden <n>', description: 'hidden units per recurrent layer', kind: 'positiveInt', default: defaults.hidden },
     { flag: '--layers <n>', description: 'stacked recurrent layers', kind: 'positiveInt', default: defaults.layers },
-    { flag: '--dropout <p>', description: 'dropout between recurrent layers', kind: 'probability', default: 0 },
+    { flag: '--dropout <p>', description: 'dropout between recurrent layers', kind: 'probability', default: defaults.dropout ?? 0 },
     { flag: '--epochs <n>', description: 'passes over the training data', kind: 'positiveInt', default: defaults.epochs, max: MAX_EPOCHS },
     { flag: '--batch-size <n>', description: 'sequences per optimizer step', kind: 'positiveInt', default: defaults.batchSize },
     { flag: '--lr <rate>', description: 'learning rate (Adam)', kind: 'positiveNumber', default: defaults.lr },
@@ -169,6 +170,35 @@ Example:
     ],
     run: async (values, output) => (await import('./forecast.js')).trainForecast(values as unknown as TrainForecastCliOptions, output),
   },
+  seq2seq: {
+    summary: 'sequence to sequence from a TSV file of pairs (bidirectional encoder, attention, decoder; e.g. spelling to pronunciation)',
+    help: `
+TSV: one pair per line, source<TAB>target. Each side is read as characters, or as space-separated
+tokens when any of its fields has a space (--source-tokens / --target-tokens choose). A seeded
+--val-split of the pairs is decoded after every epoch: its word error rate (share of outputs with
+any error) and token error rate (edit distance / reference length) are printed, the learning rate
+halves when the error rate stalls, and training stops after --patience epochs without a better one,
+keeping the best weights. The saved file holds the weights, both vocabularies and the
+configuration; 'rnnkit translate --model <out>' uses it.
+
+Example:
+  rnnkit train seq2seq --input pairs.tsv --out g2p.safetensors
+  echo hello | rnnkit translate --model g2p.safetensors --beam 5`,
+    options: [
+      { flag: '--input <file>', description: 'the pairs (TSV: source<TAB>target per line)', kind: 'inputFile', required: true },
+      { flag: '--out <file>', description: 'where to save the model (safetensors)', kind: 'outputFile', default: 'model.safetensors' },
+      { flag: '--val-split <fraction>', description: 'share of the pairs held out for validation and early stopping (0 = none)', kind: 'probability', default: 0.1 },
+      { flag: '--source-tokens <kind>', description: 'how to split a source', kind: ['auto', 'chars', 'spaces'], default: 'auto' },
+      { flag: '--target-tokens <kind>', description: 'how to split a target', kind: ['auto', 'chars', 'spaces'], default: 'auto' },
+      ...trainingOptions({ epochs: 40, batchSize: 32, lr: 3e-3, hidden: 128, layers: 1, dropout: 0.1 }),
+      { flag: '--embedding <n>', description: 'size of the source and target embeddings', kind: 'positiveInt', default: 64 },
+      { flag: '--attention <score>', description: 'attention score', kind: ['general', 'dot', 'additive'], default: 'general' },
+      { flag: '--patience <n>', description: 'epochs without a better validation error rate before stopping', kind: 'positiveInt', default: 4, max: MAX_EPOCHS },
+      { flag: '--smoothing <eps>', description: 'label smoothing of the cross-entropy', kind: 'probability', default: 0.1 },
+      { flag: '--beam <n>', description: 'beam width of the final validation report', kind: 'positiveInt', default: 5, max: 1000 },
+    ],
+    run: async (values, output) => (await import('./seq2seq.js')).trainSeq2Seq(values as unknown as TrainSeq2SeqCliOptions, output),
+  },
 };
 
 /** How messages name the file of a path option: `input file`, `output file`, `plot file`, … */
@@ -232,7 +262,7 @@ function taskOfConfig(file: string, task: unknown, expected?: string): string {
 /** Adds `train` and its task subcommands to the program. */
 export function addTrainCommand(program: Command, output: Output): void {
   const train = program.command('train')
-    .summary('train a model: text, classify, textclass or forecast')
+    .summary('train a model: text, classify, textclass, forecast or seq2seq')
     .description('Train a model on a file and save it (safetensors). Choose a task, or give a JSON config with a "task" key.')
     .option(CONFIG_OPTION.flag, 'JSON file with "task" and the task\'s options, e.g. {"task": "text", "input": "corpus.txt", "epochs": 2}')
     .addHelpText('after', `

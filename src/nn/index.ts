@@ -22,3 +22,14 @@ export { poolSequence, type PoolingMode, type PoolingOptions } from './pooling.j
 export * as init from './init.js';
 export * from './loss.js';
 export * from './loss-modules.js';
+export {
+  Attention, LuongAttention, BahdanauAttention, lengthMask, maskedSoftmax, dotScores, additiveScores,
+  type AttentionForwardOptions, type KeyMask, type LuongMethod, type LuongAttentionOptions,
+} from './attention.js';
+export {
+  greedySearch, beamSearch, type StepDecoder, type StepResult, type Hypothesis, type GreedyOptions, type BeamSearchOptions,
+} from './decode.js';
+export {
+  Seq2Seq, type Seq2SeqModules, type Seq2SeqOptions, type TokenIds, type Encoded, type Seq2SeqDecodeState,
+  type Seq2SeqDecodeOptions, type Seq2SeqBeamOptions,
+} from './seq2seq.js';

@@ -180,3 +180,44 @@ export function svgDocument(width: number, height: number, elements: string[]): 
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" `
     + `font-family="sans-serif" font-size="12">\n<rect width="100%" height="100%" fill="white"/>\n${elements.join('\n')}\n</svg>\n`;
 }
+
+/** Options of {@link heatMap}. */
+export interface HeatMapOptions {
+  /** Title above the map. */
+  title: string;
+  /** Labels of the columns (shown above them) and of the rows (left of them). */
+  columns: readonly string[];
+  rows: readonly string[];
+  /** `values[row][column]` in [0, 1]: white at 0, dark blue at 1. */
+  values: readonly (readonly number[])[];
+  /** Side of a cell in pixels (default 28). */
+  cell?: number;
+}
+
+/**
+ * A matrix of values in [0, 1] as shaded cells with row and column labels — e.g. attention weights,
+ * output tokens down, source tokens across.
+ */
+export function heatMap(options: HeatMapOptions): string {
+  const { title, columns, rows, values } = options;
+  const cell = options.cell ?? 28;
+  const left = 12 + 8 * Math.max(1, ...rows.map((r) => r.length)), top = 56;
+  const width = left + cell * columns.length + 16, height = top + cell * rows.length + 16;
+  const shade = (v: number): string => {
+    const t = Math.min(1, Math.max(0, v));
+    const channel = (from: number, to: number): number => Math.round(from + (to - from) * t);
+    return `rgb(${channel(255, 8)},${channel(255, 48)},${channel(255, 107)})`;
+  };
+  const elements = [`<text x="${width / 2}" y="20" text-anchor="middle" font-size="14">${escapeXml(title)}</text>`];
+  columns.forEach((label, j) => elements.push(
+    `<text x="${left + cell * (j + 0.5)}" y="${top - 8}" text-anchor="middle">${escapeXml(label)}</text>`));
+  rows.forEach((label, i) => {
+    elements.push(`<text x="${left - 6}" y="${top + cell * (i + 0.5) + 4}" text-anchor="end">${escapeXml(label)}</text>`);
+    columns.forEach((_, j) => {
+      const v = values[i]?.[j] ?? 0;
+      elements.push(`<rect x="${left + cell * j}" y="${top + cell * i}" width="${cell}" height="${cell}" fill="${shade(v)}" stroke="#ddd">`
+        + `<title>${escapeXml(`${label} ← ${columns[j]}: ${v.toFixed(3)}`)}</title></rect>`);
+    });
+  });
+  return svgDocument(width, height, elements);
+}
