@@ -174,17 +174,21 @@ GemmPlan plan_gemm(const Kernels& kern, int threads, int m, int n, int k) {
   const Blocking blk = blocking_for(kern, k);
   const double work = static_cast<double>(m) * n * k;
   threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
-  if (threads > 1 && ceil_div(m, kern.gemm_mr) >= 4 * threads) {  // ≥ 2 chunks of ≥ 2 panels each
-    // About two chunks per thread, of whole panels, equal in size (long rows make packing a
-    // transposed A stream better than many thin chunks would).
+  const int row_panels = ceil_div(m, kern.gemm_mr), column_panels = ceil_div(n, kern.gemm_nr);
+  // Few row panels but many column panels (a recurrent step: B·(G·H)): columns balance better.
+  const bool prefer_columns = column_panels >= 4 * threads && row_panels < 16 * threads;
+  if (threads > 1 && row_panels >= 4 * threads && !prefer_columns) {  // ≥ 2 chunks of ≥ 2 panels each
+    // About two chunks per thread, a multiple of the threads (so they get equal shares), of whole
+    // panels, equal in size (long rows make packing a transposed A stream better than many thin
+    // chunks would).
     const int target_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, ceil_div(m, 2 * threads)));
-    const int chunks = ceil_div(m, target_rows);
-    const int chunk_rows = round_up(ceil_div(m, chunks), kern.gemm_mr);
+    const int chunk_rows = round_up(ceil_div(m, round_up(ceil_div(m, target_rows), threads)), kern.gemm_mr);
+    const int chunks = ceil_div(m, chunk_rows);  // rounding the rows to whole panels may leave fewer
     const bool k_blocked = b_panels_floats(kern, blk, n, k) > kBPanelsFloats && k > blk.kc;
     return {GemmPlan::Split::Rows, blk, k_blocked, threads, chunks, chunk_rows,
             line_floats(a_block_floats(kern, blk, chunk_rows, k)), line_floats(b_panels_floats(kern, blk, n, k_blocked ? blk.kc : k))};
   }
-  if (threads > 1 && ceil_div(n, kern.gemm_nr) >= threads) {
+  if (threads > 1 && column_panels >= threads) {
     const int widest = ceil_div(ceil_div(n, kern.gemm_nr), threads) * kern.gemm_nr;
     return {GemmPlan::Split::Columns, blk, false, threads, threads, 0, line_floats(a_block_floats(kern, blk, m, k)),
             line_floats(b_panels_floats(kern, blk, std::min(n, widest), k))};
