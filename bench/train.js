@@ -179,7 +179,8 @@ async function main() {
     progress: (row) => {
       const { speedup } = judge(row.config, row.mode, row.model, row.pytorch, null);
       const memory = `peak RSS ${fmtPair(fmtMB, row.model?.memory?.peakRssMB, row.pytorch?.memory?.peakRssMB)} MB`;
-      return `model ${fmtMs(row.model)} ms, bare ${fmtMs(row.model?.reference)} ms, pytorch ${fmtMs(row.pytorch)} ms, vs torch ${fmtX(speedup)}, ${memory}`;
+      const bare = row.model?.reference ? `, bare ${fmtMs(row.model.reference)} ms` : '';
+      return `model ${fmtMs(row.model)} ms${bare}, pytorch ${fmtMs(row.pytorch)} ms, vs torch ${fmtX(speedup)}, ${memory}`;
     },
     derive,
     formatTables,
