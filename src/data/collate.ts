@@ -10,7 +10,7 @@
  */
 import { types } from 'node:util';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, optionalBool, optionalObject } from '../validate.js';
+import { checkOptions, describe, optionalBool } from '../validate.js';
 
 /** A collate function: the items of one batch → the batch. */
 export type Collate<T = unknown, B = unknown> = (items: T[]) => B;
@@ -174,12 +174,7 @@ function padLeaves(leaves: { data: ArrayLike<number>; shape: number[] }[], lengt
  * @returns `{ input, target, lengths }` ({@link PaddedBatch}).
  */
 export function padCollate(options?: PadCollateOptions): Collate<unknown, PaddedBatch> {
-  const opts = optionalObject(options, 'options');
-  for (const key of Object.keys(opts)) {
-    if (!['batchFirst', 'paddingValue', 'targetPaddingValue'].includes(key)) {
-      throw new TypeError(`Expected one of batchFirst, paddingValue, targetPaddingValue for padCollate option but received ${describe(key)}`);
-    }
-  }
+  const opts = checkOptions(options, 'padCollate', ['batchFirst', 'paddingValue', 'targetPaddingValue']);
   const batchFirst = optionalBool(opts.batchFirst, 'batchFirst', true);
   const paddingValue = numberOption(opts.paddingValue, 'paddingValue', 0);
   const targetPaddingValue = numberOption(opts.targetPaddingValue, 'targetPaddingValue', -100);

@@ -7,7 +7,7 @@
  * ({@link DataLoader.nextEpochSeed}), which is how `fit` resumes in the middle of an epoch.
  * @module
  */
-import { describe, isNullish, optionalBool, positiveInt } from '../validate.js';
+import { checkKnownKeys, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
 import { defaultCollate, type Collate } from './collate.js';
 import { ArrayDataset, IterableDataset, isDataset, type Dataset } from './dataset.js';
 import { deriveSeed, globalSeed } from './generator.js';
@@ -50,14 +50,6 @@ function toDataset<T>(source: DataSource<T>): Dataset<T> | IterableDataset<T> {
   throw new TypeError(`Expected dataset, array, iterable or async iterable for dataset but received ${describe(source)}`);
 }
 
-function checkOptionKeys(options: object): void {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for DataLoader option but received ${describe(key)}`);
-    }
-  }
-}
-
 type BatchGetter = (indices: number[]) => unknown;
 
 export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncIterable<B> {
@@ -78,7 +70,7 @@ export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncI
    */
   constructor(dataset: DataSource<T>, options: DataLoaderOptions<T, B> = {}) {
     if (isNullish(options) || typeof options !== 'object') throw new TypeError(`Expected object for options but received ${describe(options)}`);
-    checkOptionKeys(options);
+    checkKnownKeys(options, 'DataLoader', OPTION_KEYS);
     this.dataset = toDataset(dataset);
     this.batchSize = options.batchSize === undefined ? 1 : positiveInt(options.batchSize, 'batchSize');
     this.shuffle = optionalBool(options.shuffle, 'shuffle', false);

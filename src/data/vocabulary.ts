@@ -5,7 +5,7 @@
  * outside the vocabulary) come first. Saved with a model as JSON.
  * @module
  */
-import { describe, expectObject, intInRange, MAX_DIM, optionalObject } from '../validate.js';
+import { checkOptions, describe, expectObject, intInRange, MAX_DIM } from '../validate.js';
 
 /** Options of {@link Vocabulary.build}. */
 export interface VocabularyOptions {
@@ -55,10 +55,7 @@ export class Vocabulary {
    * ids depend only on the documents' order (the same training data gives the same ids).
    */
   static build(documents: Iterable<readonly string[]>, options: VocabularyOptions = {}): Vocabulary {
-    const o = optionalObject(options, 'options');
-    for (const key of Object.keys(o)) {
-      if (key !== 'minFreq' && key !== 'maxSize') throw new TypeError(`Expected one of minFreq, maxSize for Vocabulary.build option but received ${describe(key)}`);
-    }
+    const o = checkOptions(options, 'Vocabulary.build', ['minFreq', 'maxSize']);
     const minFreq = o.minFreq === undefined ? 1 : intInRange(o.minFreq, 'minFreq', 1, MAX_DIM);
     const maxSize = o.maxSize === undefined || o.maxSize === null ? Infinity : intInRange(o.maxSize, 'maxSize', 0, MAX_DIM);
     if (documents === null || typeof documents !== 'object' || !(Symbol.iterator in documents)) {

@@ -19,11 +19,10 @@
  */
 import { gemm, matmul } from '../tensor/linalg.js';
 import { squeeze, unsqueeze } from '../tensor/shape.js';
-import { Tensor, fromOp } from '../tensor/tensor.js';
-import { choice, describe, intList, isNullish, positiveInt } from '../validate.js';
+import { expectTensor, fromOp, Tensor } from '../tensor/tensor.js';
+import { checkOptions, choice, intList, isNullish, positiveInt } from '../validate.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
-import { checkOptions } from './options.js';
 import type { Lengths } from './packed.js';
 
 /** Options of an attention call. */
@@ -54,7 +53,7 @@ export function lengthMask(lengths: Lengths, batch: number, keys: number): KeyMa
 
 /** The mask of PyTorch's `key_padding_mask` (nonzero = padding). */
 function paddingMask(mask: unknown, batch: number, keys: number): KeyMask {
-  if (!(mask instanceof Tensor)) throw new TypeError(`Expected Tensor for keyPaddingMask but received ${describe(mask)}`);
+  expectTensor(mask, 'keyPaddingMask');
   if (mask.ndim !== 2 || mask.shape[0] !== batch || mask.shape[1] !== keys) {
     throw new RangeError(`Expected keyPaddingMask of shape [${batch}, ${keys}] (batch, keys) but received shape [${mask.shape.join(', ')}]`);
   }
@@ -197,7 +196,7 @@ export function additiveScores(query: Tensor, keys: Tensor, v: Tensor, bias: Ten
 }
 
 function expectRank3(value: unknown, name: string, what: string): Tensor {
-  if (!(value instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
+  expectTensor(value, name);
   if (value.ndim !== 3) throw new RangeError(`Expected ${name} of shape ${what} but received shape [${value.shape.join(', ')}]`);
   return value;
 }

@@ -5,11 +5,11 @@
  */
 import type { CellName } from '../sequence.js';
 import { Tensor } from '../tensor/index.js';
-import { choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
 import { uniform_ } from './init.js';
 import { runLayer } from './layer.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
+import { expectTensor } from '../tensor/tensor.js';
 
 /** Options of the cells. */
 export interface CellOptions {
@@ -48,7 +48,7 @@ export abstract class RNNCellBase extends Module {
 
   /** Validates x (`[B, I]` or unbatched `[I]`); returns the batch size and whether x is batched. */
   protected checkInput(x: unknown): { batch: number; batched: boolean } {
-    if (!(x instanceof Tensor)) throw new TypeError(`Expected Tensor for input but received ${describe(x)}`);
+    expectTensor(x, 'input');
     if (x.ndim !== 1 && x.ndim !== 2) {
       throw new RangeError(`${this.className}: Expected input to be 1-D or 2-D but received ${x.ndim}-D tensor`);
     }
@@ -60,7 +60,7 @@ export abstract class RNNCellBase extends Module {
   /** Validates a state (`[B, H]` or unbatched `[H]`) with PyTorch's words (`hidden0`, `hidden1`). */
   protected checkState(state: unknown, index: 0 | 1, batch: number, batched: boolean): Tensor {
     const name = index === 0 ? 'hx' : 'cx';
-    if (!(state instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(state)}`);
+    expectTensor(state, name);
     const want = batched ? 2 : 1;
     if (state.ndim !== want) {
       throw new RangeError(`For ${batched ? 'batched 2-D' : 'unbatched 1-D'} input, ${name} should also be ${want}-D but got ${state.ndim}-D tensor`);

@@ -6,10 +6,9 @@ import { Tensor, fromOp, type IndexLike } from '../tensor/index.js';
 import { toIndex } from '../tensor/shape.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { readWordVectors, WordVectors } from '../io/word-vectors.js';
-import { describe, intInRange, isNullish, positiveInt } from '../validate.js';
+import { checkOptions, describe, intInRange, isNullish, positiveInt } from '../validate.js';
 import { normal_ } from './init.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
 
 /**
  * Looks up rows of `weight [N, E]`: indices of shape `[…]` → `[…, E]`. The gradient of a row is the

@@ -4,10 +4,9 @@
  * @module
  */
 import { linear, type Tensor } from '../tensor/index.js';
-import { optionalBool, positiveInt } from '../validate.js';
+import { checkOptions, optionalBool, positiveInt } from '../validate.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {

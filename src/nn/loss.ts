@@ -8,7 +8,7 @@
  * @module
  */
 import { needsGrad } from '../tensor/autograd.js';
-import { Tensor, fromOp, shapeSize } from '../tensor/tensor.js';
+import { expectTensor, fromOp, shapeSize, Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, expandData, sumToShape } from '../tensor/strided.js';
 import { describe, intInRange, isNullish, optionalObject } from '../validate.js';
 
@@ -60,13 +60,10 @@ export interface BceWithLogitsOptions extends ReductionOptions {
 // ---------------------------------------------------------------------------------------------
 // Argument helpers
 
-function expectTensor(value: unknown, name: string): Tensor {
-  if (!(value instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
-  return value;
-}
-
 function optionalTensor(value: unknown, name: string): Tensor | null {
-  return isNullish(value) ? null : expectTensor(value, name);
+  if (isNullish(value)) return null;
+  expectTensor(value, name);
+  return value;
 }
 
 function reductionOf(options: Record<string, unknown>): Reduction {
@@ -519,7 +516,9 @@ function differenceLoss(name: string, kind: DifferenceKind, param: number, input
 
 function regressionArgs(input: unknown, target: unknown, options: unknown) {
   const opts = optionalObject(options, 'options');
-  return { input: expectTensor(input, 'input'), target: expectTensor(target, 'target'), opts, reduction: reductionOf(opts) };
+  expectTensor(input, 'input');
+  expectTensor(target, 'target');
+  return { input, target, opts, reduction: reductionOf(opts) };
 }
 
 /** Mean squared error (input − target)², as `torch.nn.functional.mse_loss`. */

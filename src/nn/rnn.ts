@@ -17,15 +17,17 @@ import type { CellName, PreparedLayer } from '../sequence.js';
 import {
   type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
 } from '../tensor/index.js';
-import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
+import {
+  checkOptions, choice, describe, intList, isNullish, MAX_DIM, optionalBool, optionalIntInRange, positiveInt,
+} from '../validate.js';
 import { dropoutMask } from '../tensor/activation.js';
 import { uniform_ } from './init.js';
 import { packedLayer, prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
-import { PackedSequence, readLengths, type Lengths } from './packed.js';
+import { PackedSequence, type Lengths } from './packed.js';
 import { RecurrentStream, layerViews, stepLayers, type StreamOptions } from './stream.js';
+import { expectTensor } from '../tensor/tensor.js';
 
 /** PyTorch's mode names. */
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
@@ -256,7 +258,7 @@ export abstract class RNNBase extends Module {
    */
   protected stepStack(input: unknown, h0: unknown, c0: unknown, hasState: boolean): { output: Tensor; hN: Tensor; cN: Tensor | null } {
     const layers = this.preparedLayers();
-    if (!(input instanceof TensorClass)) throw new TypeError(`Expected Tensor for input but received ${describe(input)}`);
+    expectTensor(input, 'input');
     if (input.ndim !== 1 && input.ndim !== 2) {
       throw new RangeError(`${this.className}.step: Expected input to be 1-D or 2-D but received ${input.ndim}-D tensor`);
     }
@@ -353,7 +355,7 @@ export abstract class RNNBase extends Module {
    * @internal
    */
   protected checkState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
-    if (!(state instanceof TensorClass)) throw new TypeError(`Expected Tensor for ${which === 'h' ? 'hx' : 'cx'} but received ${describe(state)}`);
+    expectTensor(state, which === 'h' ? 'hx' : 'cx');
     const width = which === 'c' ? this.hiddenSize : this.stateSize;
     const expected = [this.numLayers * this.numDirections, prepared.batch, width];
     const got = prepared.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];

@@ -29,13 +29,12 @@ import { dropout as applyDropout, logSoftmax, tanh } from '../tensor/activation.
 import { zeros } from '../tensor/factories.js';
 import { cat, indexSelect, narrow, permute, reshape, squeeze, transpose, unsqueeze } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, isNullish, optionalBool } from '../validate.js';
+import { checkOptions, describe, isNullish, optionalBool } from '../validate.js';
 import { Attention, type KeyMask, lengthMask } from './attention.js';
 import { beamSearch, greedySearch, type Hypothesis, type StepDecoder } from './decode.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
-import { checkOptions } from './options.js';
 import type { Lengths } from './packed.js';
 import { RNNBase } from './rnn.js';
 

@@ -10,8 +10,8 @@
  */
 import { binding } from '../native.js';
 import type { PreparedLayer } from '../sequence.js';
-import { Tensor } from '../tensor/tensor.js';
-import { describe, intInRange, optionalObject, positiveInt } from '../validate.js';
+import { expectTensor, Tensor } from '../tensor/tensor.js';
+import { checkOptions, describe, intInRange, positiveInt } from '../validate.js';
 
 /** What a stream needs of its module (RNNBase implements it). */
 export interface StreamableModule {
@@ -77,10 +77,7 @@ export class RecurrentStream {
 
   constructor(module: StreamableModule, options?: StreamOptions) {
     this.module = module;
-    const opts = optionalObject(options, 'options');
-    for (const key of Object.keys(opts)) {
-      if (key !== 'batchSize') throw new TypeError(`Unknown option ${key} for stream (expected batchSize)`);
-    }
+    const opts = checkOptions(options, 'stream', ['batchSize']);
     this.batchSize = opts.batchSize === undefined ? 1 : positiveInt(opts.batchSize, 'batchSize');
     module.preparedLayers(); // checks the module can stream (one direction) before any step
     const L = module.numLayers, B = this.batchSize;
@@ -155,7 +152,7 @@ export class RecurrentStream {
 }
 
 function checkState(state: unknown, name: string, shape: number[]): Float32Array {
-  if (!(state instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(state)}`);
+  expectTensor(state, name);
   if (state.ndim !== shape.length || state.shape.some((d, i) => d !== shape[i])) {
     throw new RangeError(`Expected ${name} of shape [${shape.join(', ')}] but received shape [${state.shape.join(', ')}]`);
   }

@@ -40,7 +40,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { fit, type History } from '../train/fit.js';
 import type { Callback } from '../train/callbacks.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, MAX_DIM, optionalObject, positiveInt } from '../validate.js';
+import {
+  checkOptions, choice, describe, expectObject, intInRange, isNullish, MAX_DIM, optionalObject, positiveInt,
+} from '../validate.js';
 import { lineChart } from './svg.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -336,9 +338,7 @@ export type ForecastState = Tensor | [Tensor, Tensor];
 const OPTION_KEYS = ['channels', 'covariates', 'cell', 'hiddenSize', 'numLayers', 'dropout', 'window'];
 
 function resolveConfig(options: unknown): ForecasterConfig {
-  const o = optionalObject(options, 'options');
-  const unknown = Object.keys(o).filter((key) => !OPTION_KEYS.includes(key));
-  if (unknown.length > 0) throw new TypeError(`Expected options among ${OPTION_KEYS.join(', ')} for Forecaster but received ${unknown[0]}`);
+  const o = checkOptions(options, 'Forecaster', OPTION_KEYS);
   const dropout = o.dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`Expected number in [0, 1) for dropout but received ${describe(dropout)}`);

@@ -25,8 +25,7 @@ import { LuongAttention, BahdanauAttention, type Attention } from '../nn/attenti
 import type { Hypothesis } from '../nn/decode.js';
 import { Embedding } from '../nn/embedding.js';
 import { crossEntropy } from '../nn/loss.js';
-import { checkOptions } from '../nn/options.js';
-import { GRU, LSTM, RNN } from '../nn/rnn.js';
+import { GRU, LSTM } from '../nn/rnn.js';
 import { Seq2Seq } from '../nn/seq2seq.js';
 import { Adam } from '../optim/adam.js';
 import { OneCycleLR } from '../optim/one-cycle.js';
@@ -41,7 +40,9 @@ import { editDistance } from './edit-distance.js';
 
 export { editDistance };
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber } from '../validate.js';
+import {
+  checkOptions, choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber,
+} from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens and vocabularies

@@ -15,7 +15,7 @@ import { poolSequence, type PoolingMode } from '../nn/pooling.js';
 import { GRU, LSTM } from '../nn/rnn.js';
 import { noGrad } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
-import { choice, describe, intInRange, MAX_DIM, optionalBool, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, intInRange, MAX_DIM, optionalBool, positiveInt } from '../validate.js';
 
 /** Options of {@link TextClassifier} (the architecture; every one has a default). */
 export interface TextClassifierOptions {
@@ -72,10 +72,7 @@ function probability(value: unknown, name: string, fallback: number): number {
 
 /** The options with defaults filled in, checked. */
 export function resolveOptions(options: unknown): Required<TextClassifierOptions> {
-  const o = optionalObject(options, 'options');
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for TextClassifier option but received ${describe(key)}`);
-  }
+  const o = checkOptions(options, 'TextClassifier', OPTION_KEYS);
   return {
     cell: o.cell === undefined ? 'lstm' : choice(o.cell, 'cell', ['lstm', 'gru'] as const),
     embeddingDim: o.embeddingDim === undefined ? 64 : positiveInt(o.embeddingDim, 'embeddingDim'),

@@ -41,18 +41,9 @@ import { yieldToEventLoop } from '../train/batch.js';
 import type { Callback, EpochLogs } from '../train/callbacks.js';
 import { fit, type History } from '../train/fit.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, expectObject, intInRange, isNullish, positiveInt } from '../validate.js';
 
 const LN2 = Math.LN2;
-
-/** The rejection of unknown keys every options object here gets: `Expected one of … for generate option but received foo of type string`. */
-function checkKeys(options: unknown, owner: string, known: readonly string[]): Record<string, unknown> {
-  const o = optionalObject(options, 'options');
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new TypeError(`Expected one of ${known.join(', ')} for ${owner} option but received ${describe(key)}`);
-  }
-  return o;
-}
 
 /** A finite number ≥ `min` (RangeError when a number out of range, TypeError otherwise). */
 function numberAtLeast(value: unknown, name: string, min: number, words: string): number {
@@ -112,7 +103,7 @@ export class CharVocab {
    */
   constructor(chars: readonly string[], options: { unknown?: string | null } = {}) {
     if (!Array.isArray(chars)) throw new TypeError(`Expected array of characters for chars but received ${describe(chars)}`);
-    const o = checkKeys(options, 'CharVocab', ['unknown']);
+    const o = checkOptions(options, 'CharVocab', ['unknown']);
     const unknown = isNullish(o.unknown) ? null : singleCharacter(o.unknown, 'unknown');
     const list = chars.map((c, i) => singleCharacter(c, `chars[${i}]`));
     if (unknown !== null && !list.includes(unknown)) list.push(unknown);
@@ -133,7 +124,7 @@ export class CharVocab {
    */
   static fromText(text: string, options: CharVocabOptions = {}): CharVocab {
     if (typeof text !== 'string') throw new TypeError(`Expected string for text but received ${describe(text)}`);
-    const o = checkKeys(options, 'CharVocab.fromText', ['minCount', 'unknown']);
+    const o = checkOptions(options, 'CharVocab.fromText', ['minCount', 'unknown']);
     const minCount = o.minCount === undefined ? 1 : positiveInt(o.minCount, 'minCount');
     const counts = characterCounts(text);
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([c]) => c);
@@ -300,7 +291,7 @@ export class CharLM extends Module {
   constructor(vocabSize: number, options: CharLMOptions = {}) {
     super();
     this.vocabSize = positiveInt(vocabSize, 'vocabSize');
-    const o = checkKeys(options, 'CharLM', ['cell', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout']);
+    const o = checkOptions(options, 'CharLM', ['cell', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout']);
     this.cell = o.cell === undefined ? 'lstm' : choice(o.cell, 'cell', CELLS);
     this.embeddingDim = o.embeddingDim === undefined ? 64 : positiveInt(o.embeddingDim, 'embeddingDim');
     this.hiddenSize = o.hiddenSize === undefined ? 256 : positiveInt(o.hiddenSize, 'hiddenSize');
@@ -436,7 +427,7 @@ export interface TextEvaluation {
  */
 export async function evaluate(model: CharLM, vocab: CharVocab, text: string | Int32Array, options: EvaluateTextOptions = {}): Promise<TextEvaluation> {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'evaluate', ['streams', 'steps']);
+  const o = checkOptions(options, 'evaluate', ['streams', 'steps']);
   const ids = idsOf(text, vocab, 'text');
   if (ids.length < 2) throw new RangeError(`Expected a text of at least 2 characters for evaluate but received ${ids.length}`);
   const streams = Math.min(o.streams === undefined ? 16 : positiveInt(o.streams, 'streams'), ids.length - 1);
@@ -526,7 +517,7 @@ const TRAIN_KEYS = [
  */
 export async function train(model: CharLM, vocab: CharVocab, trainText: string | Int32Array, options: TrainTextOptions = {}): Promise<History> {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'train', TRAIN_KEYS) as TrainTextOptions;
+  const o = checkOptions(options, 'train', TRAIN_KEYS) as TrainTextOptions;
   const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, 'epochs');
   const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, 'batchSize');
   const seqLength = o.seqLength === undefined ? 256 : positiveInt(o.seqLength, 'seqLength');
@@ -609,7 +600,7 @@ export function sampleLogits(logits: ArrayLike<number>, temperature: number, top
  */
 export function generate(model: CharLM, vocab: CharVocab, options: GenerateOptions = {}): string {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'generate', ['prompt', 'length', 'temperature', 'topK', 'seed']);
+  const o = checkOptions(options, 'generate', ['prompt', 'length', 'temperature', 'topK', 'seed']);
   const length = o.length === undefined ? 200 : positiveInt(o.length, 'length');
   const temperature = o.temperature === undefined ? 1 : numberAtLeast(o.temperature, 'temperature', 0, 'non-negative number');
   const topK = isNullish(o.topK) ? vocab.size : intInRange(o.topK, 'topK', 1, vocab.size);

@@ -32,7 +32,7 @@ import { ConfusionMatrix, rocAuc } from '../train/classification.js';
 import { fit, type History } from '../train/fit.js';
 import type { MetricSpec } from '../train/metrics.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { describe, expectObject, isNullish, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, describe, expectObject, isNullish, optionalObject, positiveInt } from '../validate.js';
 import { resolveOptions, TextClassifier, type TextClassifierConfig, type TextClassifierOptions } from './text-classifier.js';
 
 export { TextClassifier, type TextClassifierConfig, type TextClassifierOptions, type TextPrediction } from './text-classifier.js';
@@ -139,10 +139,7 @@ function loaderOf(model: TextClassifier, texts: readonly string[], ids: Int32Arr
 export async function train(model: TextClassifier, texts: readonly string[], labels: readonly string[],
   options: TrainTextClassifierOptions = {}): Promise<History> {
   if (!(model instanceof TextClassifier)) throw new TypeError(`Expected TextClassifier for model but received ${describe(model)}`);
-  const o = optionalObject(options, 'options') as TrainTextClassifierOptions;
-  for (const key of Object.keys(o)) {
-    if (!TRAIN_KEYS.includes(key)) throw new TypeError(`Expected one of ${TRAIN_KEYS.join(', ')} for train option but received ${describe(key)}`);
-  }
+  const o = checkOptions(options, 'train', TRAIN_KEYS) as TrainTextClassifierOptions;
   const documents = checkTexts(texts, 'texts');
   const ids = labelIds(model, labels, documents.length, 'labels');
   const epochs = o.epochs === undefined ? 8 : positiveInt(o.epochs, 'epochs');

@@ -10,6 +10,7 @@ import * as act from './activation.js';
 import * as red from './reduce.js';
 import * as shp from './shape.js';
 import * as lin from './linalg.js';
+import { describe } from '../validate.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
@@ -321,13 +322,10 @@ export class Tensor {
   dropout(p = 0.5, training = true): Tensor { return act.dropout(this, p, training); }
 }
 
-/** Throws `Expected Tensor for input but received an Array of length 2` for anything else. */
-export function expectTensor(value: unknown, name = 'input'): Tensor {
-  if (value instanceof Tensor) return value;
-  const what = value === null || value === undefined ? String(value)
-    : Array.isArray(value) ? `an Array of length ${value.length}`
-      : typeof value === 'object' ? `an object` : `${String(value)} of type ${typeof value}`;
-  throw new TypeError(`Expected Tensor for ${name} but received ${what}`);
+/** Asserts a Tensor: TypeError `Expected Tensor for input but received an Array of length 2` otherwise. */
+export function expectTensor(value: unknown, name = 'input'): asserts value is Tensor {
+  if (value instanceof Tensor) return;
+  throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
 }
 
 /** Resolves a possibly negative dim against ndim, with PyTorch's error. */

@@ -8,7 +8,7 @@
  */
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { describe, isNullish, optionalBool, optionalObject } from '../validate.js';
+import { checkOptions, choice, describe, isNullish, optionalBool } from '../validate.js';
 
 /** The logs of one epoch: `epoch`, train metrics (`loss`, …), validation metrics (`val_loss`, …), `lr`, counters. */
 export interface EpochLogs {
@@ -137,12 +137,7 @@ export class EarlyStopping implements Callback {
   private bestWeights: Float32Array[] | null = null;
 
   constructor(options: EarlyStoppingOptions = {}) {
-    const o = optionalObject(options, 'options');
-    for (const key of Object.keys(o)) {
-      if (!['monitor', 'patience', 'mode', 'minDelta', 'restoreBestWeights'].includes(key)) {
-        throw new TypeError(`Expected one of monitor, patience, mode, minDelta, restoreBestWeights for earlyStopping option but received ${describe(key)}`);
-      }
-    }
+    const o = checkOptions(options, 'earlyStopping', ['monitor', 'patience', 'mode', 'minDelta', 'restoreBestWeights']);
     if (o.monitor !== undefined && (typeof o.monitor !== 'string' || o.monitor === '')) {
       throw new TypeError(`Expected non-empty string for monitor but received ${describe(o.monitor)}`);
     }
@@ -152,12 +147,7 @@ export class EarlyStopping implements Callback {
       throw typeof o.patience === 'number' ? new RangeError(message) : new TypeError(message);
     }
     this.patience = (o.patience as number | undefined) ?? 0;
-    const mode = o.mode ?? 'auto';
-    if (mode !== 'min' && mode !== 'max' && mode !== 'auto') {
-      const message = `Expected one of min, max, auto for mode but received ${describe(mode)}`;
-      throw typeof mode === 'string' ? new RangeError(message) : new TypeError(message);
-    }
-    this.mode = mode;
+    this.mode = choice(o.mode ?? 'auto', 'mode', ['min', 'max', 'auto'] as const);
     if (o.minDelta !== undefined && !(typeof o.minDelta === 'number' && o.minDelta >= 0)) {
       throw new TypeError(`Expected non-negative number for minDelta but received ${describe(o.minDelta)}`);
     }

@@ -11,7 +11,7 @@
  * @module
  */
 import { Tensor } from '../tensor/tensor.js';
-import { describe, intInRange, MAX_DIM, optionalObject } from '../validate.js';
+import { describe, intInRange, MAX_DIM, optionalChoice, optionalObject } from '../validate.js';
 import type { Metric } from './metrics.js';
 
 /** The target's values as numbers (a Tensor, an array or a typed array). */
@@ -225,10 +225,7 @@ export class ScoreMetric implements Metric {
   constructor(score: ScoreKind, options: ScoreMetricOptions = {}) {
     const o = optionalObject(options, 'options');
     this.score = score;
-    this.average = o.average === undefined ? 'binary' : o.average as ScoreAverage;
-    if (!['binary', 'macro', 'micro'].includes(this.average)) {
-      throw new RangeError(`Expected one of binary, macro, micro for average but received ${describe(o.average)}`);
-    }
+    this.average = optionalChoice(o.average, 'average', ['binary', 'macro', 'micro'] as const, 'binary');
     this.positiveClass = o.positiveClass === undefined ? 1 : intInRange(o.positiveClass, 'positiveClass', 0, MAX_DIM);
     this.name = this.average === 'binary' ? score : `${score}_${this.average}`;
   }

@@ -8,7 +8,7 @@ import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { cat } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, isNullish, optionalObject } from '../validate.js';
+import { checkOptions, describe, isNullish, optionalObject } from '../validate.js';
 import { callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type ForwardHook, type LossFn, type LossSpec } from './batch.js';
 import { computeMetrics, createMetrics, resetMetrics, withLoss, type Metric, type MetricSpec } from './metrics.js';
 
@@ -99,12 +99,7 @@ function checkModel(model: unknown): Module {
 export async function evaluate<M extends Module>(model: M, loader: unknown,
   options?: MetricSpec[] | EvaluateOptions<M>): Promise<Record<string, number>> {
   checkModel(model);
-  const o = (Array.isArray(options) ? { metrics: options } : optionalObject(options, 'options')) as EvaluateOptions<M>;
-  for (const key of Object.keys(o)) {
-    if (!['metrics', 'loss', 'forward', 'signal'].includes(key)) {
-      throw new TypeError(`Expected one of metrics, loss, forward, signal for evaluate option but received ${describe(key)}`);
-    }
-  }
+  const o = (Array.isArray(options) ? { metrics: options } : checkOptions(options, 'evaluate', ['metrics', 'loss', 'forward', 'signal'])) as EvaluateOptions<M>;
   let metrics = createMetrics(o.metrics ?? [], 'metrics');
   const loss = isNullish(o.loss) ? null : resolveLoss(o.loss);
   const needsLoss = metrics.find((m) => m.name === 'loss' || m.name === 'perplexity');

@@ -19,7 +19,7 @@ import { Optimizer } from '../optim/optimizer.js';
 import { ReduceLROnPlateau } from '../optim/plateau.js';
 import { LRScheduler } from '../optim/scheduler.js';
 import { DataLoader } from '../data/loader.js';
-import { describe, isNullish, optionalBool, positiveInt } from '../validate.js';
+import { checkKnownKeys, describe, isNullish, optionalBool, optionalChoice, positiveInt } from '../validate.js';
 import { callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type ForwardHook, type LossFn, type LossSpec } from './batch.js';
 import {
   checkCallbacks, EarlyStopping, improves, resolveMode, type BatchLogs, type Callback, type EarlyStoppingOptions,
@@ -148,13 +148,6 @@ interface FitConfig {
   onNonFinite: 'stop' | 'skip';
 }
 
-function choiceOf<T extends string>(value: unknown, name: string, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
-  const message = `Expected one of ${choices.join(', ')} for ${name} but received ${describe(value)}`;
-  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message);
-}
-
 function schedulerInterval(scheduler: FitScheduler | null, override: 'batch' | 'epoch' | undefined): FitConfig['schedulerInterval'] {
   if (scheduler === null) return null;
   if (scheduler instanceof ReduceLROnPlateau) {
@@ -168,9 +161,7 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
   if (!(model instanceof Module)) throw new TypeError(`Expected Module for model but received ${describe(model)}`);
   if (typeof options !== 'object' || options === null) throw new TypeError(`Expected object for options but received ${describe(options)}`);
   const o = options as FitOptions;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for fit option but received ${describe(key)}`);
-  }
+  checkKnownKeys(o, 'fit', OPTION_KEYS);
   batchesOf(o.train, 'train');
   if (!isNullish(o.validation)) batchesOf(o.validation, 'validation');
   if (!(o.optimizer instanceof Optimizer)) throw new TypeError(`Expected Optimizer for optimizer but received ${describe(o.optimizer)}`);
@@ -202,12 +193,12 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
     optimizer: o.optimizer,
     epochs: o.epochs === undefined ? 1 : positiveInt(o.epochs, 'epochs'),
     scheduler,
-    schedulerInterval: schedulerInterval(scheduler, choiceOf(o.schedulerInterval, 'schedulerInterval', ['batch', 'epoch'] as const, undefined as never)),
+    schedulerInterval: schedulerInterval(scheduler, optionalChoice(o.schedulerInterval, 'schedulerInterval', ['batch', 'epoch'] as const, undefined)),
     clipGradNorm: o.clipGradNorm ?? null,
     metricSpecs: o.metrics ?? [],
     callbacks,
     monitor,
-    monitorMode: resolveMode(choiceOf(o.monitorMode, 'monitorMode', ['min', 'max', 'auto'] as const, 'auto'), monitor),
+    monitorMode: resolveMode(optionalChoice(o.monitorMode, 'monitorMode', ['min', 'max', 'auto'] as const, 'auto'), monitor),
     checkpointDir: o.checkpointDir ?? null,
     checkpointEvery: o.checkpointEvery === undefined ? 1 : positiveInt(o.checkpointEvery, 'checkpointEvery'),
     saveBest: optionalBool(o.saveBest, 'saveBest', true),
@@ -216,7 +207,7 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
     progress: createProgress(o.progress),
     forward: o.forward as ForwardHook | undefined,
     tbptt: checkTbptt(o.tbptt),
-    onNonFinite: choiceOf(o.onNonFinite, 'onNonFinite', ['stop', 'skip'] as const, 'stop'),
+    onNonFinite: optionalChoice(o.onNonFinite, 'onNonFinite', ['stop', 'skip'] as const, 'stop'),
   };
 }
 
