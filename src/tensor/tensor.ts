@@ -10,16 +10,11 @@ import * as act from './activation.js';
 import * as red from './reduce.js';
 import * as shp from './shape.js';
 import * as lin from './linalg.js';
+import { product } from './strided.js';
 import { describe } from '../validate.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
-
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 function checkShape(shape: readonly number[], name: string): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -350,4 +345,4 @@ export function fromOp(
 }
 
 /** Element count of a shape. */
-export { product as shapeSize };
+export { product as shapeSize } from './strided.js';
