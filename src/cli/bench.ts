@@ -13,6 +13,7 @@ import { getNumThreads, isa } from '../runtime.js';
 import { manualSeed, noGrad, randn, type Tensor } from '../tensor/index.js';
 import type { Output } from './output.js';
 import { BENCH_CONFIGS, type BenchConfig, type CellKind } from './specs.js';
+import { CELLS } from '../cell-table.js';
 
 /** One measured row. */
 export interface BenchResult {
@@ -33,8 +34,6 @@ export interface Timing {
   tokensPerSecond: number;
   gflops: number;
 }
-
-const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 
 /** The recurrent layers' common call, `forward(x [T, B, I], state?)` → `[output, state]`. */
 interface RecurrentLayer {
@@ -71,7 +70,7 @@ function timing(run: { iterations: number; seconds: number }, tokensPerStep: num
 export function benchCell(config: BenchConfig, cell: CellKind, seconds: number): BenchResult {
   const { inputSize: I, hiddenSize: H, batch: B, steps: T } = config;
   const layer = makeLayer(cell, config);
-  const forwardFlops = 2 * T * B * GATES[cell] * H * (I + H);
+  const forwardFlops = 2 * T * B * CELLS[cell === 'rnn' ? 'rnn_tanh' : cell].gates * H * (I + H);
   const shape = { config: config.name, cell, inputSize: I, hiddenSize: H, batch: B, steps: T };
   if (config.name === 'stream') {
     const x = randn(I); // one step of one sequence

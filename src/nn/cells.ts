@@ -3,7 +3,7 @@
  * `weight_hh`, `bias_ih`, `bias_hh`, one autograd node per call (the sequence kernel with T = 1).
  * @module
  */
-import type { CellName } from '../sequence.js';
+import { CELLS, rnnCell, type CellName } from '../cell-table.js';
 import { Tensor } from '../tensor/index.js';
 import { checkOptions, choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
 import { uniform_ } from './init.js';
@@ -96,7 +96,7 @@ export class RNNCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
     const opts = checkOptions(options, 'RNNCell', ['bias', 'nonlinearity']);
     const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
-    super(inputSize, hiddenSize, opts, 1);
+    super(inputSize, hiddenSize, opts, CELLS[rnnCell(nonlinearity)].gates);
     this.nonlinearity = nonlinearity;
   }
 
@@ -104,7 +104,7 @@ export class RNNCell extends RNNCellBase {
   forward(x: Tensor, hx?: Tensor | null): Tensor {
     const { batch, batched } = this.checkInput(x);
     const h = isNullish(hx) ? null : this.checkState(hx, 0, batch, batched);
-    return this.step(this.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh', x, h, null, batch, batched)[0];
+    return this.step(rnnCell(this.nonlinearity), x, h, null, batch, batched)[0];
   }
 
   override extraRepr(): string {
@@ -115,7 +115,7 @@ export class RNNCell extends RNNCellBase {
 /** One LSTM step (gates i, f, g, o): `forward(x, [h, c]?)` → `[h', c']`. */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super(inputSize, hiddenSize, checkOptions(options, 'LSTMCell', ['bias']), 4);
+    super(inputSize, hiddenSize, checkOptions(options, 'LSTMCell', ['bias']), CELLS.lstm.gates);
   }
 
   /** x `[B, I]` (or `[I]`), hx `[h [B, H], c [B, H]]` (default zeros) → `[h', c']`. */
@@ -137,7 +137,7 @@ export class LSTMCell extends RNNCellBase {
 /** One GRU step (gates r, z, n): `forward(x, h?)` → h'. */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super(inputSize, hiddenSize, checkOptions(options, 'GRUCell', ['bias']), 3);
+    super(inputSize, hiddenSize, checkOptions(options, 'GRUCell', ['bias']), CELLS.gru.gates);
   }
 
   /** x `[B, I]` (or `[I]`), hx `[B, H]` (or `[H]`, default zeros) → h'. */

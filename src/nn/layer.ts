@@ -9,9 +9,10 @@
  * gradients to one kernel call. Nothing of size T·B·S is ever summed or copied by the tape.
  * @module
  */
+import { LAYER_PARAMETERS, type CellName } from '../cell-table.js';
 import { isaChangeCount } from '../runtime.js';
 import {
-  PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CellName, type CheckedBackwardResult,
+  PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CheckedBackwardResult,
   type CheckedCall, type CheckedUpstream, type ForwardResult, type PreparedResult, type SequenceWeights,
 } from '../sequence.js';
 import { isGradEnabled } from '../tensor/autograd.js';
@@ -65,7 +66,7 @@ export interface LayerCall {
   runAsync(): Promise<LayerResult>;
 }
 
-const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
+const PARAM_KEYS = LAYER_PARAMETERS.map(({ key }) => key);
 
 /**
  * Runs one layer-direction. `x` holds `[T, B, I]` floats, `h0` `[B, S]`, `c0` `[B, H]` (LSTM), in

@@ -13,9 +13,12 @@
  * and the fused kernels apply the same masks at every step (forward and backward).
  * @module
  */
-import type { CellName, PreparedLayer } from '../sequence.js';
 import {
-  type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
+  CELL_OF_MODE, CELLS, LAYER_PARAMETERS, layerSuffix, rnnCell, type LayerParameterStem, type RNNMode,
+} from '../cell-table.js';
+import type { PreparedLayer } from '../sequence.js';
+import {
+  cat, dropout as applyDropout, reshape, select, shapeSize, stack, Tensor as TensorClass, transpose, type Tensor,
 } from '../tensor/index.js';
 import {
   checkOptions, choice, describe, intList, isNullish, MAX_DIM, optionalBool, optionalIntInRange, positiveInt,
@@ -29,8 +32,7 @@ import { PackedSequence, type Lengths } from './packed.js';
 import { RecurrentStream, layerViews, stepLayers, type StreamOptions } from './stream.js';
 import { expectTensor } from '../tensor/tensor.js';
 
-/** PyTorch's mode names. */
-export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+export type { RNNMode } from '../cell-table.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch's keyword arguments, camelCase). */
 export interface RNNBaseOptions {
@@ -83,8 +85,6 @@ export interface RecurrentForwardOptions {
 }
 
 const BASE_OPTION_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'inputDropout', 'recurrentDropout'] as const;
-const CELLS: Record<RNNMode, CellName> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
-const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
 function checkDropout(value: unknown): number {
   if (value === undefined) return 0;
@@ -182,27 +182,31 @@ export abstract class RNNBase extends Module {
 
   /** Parameter names of layer k, direction d, in PyTorch's order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr). */
   layerParameterNames(layer: number, direction: number): string[] {
-    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-    const names = ['weight_ih', 'weight_hh'];
-    if (this.bias) names.push('bias_ih', 'bias_hh');
-    if (this.projSize > 0) names.push('weight_hr');
-    return names.map((name) => name + suffix);
+    const suffix = layerSuffix(layer, direction);
+    return this.layerStems().map((stem) => stem + suffix);
+  }
+
+  // The parameters every layer has, in PyTorch's order: biases with `bias`, weight_hr with a projection.
+  private layerStems(): LayerParameterStem[] {
+    return LAYER_PARAMETERS.map(({ stem }) => stem)
+      .filter((stem) => (stem === 'bias_ih' || stem === 'bias_hh' ? this.bias : stem !== 'weight_hr' || this.projSize > 0));
   }
 
   // PyTorch's registration order: layer by layer, forward direction first.
   private registerLayerParameters(): void {
-    const gateRows = GATES[this.mode] * this.hiddenSize;
+    const gateRows = CELLS[CELL_OF_MODE[this.mode]].gates * this.hiddenSize;
     const S = this.stateSize;
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let direction = 0; direction < this.numDirections; direction++) {
         const layerInput = layer === 0 ? this.inputSize : S * this.numDirections;
-        const shapes: Record<string, number[]> = {
+        const shapes: Record<LayerParameterStem, number[]> = {
           weight_ih: [gateRows, layerInput], weight_hh: [gateRows, S], bias_ih: [gateRows], bias_hh: [gateRows],
           weight_hr: [this.projSize, this.hiddenSize],
         };
-        for (const name of this.layerParameterNames(layer, direction)) {
-          const shape = shapes[name.replace(/_l\d+(_reverse)?$/, '')];
-          this.registerParameter(name, new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+        const suffix = layerSuffix(layer, direction);
+        for (const stem of this.layerStems()) {
+          const shape = shapes[stem];
+          this.registerParameter(stem + suffix, new Parameter(new Float32Array(shapeSize(shape)), shape));
         }
       }
     }
@@ -237,7 +241,7 @@ export abstract class RNNBase extends Module {
     }
     const layers: PreparedLayer[] = []; // a plain loop: this runs on every stream step
     for (let layer = 0; layer < this.numLayers; layer++) {
-      const sizes = { cell: CELLS[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
+      const sizes = { cell: CELL_OF_MODE[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
       layers.push(packedLayer(sizes, this.layerParams(layer, 0)));
     }
     return layers;
@@ -301,10 +305,8 @@ export abstract class RNNBase extends Module {
 
   private layerParams(layer: number, direction: number): LayerParams {
     // Property names made once per layer-direction: streams look the parameters up every step.
-    const names = (this.layerParamNames[layer * 2 + direction] ??= (() => {
-      const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-      return { weightIh: `weight_ih${suffix}`, weightHh: `weight_hh${suffix}`, biasIh: `bias_ih${suffix}`, biasHh: `bias_hh${suffix}`, weightHr: `weight_hr${suffix}` };
-    })());
+    const names = (this.layerParamNames[layer * 2 + direction] ??= Object.fromEntries(
+      LAYER_PARAMETERS.map(({ stem, key }) => [key, stem + layerSuffix(layer, direction)])) as Record<keyof LayerParams, string>);
     const self = this as unknown as Record<string, unknown>;
     const get = (name: string): Parameter | null => (self[name] instanceof Parameter ? self[name] as Parameter : null);
     return {
@@ -394,12 +396,12 @@ export abstract class RNNBase extends Module {
         const index = layer * D + direction;
         const inputSize = layer === 0 ? this.inputSize : S * D;
         const spec = {
-          cell: CELLS[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
+          cell: CELL_OF_MODE[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
           ...this.variationalMasks(batch, inputSize),
         };
         const result: LayerResult = yield prepareLayer(spec, this.layerParams(layer, direction), layerInput,
           h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
-          shapes, `${this.mode}_l${layer}${direction === 1 ? '_reverse' : ''}`, recording);
+          shapes, this.mode + layerSuffix(layer, direction), recording);
         outputs.push(result.output);
         finalH.push(result.hN);
         if (result.cN) finalC.push(result.cN);
@@ -531,7 +533,7 @@ export class RNN extends SingleStateRNN {
     const opts = checkOptions(options, 'RNN', [...BASE_OPTION_KEYS, 'nonlinearity', 'projSize']);
     rejectProjSize(opts);
     const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
-    super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, opts);
+    super(CELLS[rnnCell(nonlinearity)].mode, inputSize, hiddenSize, opts);
     this.nonlinearity = nonlinearity;
   }
 }

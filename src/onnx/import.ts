@@ -20,6 +20,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describe } from '../validate.js';
 import { GATE_COUNT, onnxToTorch, type OnnxCell } from './gates.js';
 import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto/types.js';
+import { layerSuffix } from '../cell-table.js';
 
 /** The rnnkit module types an imported layer can be. */
 export type OnnxLayerType = 'LSTM' | 'GRU' | 'RNN' | 'Linear' | 'Embedding';
@@ -268,7 +269,7 @@ function recurrentStateDict(layers: RecurrentNode[], bias: boolean): Record<stri
   layers.forEach(({ cell, hiddenSize: H, directions: D, W, R, B }, layer) => {
     const rows = GATE_COUNT[cell] * H, inputSize = W.dims[2];
     for (let d = 0; d < D; d++) {
-      const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+      const suffix = layerSuffix(layer, d);
       out[`weight_ih${suffix}`] = new Tensor(onnxToTorch(cell, W.data.subarray(d * rows * inputSize, (d + 1) * rows * inputSize)), [rows, inputSize]);
       out[`weight_hh${suffix}`] = new Tensor(onnxToTorch(cell, R.subarray(d * rows * H, (d + 1) * rows * H)), [rows, H]);
       if (!bias) continue;

@@ -16,8 +16,8 @@
 import type { RNNBase } from '../nn/rnn.js';
 import { GATE_COUNT, torchToOnnx, type OnnxCell } from './gates.js';
 import { OnnxValue, type OnnxArgument, type OnnxGraph } from './graph.js';
+import { CELL_OF_MODE, CELLS } from '../cell-table.js';
 
-const CELL_OF_MODE: Record<RNNBase['mode'], OnnxCell> = { LSTM: 'LSTM', GRU: 'GRU', RNN_TANH: 'RNN', RNN_RELU: 'RNN' };
 
 /** `argument` as a value (or null when absent), else a TypeError naming `name`. */
 export function optionalValue(argument: OnnxArgument, name: string): OnnxValue | null {
@@ -81,7 +81,7 @@ export function convertRecurrent(graph: OnnxGraph, module: RNNBase, args: OnnxAr
     throw new RangeError(`Cannot export ${path} (${module.className}) with ${input.rank}-D input to ONNX: expected batched 3-D input `
       + `(${module.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]'})`);
   }
-  const cell = CELL_OF_MODE[module.mode];
+  const cell = CELLS[CELL_OF_MODE[module.mode]].onnxOp;
   const { h0, c0 } = initialStates(module, args[1]);
   const options = args[2];
   const rawLengths = options !== null && typeof options === 'object' && !Array.isArray(options) && !(options instanceof OnnxValue)

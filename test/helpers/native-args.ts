@@ -1,5 +1,7 @@
 // Positional arguments of the raw binding (src/native.ts NativeBinding), for tests that call it
 // directly: the same layer as the public API's opts and weights.
+import { CELLS, type CellName } from '../../src/cell-table.js';
+
 export interface LayerOpts {
   steps: number; batch: number; inputSize: number; hiddenSize: number; projSize?: number; reverse?: boolean;
   lengths?: ArrayLike<number> | null; nonlinearity?: 'tanh' | 'relu';
@@ -10,7 +12,8 @@ export interface LayerWeights {
   weightHr?: Float32Array | null;
 }
 
-export const CELL_CODES = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 } as const;
+/** The binding's cell codes. */
+export const CELL_CODES = Object.fromEntries(Object.entries(CELLS).map(([name, cell]) => [name, cell.code])) as Record<CellName, number>;
 
 /** cell, inputSize, hiddenSize, projSize, steps, batch, reverse, lengths, the five weights and the two masks. */
 export function layerArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: LayerWeights): unknown[] {
