@@ -381,9 +381,14 @@ function parseLayerSizes(cell: CellName, opts: Record<string, unknown>): LayerSh
   const inputSize = positiveInt(opts.inputSize, 'inputSize');
   const hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize');
   const projSize = projSizeOf(cell, opts.projSize, hiddenSize);
+  boundedProduct([['gates', CELLS[cell].gates], ['hiddenSize', hiddenSize]]);
+  return layerShape({ cell, inputSize, hiddenSize, projSize });
+}
+
+// The layer's checked sizes and what follows from them: gates, and the width of h (S) by name.
+function layerShape({ cell, inputSize, hiddenSize, projSize }: CheckedLayerSizes): LayerShape {
   const state = projSize > 0 ? projSize : hiddenSize;
   const stateName = projSize > 0 ? 'projSize' : 'hiddenSize';
-  boundedProduct([['gates', CELLS[cell].gates], ['hiddenSize', hiddenSize]]);
   return { cell, inputSize, hiddenSize, projSize, gates: CELLS[cell].gates, state, stateName };
 }
 
@@ -626,6 +631,17 @@ export interface PreparedResult {
   cN?: Float32Array | null;
 }
 
+/** @internal The sizes of a layer, already checked (what nn/layer.ts takes from a module's own parameters). */
+export interface CheckedLayerSizes {
+  cell: CellName;
+  inputSize: number;
+  hiddenSize: number;
+  projSize: number;
+}
+
+// Marks the constructor call of PreparedLayer.checked (no code outside this module can pass it).
+const CHECKED: unique symbol = Symbol('checked arguments');
+
 /**
  * One layer and direction with its weights packed once for the multiply kernels of the ISA active
  * now, for many inference calls: streaming one step per call, where packing the weights again each
@@ -650,13 +666,34 @@ export class PreparedLayer {
    * @param sizes inputSize, hiddenSize, projSize; @param w the layer's weights (copied).
    * @throws TypeError / RangeError naming the argument and the expected value.
    */
-  constructor(cell: CellName, sizes: LayerSizes, w: SequenceWeights) {
-    this.shape = parseLayerSizes(choice(cell, 'cell', CELL_NAMES), expectObject(sizes, 'opts'));
-    const { weights } = parseWeights(w, this.shape);
+  constructor(cell: CellName, sizes: LayerSizes, w: SequenceWeights);
+  /** @internal Arguments already checked (see {@link PreparedLayer.checked}). */
+  constructor(checked: typeof CHECKED, sizes: CheckedLayerSizes, w: SequenceWeights);
+  constructor(cell: CellName | typeof CHECKED, sizes: LayerSizes | CheckedLayerSizes, w: SequenceWeights) {
+    const checked = cell === CHECKED;
+    this.shape = checked ? layerShape(sizes as CheckedLayerSizes) : parseLayerSizes(choice(cell, 'cell', CELL_NAMES), expectObject(sizes, 'opts'));
+    const weights = checked ? w : parseWeights(w, this.shape).weights;
     ({ cell: this.cell, inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize } = this.shape);
     this.handle = binding().prepareLayer(CELLS[this.cell].code, this.inputSize, this.hiddenSize, this.projSize,
       weights.weightIh, weights.weightHh, weights.biasIh ?? null, weights.biasHh ?? null, weights.weightHr ?? null);
     this.isa = binding().isa();
+  }
+
+  /**
+   * @internal Packs weights whose sizes the caller already checked (nn/layer.ts: a module's own
+   * parameters), without validating them again.
+   */
+  static checked(sizes: CheckedLayerSizes, w: SequenceWeights): PreparedLayer {
+    return new PreparedLayer(CHECKED, sizes, w);
+  }
+
+  /**
+   * @internal One time step in place, on arguments the caller checked (streams, `module.step`,
+   * one-step inference): input `[B, I]`; `h [B, S]` and (LSTM) `c [B, H]` hold the state before
+   * the step and after it. The one route to the packed one-step kernels.
+   */
+  step(batch: number, input: Float32Array, h: Float32Array, c: Float32Array | null): void {
+    binding().preparedStep(this.handle, batch, input, h, c);
   }
 
   /**

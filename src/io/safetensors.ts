@@ -543,7 +543,7 @@ function metadataOf(metadata: unknown): Record<string, string> | null {
 }
 
 /** The header (with its 8-byte size prefix) and the tensors' data in file order. */
-function prepare(tensors: Record<string, SafetensorsInput>, metadata: unknown): { header: Uint8Array; pieces: Float32Array[] } {
+function headerAndData(tensors: Record<string, SafetensorsInput>, metadata: unknown): { header: Uint8Array; pieces: Float32Array[] } {
   const dict = expectObject(tensors, 'tensors');
   const meta = metadataOf(metadata);
   const names = Object.keys(dict).sort(compareUtf8);
@@ -574,13 +574,13 @@ const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, 
  */
 export function safetensorsParts(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): { header: Uint8Array; pieces: Float32Array[] } {
   checkLittleEndian();
-  return prepare(tensors, metadata);
+  return headerAndData(tensors, metadata);
 }
 
 /** The file's bytes in memory (what {@link saveSafetensors} writes), in one new buffer: a copy, which later changes to the tensors do not reach. */
 export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): Uint8Array {
   checkLittleEndian();
-  const { header, pieces } = prepare(tensors, metadata);
+  const { header, pieces } = headerAndData(tensors, metadata);
   const out = new Uint8Array(header.length + pieces.reduce((sum, p) => sum + p.byteLength, 0));
   out.set(header, 0);
   let position = header.length;
@@ -601,6 +601,6 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
 export function saveSafetensors(file: string, tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): void {
   checkLittleEndian();
   if (typeof file !== 'string' || file === '') throw new TypeError(`Expected non-empty path string for file but received ${describe(file)}`);
-  const { header, pieces } = prepare(tensors, metadata);
+  const { header, pieces } = headerAndData(tensors, metadata);
   writeFileAtomicSync(file, [header, ...pieces.map(bytesOf)], 'safetensors file');
 }

@@ -25,7 +25,7 @@ import {
 } from '../validate.js';
 import { dropoutMask } from '../tensor/activation.js';
 import { uniform_ } from './init.js';
-import { packedLayer, prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
+import { packedLayer, layerCall, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
 import { PackedSequence, type Lengths } from './packed.js';
@@ -123,7 +123,7 @@ interface StackResult {
 }
 
 /** The input after validation: time-major tensor data and sizes. */
-interface PreparedInput {
+interface CheckedInput {
   timeMajor: Tensor;
   steps: number;
   batch: number;
@@ -269,15 +269,15 @@ export abstract class RNNBase extends Module {
     this.checkInputSize(input);
     const batched = input.ndim === 2;
     const batch = batched ? input.shape[0] : 1;
-    const prepared: PreparedInput = { timeMajor: input, steps: 1, batch, batched, packed: false, lengths: null };
+    const checked: CheckedInput = { timeMajor: input, steps: 1, batch, batched, packed: false, lengths: null };
     const L = this.numLayers, S = this.stateSize, H = this.hiddenSize;
     const lstm = this.mode === 'LSTM';
     const h = new Float32Array(L * batch * S);
     const c = lstm ? new Float32Array(L * batch * H) : null;
     if (hasState) {
       const message = lstm ? 'Expected hidden[{which}] size {expected}, got {got}' : 'Expected hidden size {expected}, got {got}';
-      h.set(this.checkStepState(h0, 'h', prepared, message.replace('{which}', '0')).data);
-      if (c) c.set(this.checkStepState(c0, 'c', prepared, message.replace('{which}', '1')).data);
+      h.set(this.checkStepState(h0, 'h', checked, message.replace('{which}', '0')).data);
+      if (c) c.set(this.checkStepState(c0, 'c', checked, message.replace('{which}', '1')).data);
     }
     const y = stepLayers(layers, batch, input.data, layerViews(h, L), c ? layerViews(c, L) : null).slice();
     const stateShape = (width: number): number[] => (batched ? [L, batch, width] : [L, width]);
@@ -288,13 +288,13 @@ export abstract class RNNBase extends Module {
     };
   }
 
-  private checkStepState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
-    const want = prepared.batched ? 3 : 2;
+  private checkStepState(state: unknown, which: 'h' | 'c', checked: CheckedInput, message: string): Tensor {
+    const want = checked.batched ? 3 : 2;
     if (state instanceof TensorClass && state.ndim !== want) {
-      const kind = prepared.batched ? 'batched 2-D' : 'unbatched 1-D';
+      const kind = checked.batched ? 'batched 2-D' : 'unbatched 1-D';
       throw new RangeError(`For ${kind} input to step, ${which}x should be ${want}-D but got ${state.ndim}-D tensor`);
     }
-    return this.checkState(state, which, prepared, message);
+    return this.checkState(state, which, checked, message);
   }
 
   /** Every parameter U(−1/√H, 1/√H), drawn in registration order (PyTorch's reset_parameters). */
@@ -321,7 +321,7 @@ export abstract class RNNBase extends Module {
    * Validates the input (PyTorch's checks and words) and makes it time-major.
    * @internal
    */
-  protected prepareInput(input: unknown, options: RecurrentForwardOptions | undefined): PreparedInput {
+  protected checkInput(input: unknown, options: RecurrentForwardOptions | undefined): CheckedInput {
     if (input instanceof PackedSequence) {
       if (!isNullish(options?.lengths)) throw new TypeError('Expected no lengths option for a PackedSequence input (it carries its lengths)');
       const padded = input.padded;
@@ -356,11 +356,11 @@ export abstract class RNNBase extends Module {
    * PyTorch does, after inserting the batch axis.
    * @internal
    */
-  protected checkState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
+  protected checkState(state: unknown, which: 'h' | 'c', checked: CheckedInput, message: string): Tensor {
     expectTensor(state, which === 'h' ? 'hx' : 'cx');
     const width = which === 'c' ? this.hiddenSize : this.stateSize;
-    const expected = [this.numLayers * this.numDirections, prepared.batch, width];
-    const got = prepared.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];
+    const expected = [this.numLayers * this.numDirections, checked.batch, width];
+    const got = checked.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];
     if (got.length !== 3 || got.some((d, i) => d !== expected[i])) {
       throw new RangeError(message.replace('{expected}', tuple(expected)).replace('{got}', list(got)));
     }
@@ -382,12 +382,12 @@ export abstract class RNNBase extends Module {
    * `forward` and the thread-pool `forwardAsync` ({@link runSync} / {@link runAsync}).
    * @internal
    */
-  protected *stackSteps(prepared: PreparedInput, h0: Tensor | null, c0: Tensor | null): Generator<LayerCall, StackResult, LayerResult> {
-    const { steps, batch, lengths } = prepared;
+  protected *stackSteps(checked: CheckedInput, h0: Tensor | null, c0: Tensor | null): Generator<LayerCall, StackResult, LayerResult> {
+    const { steps, batch, lengths } = checked;
     const S = this.stateSize, H = this.hiddenSize, D = this.numDirections;
     const shapes = { output: [steps, batch, S], hN: [batch, S], cN: [batch, H] };
     const recording = isGradEnabled(); // fixed for the whole call, even across awaits
-    let layerInput = prepared.timeMajor;
+    let layerInput = checked.timeMajor;
     const finalH: Tensor[] = [];
     const finalC: Tensor[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -399,7 +399,7 @@ export abstract class RNNBase extends Module {
           cell: CELL_OF_MODE[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
           ...this.variationalMasks(batch, inputSize),
         };
-        const result: LayerResult = yield prepareLayer(spec, this.layerParams(layer, direction), layerInput,
+        const result: LayerResult = yield layerCall(spec, this.layerParams(layer, direction), layerInput,
           h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
           shapes, this.mode + layerSuffix(layer, direction), recording);
         outputs.push(result.output);
@@ -409,7 +409,7 @@ export abstract class RNNBase extends Module {
       layerInput = D === 2 ? cat(outputs, 2) : outputs[0];
       if (this.training && this.dropout > 0 && layer < this.numLayers - 1) layerInput = applyDropout(layerInput, this.dropout, true);
     }
-    return this.publicShapes(prepared, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
+    return this.publicShapes(checked, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
   }
 
   /**
@@ -426,9 +426,9 @@ export abstract class RNNBase extends Module {
   }
 
   // Time-major [T, B, D·S] → batchFirst / unbatched / packed forms; states [D·L, B, *] or [D·L, *].
-  private publicShapes(prepared: PreparedInput, output: Tensor, hN: Tensor, cN: Tensor | null): StackResult {
-    if (prepared.packed) return { output: new PackedSequence(output, prepared.lengths as Int32Array), hN, cN };
-    if (!prepared.batched) {
+  private publicShapes(checked: CheckedInput, output: Tensor, hN: Tensor, cN: Tensor | null): StackResult {
+    if (checked.packed) return { output: new PackedSequence(output, checked.lengths as Int32Array), hN, cN };
+    if (!checked.batched) {
       const unbatch = (t: Tensor): Tensor => reshape(t, [t.shape[0], t.shape[2]]);
       return { output: unbatch(output), hN: unbatch(hN), cN: cN ? unbatch(cN) : null };
     }
@@ -441,13 +441,13 @@ export abstract class RNNBase extends Module {
    */
   protected hiddenOnlySteps(input: Tensor | PackedSequence, hx: Tensor | null | undefined,
     options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
-    const prepared = this.prepareInput(input, options);
+    const checked = this.checkInput(input, options);
     let h0: Tensor | null = null;
     if (!isNullish(hx)) {
-      if (!prepared.packed) this.checkStateRank(hx, prepared.batched);
-      h0 = this.checkState(hx, 'h', prepared, 'Expected hidden size {expected}, got {got}');
+      if (!checked.packed) this.checkStateRank(hx, checked.batched);
+      h0 = this.checkState(hx, 'h', checked, 'Expected hidden size {expected}, got {got}');
     }
-    return this.stackSteps(prepared, h0, null);
+    return this.stackSteps(checked, h0, null);
   }
 
   override extraRepr(): string {
@@ -601,23 +601,23 @@ export class LSTM extends RNNBase {
   // Validates input and (h0, c0) with PyTorch's checks, then the stack's steps.
   private lstmSteps(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null | undefined,
     options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
-    const prepared = this.prepareInput(input, options);
+    const checked = this.checkInput(input, options);
     let h0: Tensor | null = null, c0: Tensor | null = null;
     if (!isNullish(hx)) {
       if (!Array.isArray(hx) || hx.length !== 2) {
         throw new TypeError(`Expected [h0, c0] (an Array of two Tensors) for hx but received ${describe(hx)}`);
       }
       const [h, c] = hx as unknown[];
-      if (!prepared.packed && h instanceof TensorClass && c instanceof TensorClass) {
-        const want = prepared.batched ? 3 : 2;
+      if (!checked.packed && h instanceof TensorClass && c instanceof TensorClass) {
+        const want = checked.batched ? 3 : 2;
         if (h.ndim !== want || c.ndim !== want) {
-          const kind = prepared.batched ? 'batched 3-D' : 'unbatched 2-D';
+          const kind = checked.batched ? 'batched 3-D' : 'unbatched 2-D';
           throw new RangeError(`For ${kind} input, hx and cx should also be ${want}-D but got (${h.ndim}-D, ${c.ndim}-D) tensors`);
         }
       }
-      h0 = this.checkState(h, 'h', prepared, 'Expected hidden[0] size {expected}, got {got}');
-      c0 = this.checkState(c, 'c', prepared, 'Expected hidden[1] size {expected}, got {got}');
+      h0 = this.checkState(h, 'h', checked, 'Expected hidden[0] size {expected}, got {got}');
+      c0 = this.checkState(c, 'c', checked, 'Expected hidden[1] size {expected}, got {got}');
     }
-    return this.stackSteps(prepared, h0, c0);
+    return this.stackSteps(checked, h0, c0);
   }
 }

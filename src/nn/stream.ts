@@ -8,7 +8,6 @@
  * step, bit for bit. No autograd (outputs do not require grad) and no dropout: train with `forward`.
  * @module
  */
-import { binding } from '../native.js';
 import type { PreparedLayer } from '../sequence.js';
 import { expectTensor, Tensor } from '../tensor/tensor.js';
 import { checkOptions, describe, intInRange, positiveInt } from '../validate.js';
@@ -46,10 +45,9 @@ export function layerViews(state: Float32Array, layers: number): Float32Array[] 
  */
 export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Array, h: Float32Array[],
   c: Float32Array[] | null): Float32Array {
-  const native = binding();
   let input = x;
   for (let l = 0; l < layers.length; l++) {
-    native.preparedStep(layers[l].handle, batch, input, h[l], c ? c[l] : null);
+    layers[l].step(batch, input, h[l], c ? c[l] : null);
     input = h[l]; // one step without lengths: the output is the new h
   }
   return input;
