@@ -73,10 +73,8 @@ export class Adagrad extends Optimizer<AdagradParamGroup> {
     for (const p of this.paramsWithGrad(group)) {
       const state = this.initialState(p, group);
       state.step = (state.step as number) + 1;
-      native.adagradStep(p.data, p.grad.data, state.sum as Float32Array, {
-        lr: group.lr, lrDecay: group.lrDecay, weightDecay: group.weightDecay, eps: group.eps,
-        maximize: group.maximize, step: state.step,
-      });
+      native.adagradStep(p.data, p.grad.data, state.sum as Float32Array, group.lr, group.lrDecay, group.weightDecay,
+        group.eps, group.maximize, state.step);
     }
   }
 }

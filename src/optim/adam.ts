@@ -70,10 +70,8 @@ export abstract class AdamBase extends Optimizer<AdamParamGroup> {
       if (group.amsgrad && state.maxExpAvgSq === undefined) state.maxExpAvgSq = new Float32Array(p.numel);
       state.step = (state.step as number) + 1;
       native.adamStep(p.data, p.grad.data, state.expAvg as Float32Array, state.expAvgSq as Float32Array,
-        group.amsgrad ? state.maxExpAvgSq as Float32Array : null, {
-          lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay, amsgrad: group.amsgrad,
-          maximize: group.maximize, decoupledWeightDecay: this.decoupled, step: state.step,
-        });
+        group.amsgrad ? state.maxExpAvgSq as Float32Array : null, group.lr, beta1, beta2, group.eps, group.weightDecay,
+        group.amsgrad, group.maximize, this.decoupled, state.step);
     }
   }
 }

@@ -72,10 +72,8 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
       state.step = (state.step as number) + 1;
       native.rmspropStep(p.data, p.grad.data, state.squareAvg as Float32Array,
         group.centered ? state.gradAvg as Float32Array : null,
-        group.momentum > 0 ? state.momentumBuffer as Float32Array : null, {
-          lr: group.lr, alpha: group.alpha, eps: group.eps, weightDecay: group.weightDecay,
-          momentum: group.momentum, centered: group.centered, maximize: group.maximize,
-        });
+        group.momentum > 0 ? state.momentumBuffer as Float32Array : null, group.lr, group.alpha, group.eps,
+        group.weightDecay, group.momentum, group.centered, group.maximize);
     }
   }
 }

@@ -65,10 +65,8 @@ export class SGD extends Optimizer<SGDParamGroup> {
       const state = this.stateOf(p);
       const firstStep = state.momentumBuffer === undefined;
       if (group.momentum !== 0 && firstStep) state.momentumBuffer = new Float32Array(p.numel);
-      native.sgdStep(p.data, (p.grad as Tensor).data, (state.momentumBuffer as Float32Array | undefined) ?? null, {
-        lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay,
-        nesterov: group.nesterov, maximize: group.maximize, firstStep,
-      });
+      native.sgdStep(p.data, (p.grad as Tensor).data, (state.momentumBuffer as Float32Array | undefined) ?? null,
+        group.lr, group.momentum, group.dampening, group.weightDecay, group.nesterov, group.maximize, firstStep);
     }
   }
 }
