@@ -8,13 +8,13 @@
  * @module
  */
 import { checkKnownKeys, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
-import { defaultCollate, type Collate } from './collate.js';
+import { defaultCollate, type Collate, type Collated } from './collate.js';
 import { ArrayDataset, IterableDataset, isDataset, type Dataset } from './dataset.js';
 import { deriveSeed, globalSeed } from './generator.js';
 import { BucketBatchSampler, RandomBatchSampler, type BatchSampler } from './sampler.js';
 
 /** Options of {@link DataLoader}. */
-export interface DataLoaderOptions<T = unknown, B = unknown> {
+export interface DataLoaderOptions<T = unknown, B = Collated<Awaited<T>>> {
   /** Items per batch (default 1, as PyTorch). */
   batchSize?: number;
   /** A new random order every epoch (default false). Map-style datasets only. */
@@ -52,7 +52,11 @@ function toDataset<T>(source: DataSource<T>): Dataset<T> | IterableDataset<T> {
 
 type BatchGetter = (indices: number[]) => unknown;
 
-export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncIterable<B> {
+/**
+ * Batches of a dataset. `T` is the dataset's item type, `B` the batch type: what `collate` returns,
+ * by default {@link Collated}`<T>` (of the awaited items) (a TensorDataset's loader yields `Tensor[]` batches).
+ */
+export class DataLoader<T = unknown, B = Collated<Awaited<T>>> implements Iterable<B>, AsyncIterable<B> {
   readonly dataset: Dataset<T> | IterableDataset<T>;
   readonly batchSize: number;
   readonly shuffle: boolean;

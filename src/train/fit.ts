@@ -20,7 +20,10 @@ import { ReduceLROnPlateau } from '../optim/plateau.js';
 import { LRScheduler } from '../optim/scheduler.js';
 import { DataLoader } from '../data/loader.js';
 import { checkKnownKeys, describe, isNullish, optionalBool, optionalChoice, positiveInt } from '../validate.js';
-import { callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type ForwardHook, type LossFn, type LossSpec } from './batch.js';
+import {
+  callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type BatchLike, type BatchSource, type ForwardHook, type LossFn,
+  type LossSpec,
+} from './batch.js';
 import {
   checkCallbacks, EarlyStopping, improves, resolveMode, type BatchLogs, type Callback, type EarlyStoppingOptions,
   type EpochLogs, type StopReason, type TrainContext,
@@ -34,12 +37,15 @@ import { checkTbptt, detachState, timeChunks, type TbpttOptions } from './tbptt.
 /** A scheduler fit can step: any torch-style LRScheduler, or ReduceLROnPlateau. */
 export type FitScheduler = LRScheduler | ReduceLROnPlateau;
 
-/** Options of {@link fit}. */
-export interface FitOptions<M extends Module = Module> {
+/**
+ * Options of {@link fit}: `M` is the model, `B` and `V` the batches of the training and validation
+ * loaders (a `forward` hook sees them typed).
+ */
+export interface FitOptions<M extends Module = Module, B extends BatchLike = BatchLike, V extends BatchLike = B> {
   /** Training batches: a DataLoader (reshuffled per epoch, resumable mid-epoch) or any (async) iterable of batches. */
-  train: unknown;
+  train: BatchSource<B>;
   /** Validation batches, evaluated after every epoch (metrics logged as `val_<name>`). */
-  validation?: unknown;
+  validation?: BatchSource<V> | null;
   /** The loss (src/train/batch.ts: built-in name, nn loss module, or function). */
   loss: LossSpec;
   optimizer: Optimizer;
@@ -82,7 +88,7 @@ export interface FitOptions<M extends Module = Module> {
   /** Progress output (src/train/progress.ts); default: bar on a TTY, JSON lines otherwise. */
   progress?: ProgressSetting;
   /** A custom model call (src/train/batch.ts). */
-  forward?: ForwardHook<M>;
+  forward?: ForwardHook<M, B | V>;
   /** Truncated BPTT: chunks of `steps` along time, the detached state carried across (src/train/tbptt.ts). */
   tbptt?: TbpttOptions;
   /** A NaN/±Infinity loss or gradient: 'stop' (default: throw {@link NonFiniteError}) or 'skip' the step (counted). */
@@ -565,7 +571,8 @@ class FitRun {
  * @throws TypeError / RangeError for bad options (before anything runs); {@link NonFiniteError};
  *   errors of the model, the loss, the callbacks, and of checkpoint writing.
  */
-export async function fit<M extends Module>(model: M, options: FitOptions<M>): Promise<History> {
+export async function fit<M extends Module, B extends BatchLike = BatchLike, V extends BatchLike = B>(model: M,
+  options: FitOptions<M, B, V>): Promise<History> {
   const config = checkFitOptions(model, options);
   return new FitRun(model, config).run();
 }
