@@ -14,8 +14,13 @@ import { manualSeed, noGrad, randn, type Tensor } from '../tensor/index.js';
 import type { Output } from './output.js';
 import { BENCH_CONFIGS, type BenchConfig, type CellKind } from './specs.js';
 import { CELLS } from '../cell-table.js';
+import type { BENCH_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
 /** One measured row. */
+/** Options of `rnnkit bench`. */
+export type BenchCliOptions = OptionValues<typeof BENCH_OPTIONS>;
+
 export interface BenchResult {
   config: string;
   cell: CellKind;
@@ -116,7 +121,7 @@ export function formatBenchRow(r: BenchResult): string {
 }
 
 /** Runs the plan and prints a table (or JSON). */
-export function runBench(options: { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output: Output): BenchResult[] {
+export function runBench(options: BenchCliOptions, output: Output): BenchResult[] {
   manualSeed(options.seed);
   const plan = benchPlan(options.config, options.cell);
   if (!options.json) output.info(`rnnkit bench on ${isa()}, ${getNumThreads()} threads, ~${options.seconds} s per measurement`);
