@@ -11,7 +11,7 @@ export type CellName = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
 /** PyTorch's mode names (`nn.RNNBase.mode`). */
 export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
 
-/** The nonlinearity of a vanilla RNN (PyTorch `nonlinearity`). */
+/** The nonlinearity of a vanilla RNN (PyTorch `nonlinearity`): each is a cell of its own. */
 export type Nonlinearity = 'tanh' | 'relu';
 
 /** What every layer of one cell kind shares. */
@@ -26,12 +26,14 @@ export interface CellInfo {
   readonly cellState: boolean;
   /** The ONNX operator that computes it. */
   readonly onnxOp: 'RNN' | 'LSTM' | 'GRU';
+  /** A vanilla RNN's nonlinearity and its ONNX `RNN` activation; absent for the gated cells. */
+  readonly rnn?: { readonly nonlinearity: Nonlinearity; readonly onnxActivation: string };
 }
 
 /** The cells, in the binding's code order. */
 export const CELLS: Readonly<Record<CellName, CellInfo>> = {
-  rnn_tanh: { gates: 1, code: 0, mode: 'RNN_TANH', cellState: false, onnxOp: 'RNN' },
-  rnn_relu: { gates: 1, code: 1, mode: 'RNN_RELU', cellState: false, onnxOp: 'RNN' },
+  rnn_tanh: { gates: 1, code: 0, mode: 'RNN_TANH', cellState: false, onnxOp: 'RNN', rnn: { nonlinearity: 'tanh', onnxActivation: 'Tanh' } },
+  rnn_relu: { gates: 1, code: 1, mode: 'RNN_RELU', cellState: false, onnxOp: 'RNN', rnn: { nonlinearity: 'relu', onnxActivation: 'Relu' } },
   lstm: { gates: 4, code: 2, mode: 'LSTM', cellState: true, onnxOp: 'LSTM' },
   gru: { gates: 3, code: 3, mode: 'GRU', cellState: false, onnxOp: 'GRU' },
 };
@@ -42,9 +44,15 @@ export const CELL_NAMES = Object.keys(CELLS) as readonly CellName[];
 /** The cell of a PyTorch mode. */
 export const CELL_OF_MODE: Readonly<Record<RNNMode, CellName>> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
 
+/** The vanilla RNN cells: a cell per nonlinearity. */
+export const RNN_CELLS = CELL_NAMES.filter((name) => CELLS[name].rnn !== undefined);
+
+/** The nonlinearities of the vanilla RNN cells, in the table's order. */
+export const NONLINEARITIES: readonly Nonlinearity[] = RNN_CELLS.map((name) => CELLS[name].rnn!.nonlinearity);
+
 /** The vanilla RNN cell of a nonlinearity. */
 export function rnnCell(nonlinearity: Nonlinearity): CellName {
-  return nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+  return RNN_CELLS.find((name) => CELLS[name].rnn!.nonlinearity === nonlinearity)!;
 }
 
 /**

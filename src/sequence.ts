@@ -12,7 +12,7 @@
  * cache is an opaque {@link SequenceCache}.
  * @module
  */
-import { CELL_NAMES, CELLS, rnnCell, type CellName, type Nonlinearity } from './cell-table.js';
+import { CELL_NAMES, CELLS, NONLINEARITIES, rnnCell, type CellName, type Nonlinearity } from './cell-table.js';
 import { binding, type NativeHandle } from './native.js';
 import {
   boundedProduct, choice, count, describe, expectAbsent, expectObject, float32Dims, intList, isNullish, optionalBool,
@@ -512,7 +512,7 @@ async function backwardAsync(a: BackwardArgs): Promise<BackwardResult> {
 
 function rnnCellOf(opts: unknown): CellName {
   const nonlinearity = (typeof opts === 'object' && opts !== null ? (opts as RnnOptions).nonlinearity : undefined) ?? 'tanh';
-  return rnnCell(choice(nonlinearity, 'nonlinearity', ['tanh', 'relu'] as const));
+  return rnnCell(choice(nonlinearity, 'nonlinearity', NONLINEARITIES));
 }
 
 /** Floats in the training cache of `cell` with these options (what a training-mode forward keeps). */

@@ -18,8 +18,6 @@
 namespace rnnkit_binding {
 namespace {
 
-using rnnkit::Cell;
-
 // Marks Externals made by prepareLayer, so preparedForward never trusts another External.
 constexpr napi_type_tag kPreparedLayerTag = {0x8f3c2a71d54e4b09ULL, 0xa1b6e07c93d2f458ULL};
 
@@ -88,7 +86,7 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   s = handle->sizes;
   call->layer = handle->layer;
   const size_t at = 1 + kCallSizeArgs;  // input, h0, c0, output, hN, cN
-  const bool lstm = s.cell == Cell::Lstm;
+  const bool lstm = rnnkit::kCells[static_cast<int>(s.cell)].cell_state;
   if (!ParseCallSizes(args, 1, &s, &call->lengths) || !CheckShape(args, s) ||
       !args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
       !args.OptionalFloats(at + 2, "c0", CellFloats(s), lstm, &c0) ||
@@ -148,7 +146,7 @@ Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
   rnnkit::SeqShape s = handle->sizes;
   s.steps = 1;
   float *input = nullptr, *h = nullptr, *c = nullptr;
-  const bool lstm = s.cell == Cell::Lstm;
+  const bool lstm = rnnkit::kCells[static_cast<int>(s.cell)].cell_state;
   if (!args.Size(1, "batch", &s.batch) || !CheckShape(args, s) || !args.Floats(2, "input", InputFloats(s), &input) ||
       !args.Floats(3, "h", HiddenFloats(s), &h) ||
       !(lstm ? args.Floats(4, "c", CellFloats(s), &c) : args.OptionalFloats(4, "c", 0, false, &c))) {

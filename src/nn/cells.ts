@@ -3,7 +3,7 @@
  * `weight_hh`, `bias_ih`, `bias_hh`, one autograd node per call (the sequence kernel with T = 1).
  * @module
  */
-import { CELLS, rnnCell, type CellName } from '../cell-table.js';
+import { CELLS, NONLINEARITIES, rnnCell, type CellName, type Nonlinearity } from '../cell-table.js';
 import { Tensor } from '../tensor/index.js';
 import { checkOptions, choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
 import { uniform_ } from './init.js';
@@ -91,11 +91,11 @@ export abstract class RNNCellBase extends Module {
 
 /** `h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`, act tanh (default) or relu. */
 export class RNNCell extends RNNCellBase {
-  readonly nonlinearity: 'tanh' | 'relu';
+  readonly nonlinearity: Nonlinearity;
 
-  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: Nonlinearity } = {}) {
     const opts = checkOptions(options, 'RNNCell', ['bias', 'nonlinearity']);
-    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
+    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', NONLINEARITIES);
     super(inputSize, hiddenSize, opts, CELLS[rnnCell(nonlinearity)].gates);
     this.nonlinearity = nonlinearity;
   }

@@ -14,7 +14,8 @@
  * @module
  */
 import {
-  CELL_OF_MODE, CELLS, LAYER_PARAMETERS, layerSuffix, rnnCell, type LayerParameterStem, type RNNMode,
+  CELL_OF_MODE, CELLS, LAYER_PARAMETERS, layerSuffix, NONLINEARITIES, rnnCell, type LayerParameterStem, type Nonlinearity,
+  type RNNMode,
 } from '../cell-table.js';
 import type { PreparedLayer } from '../sequence.js';
 import {
@@ -64,7 +65,7 @@ export interface RNNBaseOptions {
 
 /** Options of {@link RNN}. */
 export interface RNNOptions extends RNNBaseOptions {
-  nonlinearity?: 'tanh' | 'relu';
+  nonlinearity?: Nonlinearity;
 }
 
 /** Options of {@link LSTM}. */
@@ -527,12 +528,12 @@ export abstract class SingleStateRNN extends RNNBase {
  * `forward(x, h0?)` → `[output, hN]`.
  */
 export class RNN extends SingleStateRNN {
-  readonly nonlinearity: 'tanh' | 'relu';
+  readonly nonlinearity: Nonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     const opts = checkOptions(options, 'RNN', [...BASE_OPTION_KEYS, 'nonlinearity', 'projSize']);
     rejectProjSize(opts);
-    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
+    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', NONLINEARITIES);
     super(CELLS[rnnCell(nonlinearity)].mode, inputSize, hiddenSize, opts);
     this.nonlinearity = nonlinearity;
   }

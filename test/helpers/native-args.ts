@@ -29,7 +29,7 @@ export function forwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: Laye
   training = false): unknown[] {
   const S = stateOf(cell, o);
   return [...layerArgs(cell, o, w), x, null, null, new Float32Array(o.steps * o.batch * S), new Float32Array(o.batch * S),
-    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, training];
+    CELLS[cell].cellState ? new Float32Array(o.batch * o.hiddenSize) : null, training];
 }
 
 /** sequenceBackward's arguments: the layer, input, cache, gradients, upstream, fresh result arrays. */
@@ -38,5 +38,5 @@ export function backwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: Lay
   const S = stateOf(cell, o);
   return [...layerArgs(cell, o, w), x, cache, grads.weightIh, grads.weightHh, grads.biasIh ?? null, grads.biasHh ?? null,
     grads.weightHr ?? null, dOutput, null, null, inputGrad ? new Float32Array(x.length) : null, new Float32Array(o.batch * S),
-    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, false];
+    CELLS[cell].cellState ? new Float32Array(o.batch * o.hiddenSize) : null, false];
 }

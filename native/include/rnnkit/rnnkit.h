@@ -5,13 +5,12 @@
 #include <cstddef>
 #include <memory>
 
+#include "rnnkit/cells.h"
 #include "rnnkit/memory.h"
 
 namespace rnnkit {
 
-enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
-
-// Gate blocks per cell: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+// Gate blocks per cell: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n) — kCells[cell].gates.
 int gate_count(Cell cell);
 
 // Sizes of one sequence layer in one direction.
