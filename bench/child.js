@@ -1,9 +1,13 @@
 // The rnnkit side of the benchmark line protocol, shared by bench/ours.js (kernels) and
 // bench/train_ours.js (model API); the PyTorch children (torch_kernels.py, train_torch.py) speak it
 // too, and bench/driver.js drives it:
-//   stdout, once:  {"event":"ready","info":{...}}        after building weights and data
+//   stdout, once:  {"event":"ready","info":{...}}        after building weights and data and one
+//                  checked step; info.startRssKB = the peak RSS before that first step
 //   stdin:         run <timed> <warm>                     <warm> untimed, then <timed> timed samples
-//   stdout:        {"event":"times","ms":[...],"warmMs":[...]}    (+ "referenceMs":[...], see serve)
+//   stdout:        {"event":"times","ms":[...],"warmMs":[...],"faults":[...],"maxRssKB":n,"steps":n}
+//                  (+ "referenceMs":[...], see serve); faults: the minor page faults per step of each
+//                  timed sample (of `step` only), maxRssKB: the process's peak RSS so far, steps: the
+//                  steps run so far (the check step included)
 //   stdin:         quit
 // On a failed import or call a child prints {"event":"error","message":...} and exits 1.
 import { readFileSync } from 'node:fs';
@@ -48,7 +52,11 @@ export function readChildArgs(cells, modes, extra = {}) {
   };
 }
 
-/** The package as built in dist/ (what users import), with `threads` applied unless 'default'. */
+/**
+ * The package as built in dist/ (what users import), with `threads` applied unless 'default'. The
+ * driver picks the kernels with RNNKIT_ISA; the addon silently falls back to the best available set
+ * for a name it can not run, so a mismatch fails here rather than measure the wrong kernels.
+ */
 export async function loadRnnkit(threads) {
   let rnnkit;
   try {
@@ -56,27 +64,38 @@ export async function loadRnnkit(threads) {
   } catch (err) {
     fail(`cannot load ../dist/index.js (run \`npm run build\`): ${err.message.split('\n')[0]}`);
   }
+  const requested = process.env.RNNKIT_ISA;
+  if (requested && rnnkit.isa() !== requested) {
+    fail(`RNNKIT_ISA=${requested} but the addon runs ${rnnkit.isa()} (available: ${rnnkit.availableIsas().join(', ')})`);
+  }
   if (threads !== 'default') rnnkit.setNumThreads(Number(threads));
   return rnnkit;
 }
+
+const peakRssKB = () => process.resourceUsage().maxRSS;
+let startRssKB = null; // the peak RSS before the first step of this process (announce)
+let stepsRun = 0; // calls of the measured step so far, the check step included
 
 /**
  * Calls `step` once (a broken API fails here with a clear message), then says "ready" with `info`
  * (`extraInfo` null: only the check).
  */
 export function announce(rnnkit, step, what, extraInfo = {}) {
+  startRssKB ??= peakRssKB();
   try {
     step();
   } catch (err) {
     fail(`${what} failed: ${err.message}`);
   }
   if (extraInfo === null) return;
+  stepsRun++;
   const info = {
     framework: 'rnnkit',
     version: JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
     threads: rnnkit.getNumThreads?.() ?? null,
     isa: rnnkit.isa?.() ?? null,
     node: process.version,
+    startRssKB,
     ...extraInfo,
   };
   process.stdout.write(JSON.stringify({ event: 'ready', info }) + '\n');
@@ -92,18 +111,27 @@ function sampleMs(step, inner) {
   return (performance.now() - start) / inner;
 }
 
+/** sampleMs of `step` and the minor page faults per call it took (counted outside the timing). */
+function sampleWithFaults(step, inner) {
+  const before = process.resourceUsage().minorPageFault;
+  const ms = sampleMs(step, inner);
+  stepsRun += inner;
+  return { ms, faults: (process.resourceUsage().minorPageFault - before) / inner };
+}
+
 /**
  * One timed sample of `step` and, with a `reference` step, one of it right beside (in alternating
  * order, so neither always runs on the caches the other left): the pair sees the same load.
+ * Returns `{ ms, faults, referenceMs }` (faults: of `step` alone).
  */
 function samplePair(step, reference, inner, index) {
-  if (!reference) return [sampleMs(step, inner), null];
+  if (!reference) return { ...sampleWithFaults(step, inner), referenceMs: null };
   if (index % 2 === 1) {
     const referenceMs = sampleMs(reference, inner);
-    return [sampleMs(step, inner), referenceMs];
+    return { ...sampleWithFaults(step, inner), referenceMs };
   }
-  const ms = sampleMs(step, inner);
-  return [ms, sampleMs(reference, inner)];
+  const sample = sampleWithFaults(step, inner);
+  return { ...sample, referenceMs: sampleMs(reference, inner) };
 }
 
 /**
@@ -118,10 +146,11 @@ export async function serve(step, inner = 1, reference = null) {
     if (words[0] === 'quit') return;
     if (words[0] !== 'run') fail(`unknown command ${JSON.stringify(line)}`);
     const [timed, warm] = [Number(words[1]), Number(words[2])];
-    const warmMs = Array.from({ length: warm }, () => samplePair(step, reference, inner, index++)[0]);
+    const warmMs = Array.from({ length: warm }, () => samplePair(step, reference, inner, index++).ms);
     const pairs = Array.from({ length: timed }, () => samplePair(step, reference, inner, index++));
-    const reply = { event: 'times', ms: pairs.map(([ms]) => ms), warmMs };
-    if (reference) reply.referenceMs = pairs.map(([, referenceMs]) => referenceMs);
+    const reply = { event: 'times', ms: pairs.map((p) => p.ms), warmMs, faults: pairs.map((p) => p.faults),
+      maxRssKB: peakRssKB(), steps: stepsRun };
+    if (reference) reply.referenceMs = pairs.map((p) => p.referenceMs);
     process.stdout.write(JSON.stringify(reply) + '\n');
   }
 }

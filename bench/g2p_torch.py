@@ -28,6 +28,10 @@ import random
 import sys
 import time
 
+import openblas
+
+openblas.choose_fair_kernels()  # before torch loads OpenBLAS: not its generic Prescott kernels here
+
 import torch
 import torch.nn.functional as F
 from torch import nn

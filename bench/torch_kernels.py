@@ -10,14 +10,19 @@ Modes (same work as bench/ours.js):
 """
 
 import argparse
-import ctypes
 import json
+import os
 import re
+import resource
 import sys
 import time
 
-import torch
-import torch.nn.functional as F
+import openblas
+
+openblas.choose_fair_kernels()  # before torch loads OpenBLAS (no-op under the drivers, which set it)
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
 
 CELLS = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}
 
@@ -39,23 +44,6 @@ def child_parser(description, modes):
 
 def parse_args():
     return child_parser(__doc__.splitlines()[0], ["train", "infer"]).parse_args()
-
-
-def openblas():
-    try:
-        return ctypes.CDLL("libopenblas.so.0")
-    except OSError:
-        return None
-
-
-def openblas_threads():
-    """Threads of the OpenBLAS behind Debian's torch (libblas.so.3 -> openblas-pthread), or None.
-
-    Debian's torch is built with BLAS=generic, so torch.set_num_threads() does not reach OpenBLAS:
-    its GEMMs use OpenBLAS's own default (all cores) whatever torch.get_num_threads() says.
-    """
-    lib = openblas()
-    return lib.openblas_get_num_threads() if lib and hasattr(lib, "openblas_get_num_threads") else None
 
 
 def cpu_capability():
@@ -91,26 +79,53 @@ def make_step(args, module, x, target):
     return step
 
 
+def fail(message):
+    """Reports message to the driver and exits (bench/child.js fail)."""
+    print(json.dumps({"event": "error", "message": message}), flush=True)
+    raise SystemExit(1)
+
+
 def configure_threads(threads):
-    """Applies --threads ('default' leaves torch's and OpenBLAS's own); returns the peer's info."""
+    """Applies --threads ('default' leaves torch's and OpenBLAS's own); returns the peer's info, with
+    the kernels each part runs: OpenBLAS's core type (its GEMMs) and ATen's CPU capability (its own
+    kernels), as the driver's environment asked for (bench/isa.js) - a mismatch fails."""
+    mismatch = openblas.coretype_mismatch()
+    if mismatch:
+        fail(mismatch)
     default_threads = torch.get_num_threads()
     if threads != "default":
         torch.set_num_threads(int(threads))
-        lib = openblas()
-        if lib and hasattr(lib, "openblas_set_num_threads"):
-            lib.openblas_set_num_threads(int(threads))
+        openblas.set_threads(int(threads))
     return {
         "framework": "pytorch",
         "version": torch.__version__,
         "threads": torch.get_num_threads(),
         "defaultThreads": default_threads,
-        "openblasThreads": openblas_threads(),
+        "openblasThreads": openblas.threads(),
+        "openblasCore": openblas.corename(),
+        "openblasCoretypeEnv": os.environ.get("OPENBLAS_CORETYPE"),
         "cpuCapability": cpu_capability(),
+        "atenCpuCapabilityEnv": os.environ.get("ATEN_CPU_CAPABILITY"),
     }
 
 
+def peak_rss_kb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KB on Linux
+
+
+def minor_faults():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def serve(step, info, inner=1):
-    """Says "ready" with info, then answers `run <timed> <warm>` until `quit` (bench/child.js)."""
+    """Runs step once (as bench/child.js announce does), says "ready" with info, then answers
+    `run <timed> <warm>` until `quit`, with the faults per step and the peak RSS (bench/child.js)."""
+    info = {**info, "startRssKB": peak_rss_kb()}
+    try:
+        step()
+    except Exception as err:  # noqa: BLE001 - any failure of the step is reported to the driver
+        fail(f"first step failed: {err!r}")
+    steps = 1  # calls of step so far
     print(json.dumps({"event": "ready", "info": info}), flush=True)
     for line in sys.stdin:
         words = line.split()
@@ -119,19 +134,25 @@ def serve(step, info, inner=1):
         if words[0] == "quit":
             return
         if words[0] != "run":
-            raise SystemExit(f"{sys.argv[0]}: unknown command {line!r}")
+            fail(f"unknown command {line!r}")
         timed, warm = int(words[1]), int(words[2])
-        warm_times = [sample_ms(step, inner) for _ in range(warm)]
-        times = [sample_ms(step, inner) for _ in range(timed)]
-        print(json.dumps({"event": "times", "ms": times, "warmMs": warm_times}), flush=True)
+        warm_times = [sample(step, inner)[0] for _ in range(warm)]
+        samples = [sample(step, inner) for _ in range(timed)]
+        steps += (warm + timed) * inner
+        print(json.dumps({"event": "times", "ms": [ms for ms, _ in samples], "warmMs": warm_times,
+                          "faults": [faults for _, faults in samples], "maxRssKB": peak_rss_kb(),
+                          "steps": steps}), flush=True)
 
 
-def sample_ms(step, inner):
-    """Wall time of `inner` calls of step, divided by inner (a µs step is timed over many calls)."""
+def sample(step, inner):
+    """Wall time in ms of `inner` calls of step, divided by inner (a µs step is timed over many
+    calls), and the minor page faults per call (counted outside the timing)."""
+    faults = minor_faults()
     start = time.perf_counter()
     for _ in range(inner):
         step()
-    return (time.perf_counter() - start) * 1e3 / inner
+    ms = (time.perf_counter() - start) * 1e3 / inner
+    return ms, (minor_faults() - faults) / inner
 
 
 def main():

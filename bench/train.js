@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench — the training step and inference through rnnkit's model API against PyTorch 1.13
 // on the ARCHITECTURE.md §8 configurations, in one run, plus the overhead of the model API over the
-// bare kernels doing the same work.
+// bare kernels doing the same work, GFLOP/s against our sgemm peak (bench_gemm, same run, ISA and
+// threads), peak RSS and page faults per step, and issue #10's memory loop. Per ISA (--isa).
 //
 // Per (config, mode) two children run in alternating bursts (bench/driver.js): `model`
 // (bench/train_ours.js --api model --paired) and `pytorch` (bench/train_torch.py); the model child
@@ -10,57 +11,81 @@
 //           step, zeroGrad
 //   infer   forward only, no gradient (eval)
 //   stream  LSTM 128→256, B = 1, one step with the state carried over (inference)
+//   memory  M-LSTM: the plain training loop (nn.LSTM(128, 256), B 64, T 100, MSE, Adam, synchronous)
+//           in a fresh process each side, no bare step beside it, a fixed number of steps: the peak
+//           RSS of each process and the minor page faults per step over the last half of the steps
 // ratio    = PyTorch median / model-API median (> 1: we are faster), and the same of the minima
 // overhead = median over the pairs of model-API time / bare time − 1 (and the ratio of the minima − 1);
 //            bare = the kernels' forward and backward (no dInput, like the layer), MSE in one JS loop,
 //            the addon's Adam per parameter
 //
-// Options: --only S,M-LSTM,…,stream  --modes train,infer,stream  --seconds 4 (timed budget per peer)
+// Options: --isa best|all|avx512|avx2|scalar|neon[,…]  (rnnkit's RNNKIT_ISA and PyTorch's matching
+//          OpenBLAS/ATen kernels, bench/isa.js; all: every ISA this machine has, one table set each)
+//          --only S,M-LSTM,…,stream  --modes train,infer,stream,memory  --seconds 4 (timed budget per peer)
 //          --min-runs 5  --max-runs 200  --warmup 2  --threads N (ours)  --torch-threads N|default
-//          --python /usr/bin/python3  --no-bare (no paired bare step)  --seed 1234  --out file.json  --quick (1 s, 3 runs)
-//          --build (run `npm run build` first)
-import { writeFileSync } from 'node:fs';
-import os from 'node:os';
-import { join, relative } from 'node:path';
-import { readBenchOptions,
-  BENCH_DIR, Peer, checkBuild, fmtMs, fmtRate, fmtX, gitDescribe, measurePeers, printErrors, printLoadNote,
-  printTable, resultsPath,
-} from './driver.js';
+//          --memory-steps 20 (steps of the memory loop; faults over the last half)
+//          --python /usr/bin/python3  --no-bare (no paired bare step)  --no-gemm  --seed 1234  --out file.json
+//          --quick (1 s, 3 runs, an 8-step memory loop)  --build (run `npm run build` first)
+import { join } from 'node:path';
 
-// ARCHITECTURE.md §8. `target`: the training-step ratio over PyTorch the product wants (the native
-// core's targets, now for the whole step); `overheadTarget`: the model API over the bare kernels.
+import { CONFIGS, addRates, configLabel, judge, shapeLabel } from './configs.js';
+import { BENCH_DIR, Peer, readBenchOptions, runAsScript, runBenchmark } from './driver.js';
+import {
+  COMPARISON_HEADER, comparisonCells, fmtFaults, fmtGflops, fmtMB, fmtMs, fmtPair, fmtVerdict, fmtX, formatTable,
+  resourceCells, resourceHeader,
+} from './format.js';
+
 const STREAM_STEPS_PER_SAMPLE = 200;
-const CONFIGS = [
-  { name: 'S', cell: 'lstm', input: 32, hidden: 64, batch: 16, steps: 50, target: 4, modes: ['train', 'infer'] },
-  { name: 'M-LSTM', cell: 'lstm', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
-  { name: 'M-GRU', cell: 'gru', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
-  { name: 'M-RNN', cell: 'rnn', input: 128, hidden: 256, batch: 64, steps: 100, target: 2, overheadTarget: 0.1, modes: ['train', 'infer'] },
-  { name: 'L', cell: 'lstm', input: 512, hidden: 1024, batch: 128, steps: 50, target: 1.2, modes: ['train', 'infer'] },
+// The memory loop's config, and issue #10's bound on the peak RSS of our process running it.
+const MEMORY_CONFIG = 'M-LSTM';
+export const MEMORY_RSS_TARGET_MB = 150;
+
+// ARCHITECTURE.md §8 (bench/configs.js), each with the modes it is measured in, and the stream.
+export const TRAIN_CONFIGS = [
+  ...CONFIGS.map((c) => ({ ...c, modes: c.name === MEMORY_CONFIG ? ['train', 'infer', 'memory'] : ['train', 'infer'] })),
   { name: 'stream', cell: 'lstm', input: 128, hidden: 256, batch: 1, steps: 1, inner: STREAM_STEPS_PER_SAMPLE, modes: ['stream'] },
 ];
-const MODES = {
+export const MODES = {
   train: 'training step: forward, MSE, backward, Adam step, zeroGrad',
   infer: 'inference: forward under noGrad / eval',
   stream: `streaming inference: one step, state carried (each sample = mean of ${STREAM_STEPS_PER_SAMPLE} steps)`,
+  memory: `memory: the plain ${MEMORY_CONFIG} training loop through the model API, a fresh process per side, no bare step beside it`,
 };
 const SIDES = ['model', 'pytorch'];
 
-function readOptions() {
-  const { enabled, ...options } = readBenchOptions(CONFIGS, MODES, 'train,infer,stream', 'no-bare');
-  return { ...options, bare: enabled };
+export function readOptions(argv) {
+  const options = readBenchOptions({
+    configs: TRAIN_CONFIGS, modes: MODES, defaultModes: 'train,infer,stream,memory',
+    extra: { 'no-bare': { type: 'boolean', default: false }, 'memory-steps': { type: 'string', default: '20' } },
+  }, argv);
+  const memorySteps = options.quick ? 8 : Number(options.extra['memory-steps']);
+  if (!Number.isInteger(memorySteps) || memorySteps < 4 || memorySteps % 4 !== 0) {
+    throw new Error(`--memory-steps must be a multiple of 4 (two warm-up and two measured bursts), got ${options.extra['memory-steps']}`);
+  }
+  return { ...options, bare: !options.extra['no-bare'], memorySteps };
 }
 
-function startPeers(config, mode, options) {
+/**
+ * The memory loop: `memorySteps` steps per process, the first half warm-up (the child's check step
+ * before "ready" is the first of them), the second half measured in two alternating bursts (the
+ * faults per step are averaged over them).
+ */
+export const memoryMeasureOptions = (options) => ({
+  ...options, warmup: options.memorySteps / 2 - 1, fixedSteps: options.memorySteps / 2, maxRounds: 2,
+});
+
+function startPeers(config, mode, options, env) {
+  const childMode = mode === 'memory' ? 'train' : mode;
   const shape = ['--cell', config.cell, '--input', config.input, '--hidden', config.hidden, '--batch', config.batch,
-    '--steps', config.steps, '--mode', mode, '--inner', config.inner ?? 1, '--seed', options.seed].map(String);
+    '--steps', config.steps, '--mode', childMode, '--inner', config.inner ?? 1, '--seed', options.seed].map(String);
+  const paired = options.bare && mode !== 'memory';
   return [
     new Peer('model', process.execPath, [join(BENCH_DIR, 'train_ours.js'), ...shape, '--api', 'model',
-      ...(options.bare ? ['--paired'] : []), '--threads', options.threads]),
-    new Peer('pytorch', options.python, [join(BENCH_DIR, 'train_torch.py'), ...shape, '--threads', options.torchThreads]),
+      ...(paired ? ['--paired'] : []), '--threads', options.threads], env.rnnkit),
+    new Peer('pytorch', options.python, [join(BENCH_DIR, 'train_torch.py'), ...shape, '--threads', options.torchThreads], env.pytorch),
   ];
 }
 
-const ratio = (a, b, key) => (a?.[key] !== undefined && b?.[key] !== undefined ? a[key] / b[key] : null);
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = (sorted.length - 1) / 2;
@@ -69,7 +94,7 @@ const median = (values) => {
 
 // The model API over the bare kernels: the median of the per-pair ratios (each pair ran back to
 // back in one process, so load swings cancel) and the ratio of the minima.
-function overheadOf(model) {
+export function overheadOf(model) {
   const bare = model?.reference;
   if (!bare || model.samplesMs === undefined) return { overhead: null, overheadOfMins: null };
   return {
@@ -78,91 +103,90 @@ function overheadOf(model) {
   };
 }
 
-function derive(config, mode, result) {
-  for (const side of Object.values(result)) {
-    if (side.medianMs !== undefined) side.tokensPerSec = (config.steps * config.batch) / (side.medianMs / 1000);
+export function derive(row, peak) {
+  const { config, mode } = row;
+  const flopsMode = mode === 'memory' ? 'train' : mode;
+  for (const side of SIDES) addRates(config, flopsMode, row[side]);
+  const derived = { ...judge(config, flopsMode, row.model, row.pytorch, peak), ...overheadOf(row.model) };
+  if (mode === 'memory') {
+    // Its own verdicts: memory only (the training step's ratios are the train row's).
+    const peakRssMB = row.model?.memory?.peakRssMB ?? null;
+    return { ...derived, target: null, targetMet: null, peakTarget: null, peakTargetMet: null, overheadTarget: null,
+      overheadMet: null, rssTargetMB: MEMORY_RSS_TARGET_MB,
+      rssTargetMet: peakRssMB === null ? null : peakRssMB <= MEMORY_RSS_TARGET_MB };
   }
-  const { model, pytorch } = result;
-  const derived = {
-    speedup: ratio(pytorch, model, 'medianMs'),
-    speedupOfMins: ratio(pytorch, model, 'minMs'),
-    ...overheadOf(model),
-    target: mode === 'train' ? config.target : null,
-    overheadTarget: mode === 'train' ? config.overheadTarget ?? null : null,
-  };
-  // Conservative: both the ratio of medians and of minima must reach the target.
-  derived.targetMet = derived.target && derived.speedup !== null
-    ? Math.min(derived.speedup, derived.speedupOfMins) >= derived.target : null;
+  derived.overheadTarget = mode === 'train' ? config.overheadTarget ?? null : null;
   derived.overheadMet = derived.overheadTarget && derived.overhead !== null
     ? Math.max(derived.overhead, derived.overheadOfMins) <= derived.overheadTarget : null;
   return derived;
 }
 
 const fmtPercent = (v) => (v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${(100 * v).toFixed(1)} %`);
-const verdict = (met) => (met === null ? '' : met ? ' ok' : ' MISS');
-const configLabel = (c) => `${c.name} ${c.name.startsWith('M-') ? '' : c.cell}`.trim();
 
-function printMode(rows, mode) {
-  const own = rows.filter((r) => r.mode === mode);
-  if (own.length === 0) return;
-  const header = ['config', 'I/H/B/T', 'model API ms med (min)', 'bare ms', 'torch ms', 'vs torch med / min', 'target',
-    'overhead paired med / min', 'model tok/s', 'torch tok/s'];
-  const lines = own.map((r) => [
-    configLabel(r.config), `${r.config.input}/${r.config.hidden}/${r.config.batch}/${r.config.steps}`,
-    fmtMs(r.model), fmtMs(r.model?.reference), fmtMs(r.pytorch), `${fmtX(r.speedup)} / ${fmtX(r.speedupOfMins)}`,
-    r.target ? `≥${r.target}×${verdict(r.targetMet)}` : '',
-    `${fmtPercent(r.overhead)} / ${fmtPercent(r.overheadOfMins)}${r.overheadTarget ? ` (≤${100 * r.overheadTarget} %${verdict(r.overheadMet)})` : ''}`,
-    fmtRate(r.model?.tokensPerSec), fmtRate(r.pytorch?.tokensPerSec),
+export function formatModeTable(rows, mode) {
+  const header = ['config', 'I/H/B/T', 'model API ms med (min)', 'bare ms', 'torch ms', ...COMPARISON_HEADER,
+    'overhead paired med / min', 'model GF/s', ...resourceHeader('model', 'model+bare')];
+  const lines = rows.filter((r) => r.mode === mode).map((r) => [
+    configLabel(r.config), shapeLabel(r.config), fmtMs(r.model), fmtMs(r.model?.reference), fmtMs(r.pytorch),
+    ...comparisonCells(r),
+    `${fmtPercent(r.overhead)} / ${fmtPercent(r.overheadOfMins)}${r.overheadTarget ? ` (≤${100 * r.overheadTarget} %${fmtVerdict(r.overheadMet)})` : ''}`,
+    fmtGflops(r.model?.gflops), ...resourceCells(r, 'model'),
   ]);
-  console.log(`\n${MODES[mode]}\n`);
-  printTable(header, lines);
+  return formatTable(header, lines);
+}
+
+export function formatMemoryTable(rows) {
+  const steps = (side) => (side?.memory ? `${side.memory.stepsRun ?? '?'} (last ${side.memory.faultSamples})` : 'n/a');
+  const header = ['loop', 'steps (faults over) model / torch', 'peak RSS MB model API', 'peak RSS MB PyTorch', 'target (ours)',
+    'RSS MB before step 1 model / torch', 'faults/step (last steps) model / torch', 'model ms med (min)', 'torch ms med (min)', 'vs torch'];
+  const lines = rows.filter((r) => r.mode === 'memory').map((r) => [
+    `${configLabel(r.config)} ${shapeLabel(r.config)}, MSE, Adam`,
+    `${steps(r.model)} / ${steps(r.pytorch)}`,
+    fmtMB(r.model?.memory?.peakRssMB), fmtMB(r.pytorch?.memory?.peakRssMB),
+    `≤${r.rssTargetMB} MB${fmtVerdict(r.rssTargetMet)}`,
+    fmtPair(fmtMB, r.model?.memory?.startRssMB, r.pytorch?.memory?.startRssMB),
+    fmtPair(fmtFaults, r.model?.memory?.faultsPerStep, r.pytorch?.memory?.faultsPerStep),
+    fmtMs(r.model), fmtMs(r.pytorch), fmtX(r.speedup),
+  ]);
+  return formatTable(header, lines);
+}
+
+export function formatTables(section) {
+  const { rows } = section;
+  const parts = [
+    'Times in ms per step, median (min); vs torch = PyTorch / model API (> 1: faster), targets by medians;',
+    'overhead = model API / bare kernels − 1: median of the per-pair ratios (same process, back to back) / of the minima;',
+    'GF/s credits 2·T·B·G·H·(I+H) per forward, 3× per training step; %sgemm peak = model GF/s / the peak above;',
+    'peak RSS of each child process at the end (the model child also runs the paired bare step: see the memory',
+    'table for the plain loop); faults/step = minor page faults per timed step (mean).',
+  ];
+  for (const mode of ['train', 'infer', 'stream']) {
+    if (rows.some((r) => r.mode === mode)) parts.push(`\n${MODES[mode]}\n\n${formatModeTable(rows, mode)}`);
+  }
+  if (rows.some((r) => r.mode === 'memory')) parts.push(`\n${MODES.memory}\n\n${formatMemoryTable(rows)}`);
+  return parts.join('\n');
 }
 
 async function main() {
   const options = readOptions();
-  const date = new Date();
-  const commit = gitDescribe();
-  console.log(`rnnkit bench (model API) at ${commit}, ${date.toISOString()}`);
-  console.log(`${os.cpus()[0]?.model} × ${os.availableParallelism()}, node ${process.version}, load ${os.loadavg()[0].toFixed(2)}`);
-  const buildWarnings = checkBuild(options.build);
-
-  const rows = [];
-  const peerInfo = {};
-  for (const config of options.configs) {
-    for (const mode of config.modes.filter((m) => options.modes.includes(m))) {
-      process.stdout.write(`  measuring ${config.name} ${mode} … `);
-      const loadBefore = os.loadavg()[0];
-      const result = await measurePeers(startPeers(config, mode, options), options);
-      const row = { config, mode, ...result, ...derive(config, mode, result), loadavg1: [loadBefore, os.loadavg()[0]] };
-      rows.push(row);
-      for (const side of SIDES) if (result[side]?.info) peerInfo[side] = result[side].info;
-      console.log(`model ${fmtMs(result.model)} ms, bare ${fmtMs(result.model?.reference)} ms, pytorch ${fmtMs(result.pytorch)} ms,` +
-        ` vs torch ${fmtX(row.speedup)}, overhead ${fmtPercent(row.overhead)}`);
-    }
-  }
-
-  for (const side of SIDES) console.log(`${side}: ${JSON.stringify(peerInfo[side] ?? 'unavailable')}`);
-  console.log('\nTimes in ms per step, median (min); vs torch = PyTorch / model API (> 1: faster), target ok = both' +
-    ' ratios reach it;\noverhead = model API / bare kernels − 1: median of the per-pair ratios (same process, back to back) / of the minima');
-  for (const mode of Object.keys(MODES)) printMode(rows, mode);
-  printErrors(rows, SIDES);
-  printLoadNote(rows, os.availableParallelism());
-
-  const report = {
-    commit, date: date.toISOString(),
-    machine: { cpu: os.cpus()[0]?.model, cores: os.availableParallelism(), node: process.version, loadavgEnd: os.loadavg() },
-    method: { seconds: options.seconds, minRuns: options.minRuns, maxRuns: options.maxRuns, warmup: options.warmup,
-      seed: options.seed, threads: options.threads, torchThreads: options.torchThreads, streamStepsPerSample: STREAM_STEPS_PER_SAMPLE },
-    peers: peerInfo,
-    buildWarnings,
-    results: rows.map(({ config, ...rest }) => ({ ...config, ...rest })),
-  };
-  const file = resultsPath(options.out, 'train', date);
-  writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-  console.log(`\nwrote ${relative(process.cwd(), file)}`);
+  await runBenchmark({
+    title: 'bench (model API)',
+    prefix: 'train',
+    sides: SIDES,
+    modesOf: (config) => config.modes.filter((m) => options.modes.includes(m)),
+    measureOptions: (mode) => (mode === 'memory' ? memoryMeasureOptions(options) : options),
+    startPeers,
+    progress: (row) => {
+      const { speedup } = judge(row.config, row.mode, row.model, row.pytorch, null);
+      const memory = `peak RSS ${fmtPair(fmtMB, row.model?.memory?.peakRssMB, row.pytorch?.memory?.peakRssMB)} MB`;
+      const bare = row.model?.reference ? `, bare ${fmtMs(row.model.reference)} ms` : '';
+      return `model ${fmtMs(row.model)} ms${bare}, pytorch ${fmtMs(row.pytorch)} ms, vs torch ${fmtX(speedup)}, ${memory}`;
+    },
+    derive,
+    formatTables,
+    method: { streamStepsPerSample: STREAM_STEPS_PER_SAMPLE, memorySteps: options.memorySteps,
+      memoryFaultSteps: options.memorySteps / 2 },
+  }, options);
 }
 
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+runAsScript(import.meta.url, main);

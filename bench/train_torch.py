@@ -9,10 +9,11 @@ Modes (the same work as bench/train_ours.js --api model):
   stream  m.eval(); with torch.no_grad(): _, state = m(x1, state)  (state carried step to step)
 """
 
-import torch
-import torch.nn.functional as F
-
+# torch_kernels first: it sets OpenBLAS's kernels (bench/openblas.py) before torch loads the library.
 from torch_kernels import build, child_parser, configure_threads, serve
+
+import torch  # noqa: E402  (isort: skip)
+import torch.nn.functional as F  # noqa: E402
 
 
 def parse_args():

@@ -35,6 +35,21 @@ beforeAll(() => {
 afterAll(() => folder?.remove());
 
 describe('rnnkit train seq2seq, translate', () => {
+  it('have help with their flags, and the program lists them', { timeout: 60_000 }, () => {
+    const top = rnnkit(['--help']);
+    expect(top.stdout).toMatch(/^  translate /m);
+    expect(top.stdout).toContain('rnnkit train seq2seq --input pairs.tsv');
+    const expectations: Record<string, string[]> = {
+      'train seq2seq': ['--input <file>', 'source<TAB>target', '--val-split <fraction>', '--patience <n>', '--attention <score>', '--source-tokens <kind>'],
+      translate: ['--model <file>', '--input <file>', '--beam <n>', '--length-penalty <a>', '--max-length <n>'],
+    };
+    for (const [command, flags] of Object.entries(expectations)) {
+      const help = rnnkit([...command.split(' '), '--help']);
+      expect(help.status, command).toBe(0);
+      for (const flag of flags) expect(help.stdout, `${command}: ${flag}`).toContain(flag);
+    }
+  });
+
   it('trains on a TSV of pairs, reports validation error rates, saves a model that translates files and stdin', { timeout: 300_000 }, () => {
     const run = rnnkit(['train', 'seq2seq', '--input', 'pairs.tsv', '--hidden', '32', '--embedding', '16', '--epochs', '12', '--batch-size', '16',
       '--beam', '3', '--out', 'toy.safetensors'], {}, 280_000);

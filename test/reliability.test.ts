@@ -34,7 +34,7 @@ describe('memory estimates are checked before anything is allocated', () => {
   const defaultLimit = rnnkit.getMemoryLimit();
   afterEach(() => rnnkit.setMemoryLimit(defaultLimit));
 
-  it('nn.LSTM(8, 512) over a [50000, 64, 8] input: RangeError naming the bytes, inference and training, sync and async', async () => {
+  it('nn.LSTM(8, 512) over a [50000, 64, 8] input: RangeError naming the bytes, inference and training, sync and async', { timeout: 60_000 }, async () => {
     rnnkit.setMemoryLimit(16e9); // below what the call needs on any machine (33 GB inference)
     const lstm = new nn.LSTM(8, 512);
     const x = rnnkit.zeros([50000, 64, 8]);

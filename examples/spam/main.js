@@ -165,7 +165,8 @@ async function main() {
     + `${o.epochs} epoch${o.epochs === 1 ? '' : 's'}, batch ${o.batchSize}, one-cycle lr ${o.lr}, seed ${o.seed}`);
   const rnn = await trainRecurrent(split, o, o.seed, { inputDropout: o.inputDropout, recurrentDropout: o.recurrentDropout }, console.log);
   console.log(`trained in ${rnn.trainSeconds.toFixed(0)} s\n\nTest set (${split.test.length} messages; spam is the positive class; hard ham = share of the hard ham called ham)`);
-  console.log(resultTable([['LSTM, variational dropout', rnn.score], ['multinomial naive Bayes', nb.score]]));
+  const name = o.inputDropout > 0 || o.recurrentDropout > 0 ? 'LSTM, variational dropout' : 'LSTM, no variational dropout';
+  console.log(resultTable([[name, rnn.score], ['multinomial naive Bayes', nb.score]]));
   console.log(`margin: F1 ${(rnn.score.f1 - nb.score.f1 >= 0 ? '+' : '')}${(rnn.score.f1 - nb.score.f1).toFixed(4)}, `
     + `AUC ${(rnn.score.auc - nb.score.auc >= 0 ? '+' : '')}${(rnn.score.auc - nb.score.auc).toFixed(4)}`);
   for (const [name, score] of [['LSTM', rnn.score], ['naive Bayes', nb.score]]) console.log(`\n${name}:\n${score.confusion.format(['ham', 'spam'])}`);

@@ -101,8 +101,9 @@ struct PanelsOfB {
 
 // C[rows, 0 : b.cols] (+)= op(A)[rows, :] · B, on the calling thread (c points at C's column 0 of
 // these panels). Packs A one [mc × kc] block at a time into a_buffer.
+// b.k columns of op(A) from column a_col0 (B holds the matching rows of op(B)).
 void multiply_rows(const Kernels& kern, const Blocking& blk, const Operand& a, int row_begin, int row_end,
-                   const PanelsOfB& b, float* c, int ldc, bool accumulate, float* a_buffer) {
+                   const PanelsOfB& b, float* c, int ldc, bool accumulate, float* a_buffer, int a_col0 = 0) {
   // Equal blocks of whole panels (no thin last block that would reload B for a few rows).
   const int blocks = ceil_div(row_end - row_begin, blk.mc);
   const int block_rows = round_up(ceil_div(row_end - row_begin, blocks), kern.gemm_mr);
@@ -110,7 +111,7 @@ void multiply_rows(const Kernels& kern, const Blocking& blk, const Operand& a, i
     const int mc = std::min(block_rows, row_end - ic);
     for (int pc = 0; pc < b.k; pc += blk.kc) {
       const int kc = std::min(blk.kc, b.k - pc);
-      pack_a(a, ic, pc, mc, kc, kern.gemm_mr, a_buffer);
+      pack_a(a, ic, a_col0 + pc, mc, kc, kern.gemm_mr, a_buffer);
       macro_kernel(kern, blk, mc, b.cols, kc, a_buffer, b.data + static_cast<size_t>(pc) * kern.gemm_nr, b.panel_stride,
                    c + static_cast<size_t>(ic) * ldc, ldc, accumulate || pc > 0);
     }
@@ -135,6 +136,10 @@ void split_range(int extent, int unit, int part, int parts, int* begin, int* end
   *end = static_cast<int>(std::min<long long>(extent, units * (part + 1) / parts * unit));
 }
 
+// Packed B over the whole K above this many floats (4 MiB) is packed one kc block at a time instead:
+// the weight gradients of a sequence (K = steps·batch) would otherwise pack megabytes at once.
+constexpr size_t kBPanelsFloats = size_t(1) << 20;
+
 // Below this many multiply-adds per thread, waking the pool costs more than it saves.
 constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 
@@ -145,6 +150,7 @@ constexpr double kMinMultiplyAddsPerThread = 64.0 * 64.0 * 64.0;
 struct GemmPlan {
   enum class Split { Whole, Rows, Columns } split;
   Blocking blk;
+  bool k_blocked;  // Rows: B packed one kc block at a time (its whole K would not fit kBPanelsFloats)
   int threads;     // threads worth using for this size
   int tasks;       // chunks of rows (Rows), column ranges (Columns), 1 (Whole)
   int chunk_rows;  // Rows only
@@ -168,21 +174,26 @@ GemmPlan plan_gemm(const Kernels& kern, int threads, int m, int n, int k) {
   const Blocking blk = blocking_for(kern, k);
   const double work = static_cast<double>(m) * n * k;
   threads = std::max(1, std::min<int>(threads, static_cast<int>(work / kMinMultiplyAddsPerThread)));
-  if (threads > 1 && ceil_div(m, kern.gemm_mr) >= 4 * threads) {  // ≥ 2 chunks of ≥ 2 panels each
-    // About two chunks per thread, of whole panels, equal in size (long rows make packing a
-    // transposed A stream better than many thin chunks would).
+  const int row_panels = ceil_div(m, kern.gemm_mr), column_panels = ceil_div(n, kern.gemm_nr);
+  // Few row panels but many column panels (a recurrent step: B·(G·H)): columns balance better.
+  const bool prefer_columns = column_panels >= 4 * threads && row_panels < 16 * threads;
+  if (threads > 1 && row_panels >= 4 * threads && !prefer_columns) {  // ≥ 2 chunks of ≥ 2 panels each
+    // About two chunks per thread, a multiple of the threads (so they get equal shares), of whole
+    // panels, equal in size (long rows make packing a transposed A stream better than many thin
+    // chunks would).
     const int target_rows = std::min(blk.mc, std::max(4 * kern.gemm_mr, ceil_div(m, 2 * threads)));
-    const int chunks = ceil_div(m, target_rows);
-    const int chunk_rows = round_up(ceil_div(m, chunks), kern.gemm_mr);
-    return {GemmPlan::Split::Rows, blk, threads, chunks, chunk_rows, line_floats(a_block_floats(kern, blk, chunk_rows, k)),
-            line_floats(b_panels_floats(kern, blk, n, k))};
+    const int chunk_rows = round_up(ceil_div(m, round_up(ceil_div(m, target_rows), threads)), kern.gemm_mr);
+    const int chunks = ceil_div(m, chunk_rows);  // rounding the rows to whole panels may leave fewer
+    const bool k_blocked = b_panels_floats(kern, blk, n, k) > kBPanelsFloats && k > blk.kc;
+    return {GemmPlan::Split::Rows, blk, k_blocked, threads, chunks, chunk_rows,
+            line_floats(a_block_floats(kern, blk, chunk_rows, k)), line_floats(b_panels_floats(kern, blk, n, k_blocked ? blk.kc : k))};
   }
-  if (threads > 1 && ceil_div(n, kern.gemm_nr) >= threads) {
+  if (threads > 1 && column_panels >= threads) {
     const int widest = ceil_div(ceil_div(n, kern.gemm_nr), threads) * kern.gemm_nr;
-    return {GemmPlan::Split::Columns, blk, threads, threads, 0, line_floats(a_block_floats(kern, blk, m, k)),
+    return {GemmPlan::Split::Columns, blk, false, threads, threads, 0, line_floats(a_block_floats(kern, blk, m, k)),
             line_floats(b_panels_floats(kern, blk, std::min(n, widest), k))};
   }
-  return {GemmPlan::Split::Whole, blk, threads, 1, 0, line_floats(a_block_floats(kern, blk, m, k)),
+  return {GemmPlan::Split::Whole, blk, false, threads, 1, 0, line_floats(a_block_floats(kern, blk, m, k)),
           line_floats(b_panels_floats(kern, blk, n, k))};
 }
 
@@ -213,24 +224,31 @@ void gemm_split_columns(const GemmProblem& g, const GemmPlan& plan, float* works
 // split its panels), then tasks take chunks of C's rows, each packing only its own rows of op(A).
 // More chunks than threads, claimed dynamically, so a thread slowed by another process does not
 // hold the others up as much.
+// With k_blocked, one kc block of K at a time (packed B stays small; C is updated once per block,
+// in the same order as multiply_rows adds its blocks, so the sums are the same bit for bit).
 void gemm_split_rows(const GemmProblem& g, const GemmPlan& plan, float* workspace) {
   const Kernels& kern = *g.kern;
   const Blocking& blk = plan.blk;
   float* b_buffer = plan.b_buffer(workspace, 0);
+  const int k_step = plan.k_blocked ? blk.kc : g.k;
   for (int jc = 0; jc < g.n; jc += blk.nc) {
     const int nc = std::min(blk.nc, g.n - jc);
     const int pack_tasks = std::min(plan.threads, ceil_div(nc, kern.gemm_nr));
-    parallel_for(pack_tasks, [&](int task) {
-      int begin, end;
-      split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
-      if (begin < end) pack_b(g.b, 0, jc + begin, g.k, end - begin, kern.gemm_nr, b_buffer + static_cast<size_t>(begin) * g.k);
-    });
-    const PanelsOfB b{b_buffer, g.k, nc, static_cast<size_t>(g.k) * kern.gemm_nr};
-    parallel_for(plan.tasks, [&](int chunk) {
-      const int row_begin = chunk * plan.chunk_rows;
-      const int row_end = std::min(g.m, row_begin + plan.chunk_rows);
-      multiply_rows(kern, blk, g.a, row_begin, row_end, b, g.c + jc, g.ldc, g.accumulate, plan.a_buffer(workspace, chunk));
-    });
+    for (int k0 = 0; k0 < g.k; k0 += k_step) {
+      const int kk = std::min(k_step, g.k - k0);
+      parallel_for(pack_tasks, [&](int task) {
+        int begin, end;
+        split_range(nc, kern.gemm_nr, task, pack_tasks, &begin, &end);
+        if (begin < end) pack_b(g.b, k0, jc + begin, kk, end - begin, kern.gemm_nr, b_buffer + static_cast<size_t>(begin) * kk);
+      });
+      const PanelsOfB b{b_buffer, kk, nc, static_cast<size_t>(kk) * kern.gemm_nr};
+      parallel_for(plan.tasks, [&](int chunk) {
+        const int row_begin = chunk * plan.chunk_rows;
+        const int row_end = std::min(g.m, row_begin + plan.chunk_rows);
+        multiply_rows(kern, blk, g.a, row_begin, row_end, b, g.c + jc, g.ldc, g.accumulate || k0 > 0,
+                      plan.a_buffer(workspace, chunk), k0);
+      });
+    }
   }
 }
 

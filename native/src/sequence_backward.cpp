@@ -55,6 +55,7 @@ struct BackwardPass {
   float* packed_workspace = nullptr;  // per task of a step region: dh_t packed (projection)
   size_t packed_stride = 0;
   float* packed_dgates = nullptr;     // this step's dgates_h rows packed once, by the threads that made them
+  float* bias_sums = nullptr;         // [G·H] column sums of dgates (added to both biases unless split)
   PackedMatrix w_hh_packed;  // W_hh [G·H, S]
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
@@ -86,6 +87,7 @@ struct BackwardPass {
     packed_stride = proj ? packed_rows_floats(k, B, S) : 0;
     packed_workspace = carver.take(checked_product({packed_stride, size_t(units.parts)}));
     packed_dgates = carver.take(packed_rows_floats(k, B, GH));
+    bias_sums = carver.take(GH);
   }
 
   // W_hh (and W_hr) packed for the per-step products; false if their memory could not be allocated.
@@ -230,8 +232,16 @@ struct BackwardPass {
     const int first_slot = shape.reverse ? 1 : 0;  // [T·B, S] rows: the state each step read
     const float* h_prev_all = hm_states ? hm_states + size_t(first_slot) * B * S : h_slot(first_slot);
     gemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);
-    if (grads.b_ih) add_column_sums(grads.b_ih, dgates, rows, GH, threads);
-    if (grads.b_hh) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);
+    if (grads.b_ih) {
+      // Unless split (LSTM, RNN): both biases get the column sums of the same gate gradients, summed once.
+      std::fill_n(bias_sums, GH, 0.0f);
+      add_column_sums(bias_sums, dgates, rows, GH, threads);
+      for (int j = 0; j < GH; ++j) grads.b_ih[j] += bias_sums[j];
+      if (!split) {
+        for (int j = 0; j < GH; ++j) grads.b_hh[j] += bias_sums[j];
+      }
+    }
+    if (grads.b_hh && split) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);
     if (proj && grads.w_hr) gemm(Trans::Yes, Trans::No, S, H, rows, dproj, S, h_pre, H, grads.w_hr, H, true);
   }
 

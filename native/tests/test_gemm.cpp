@@ -205,11 +205,16 @@ TEST(sgemm_handles_empty_dimensions) {
 }
 
 TEST(sgemm_is_bitwise_reproducible_across_thread_counts_and_runs) {
-  // Few rows: threads split the columns. Many rows: shared packed B, threads take row chunks.
+  // Few rows: threads split the columns. Many rows: shared packed B, threads take row chunks; with
+  // a long K (a weight gradient: K = steps·batch), B packed one kc block at a time.
   const Problem by_columns(Trans::No, Trans::Yes, 40, 1000, 300, 77);
   const Problem by_rows(Trans::Yes, Trans::No, 700, 40, 300, 78);
   const Problem square(Trans::No, Trans::No, 333, 333, 333, 79);
-  for (const Problem* p : {&by_columns, &by_rows, &square}) {
+  const Problem long_k(Trans::Yes, Trans::No, 200, 300, 4100, 80);
+  CHECK(long_k.check(long_k.run(true), true, 0, 300));
+  // 113 rows: row chunks rounded to whole panels (of 14 on AVX-512) cover them in fewer chunks.
+  const Problem odd_rows(Trans::No, Trans::No, 113, 40, 300, 81);
+  for (const Problem* p : {&by_columns, &by_rows, &square, &long_k, &odd_rows}) {
     for (bool accumulate : {false, true}) {
       std::vector<float> one_thread, two_threads, again;
       {

@@ -112,15 +112,22 @@ TEST(every_task_runs_exactly_once) {
 
 TEST(regions_use_the_workers) {
   set_num_threads(2);
-  // Tasks that each last ~2 ms: with two threads, both must take part.
+  // Each task waits (up to 10 s) until a second thread has run one: with two threads, the worker
+  // must take part. Waiting instead of a fixed task length keeps it true on a loaded machine, where
+  // the worker may be descheduled for longer than a few short tasks last.
   std::mutex mutex;
   std::set<std::thread::id> ids;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
   parallel_for(8, [&](int) {
-    {
-      std::lock_guard<std::mutex> lock(mutex);
-      ids.insert(std::this_thread::get_id());
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> lock(mutex);
+        ids.insert(std::this_thread::get_id());
+        if (ids.size() == 2) break;
+      }
+      if (std::chrono::steady_clock::now() > deadline) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   });
   CHECK(ids.size() == 2);
   CHECK(!in_parallel_region());
