@@ -76,10 +76,15 @@ export interface SequenceWeights {
 
 /** Weight gradients, same shapes as {@link SequenceWeights}; backward ADDS into them (+=). Bias gradients are required iff the weights have biases. */
 export interface SequenceGrads {
+  /** `[G·H, I]`. */
   weightIh: Float32Array;
+  /** `[G·H, S]`. */
   weightHh: Float32Array;
+  /** `[G·H]`. */
   biasIh?: Float32Array | null;
+  /** `[G·H]`. */
   biasHh?: Float32Array | null;
+  /** `[P, H]`, iff projSize > 0. */
   weightHr?: Float32Array | null;
 }
 
@@ -626,8 +631,11 @@ export interface PreparedOutputs {
 
 /** What {@link PreparedLayer.forward} returns: the arrays written (null where not computed). */
 export interface PreparedResult {
+  /** `[T, B, S]`, or null when not computed. */
   output: Float32Array | null;
+  /** `[B, S]`, or null when not computed. */
   hN: Float32Array | null;
+  /** `[B, H]` (LSTM), or null when not computed. */
   cN?: Float32Array | null;
 }
 
@@ -651,9 +659,13 @@ const CHECKED: unique symbol = Symbol('checked arguments');
  * inference only.
  */
 export class PreparedLayer {
+  /** The cell kind. */
   readonly cell: CellName;
+  /** I: features per step of the input. */
   readonly inputSize: number;
+  /** H: hidden units. */
   readonly hiddenSize: number;
+  /** P: LSTM projection size, 0 = none. */
   readonly projSize: number;
   /** The ISA whose kernels the weights were packed for (the layer keeps using them). */
   readonly isa: string;

@@ -57,12 +57,17 @@ type BatchGetter = (indices: number[]) => unknown;
  * by default {@link Collated}`<T>` (of the awaited items) (a TensorDataset's loader yields `Tensor[]` batches).
  */
 export class DataLoader<T = unknown, B = Collated<Awaited<T>>> implements Iterable<B>, AsyncIterable<B> {
+  /** What the batches are drawn from. */
   readonly dataset: Dataset<T> | IterableDataset<T>;
+  /** Items per batch (the last batch may have fewer, unless `dropLast`). */
   readonly batchSize: number;
+  /** Whether each epoch visits the items in a new random order. */
   readonly shuffle: boolean;
+  /** Whether a last batch of fewer than `batchSize` items is dropped. */
   readonly dropLast: boolean;
   /** The shuffle seed, if given. */
   readonly seed: number | undefined;
+  /** Makes a batch of the items (default: {@link defaultCollate}). */
   readonly collate: Collate<T, B>;
   /** The epoch whose order the next iteration uses (counts up; set with {@link setEpoch}). */
   epoch = 0;
@@ -181,10 +186,12 @@ export class DataLoader<T = unknown, B = Collated<Awaited<T>>> implements Iterab
     return { items: indices.map((i) => dataset.get(i)) };
   }
 
+  /** The next epoch's batches, in order; items of an async dataset are awaited. */
   [Symbol.asyncIterator](): AsyncIterator<B> {
     return this.epochBatches(this.nextEpochSeed());
   }
 
+  /** The next epoch's batches (a synchronous dataset only: an async one throws TypeError). */
   [Symbol.iterator](): Iterator<B> {
     if (this.dataset instanceof IterableDataset && !this.dataset.isSync) {
       throw new TypeError('This DataLoader reads an async source: iterate it with for await (const batch of loader)');

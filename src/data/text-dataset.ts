@@ -20,7 +20,9 @@ import { Vocabulary } from './vocabulary.js';
 
 /** Options of {@link TextDataset} and {@link encodeText}. */
 export interface TextEncodingOptions {
+  /** Splits each document into tokens. */
   tokenizer: WordTokenizer;
+  /** Maps the tokens to ids (unknown tokens to `<unk>`). */
   vocabulary: Vocabulary;
   /** Keep at most this many tokens of a document (default: all). */
   maxLength?: number | null;

@@ -32,8 +32,11 @@ const WORDS_ONLY = new RegExp(WORD, 'gu');
 
 /** Splits text into word tokens (see the module notes). */
 export class WordTokenizer {
+  /** Whether the text is lower-cased first. */
   readonly lowercase: boolean;
+  /** Whether punctuation and symbols are kept as one-character tokens. */
   readonly punctuation: boolean;
+  /** Longest token kept whole: longer runs are cut to this many characters. */
   readonly maxTokenLength: number;
 
   /** @throws TypeError / RangeError for an unknown option or a bad value, naming it. */

@@ -23,13 +23,16 @@ export interface VocabularyJSON {
 
 /** The padding token (id 0) and the unknown token (id 1). */
 export const PAD_TOKEN = '<pad>';
+/** The unknown token (id 1): what every token outside the vocabulary maps to. */
 export const UNK_TOKEN = '<unk>';
 
 /** Tokens and their ids: `tokens[id]`, `<pad>` = 0, `<unk>` = 1, then by decreasing frequency. */
 export class Vocabulary {
   /** Every token by id. */
   readonly tokens: readonly string[];
+  /** The id of `<pad>`: 0. */
   readonly padIndex = 0;
+  /** The id of `<unk>`: 1. */
   readonly unkIndex = 1;
   private readonly ids: Map<string, number>;
 
@@ -105,6 +108,7 @@ export class Vocabulary {
     });
   }
 
+  /** The JSON form, for {@link Vocabulary.fromJSON}: every token by id. */
   toJSON(): VocabularyJSON {
     return { tokens: [...this.tokens] };
   }

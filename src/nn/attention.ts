@@ -35,8 +35,11 @@ export interface AttentionForwardOptions {
 
 /** Which keys each batch item may attend to: `valid[b·S + s]` is 1 for a key it attends to. */
 export interface KeyMask {
+  /** B: batch items. */
   batch: number;
+  /** S: keys per item. */
   keys: number;
+  /** `[B·S]`: 1 where item b may attend to key s, 0 where the key is padding. */
   valid: Uint8Array;
 }
 
@@ -274,7 +277,9 @@ export interface LuongAttentionOptions {
  * `qᵀ·Wa·k` (`general`, `Wa` a Linear(keySize → querySize) without bias, parameter `Wa.weight`).
  */
 export class LuongAttention extends Attention {
+  /** `dot` (`qᵀk`) or `general` (`qᵀ·Wa·k`). */
   readonly method: LuongMethod;
+  /** The `general` method's Linear(keySize → querySize) without bias; null for `dot`. */
   Wa: Linear | null;
 
   /**
@@ -310,9 +315,13 @@ export class LuongAttention extends Attention {
  * `Va.bias`); A = `attentionSize`, default querySize.
  */
 export class BahdanauAttention extends Attention {
+  /** A: the width of the hidden layer of the score. */
   readonly attentionSize: number;
+  /** Linear(querySize → A) on the query. */
   Wa: Linear;
+  /** Linear(keySize → A) on the keys (applied once per source, in `projectKeys`). */
   Ua: Linear;
+  /** Linear(A → 1): the score. */
   Va: Linear;
 
   constructor(querySize: number, keySize: number, attentionSize?: number) {

@@ -19,12 +19,19 @@ export interface CellOptions {
 
 /** Shared parameters, init and checks of the three cells. */
 export abstract class RNNCellBase extends Module {
+  /** Features per input row. */
   readonly inputSize: number;
+  /** H: hidden units. */
   readonly hiddenSize: number;
+  /** Whether the cell has the biases `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
+  /** `[G·H, inputSize]` (G gate blocks: 1 RNN, 4 LSTM, 3 GRU), applied as `x·Wᵀ`. */
   weight_ih: Parameter;
+  /** `[G·H, H]`. */
   weight_hh: Parameter;
+  /** `[G·H]`, or null without biases. */
   bias_ih: Parameter | null;
+  /** `[G·H]`, or null without biases. */
   bias_hh: Parameter | null;
 
   protected constructor(inputSize: number, hiddenSize: number, opts: Record<string, unknown>, gates: number) {
@@ -47,7 +54,13 @@ export abstract class RNNCellBase extends Module {
   }
 
   /** Validates x (`[B, I]` or unbatched `[I]`); returns the batch size and whether x is batched. */
-  protected checkInput(x: unknown): { batch: number; batched: boolean } {
+  /** Checks an input `[batch, inputSize]` (or unbatched `[inputSize]`, as batch 1). */
+  protected checkInput(x: unknown): {
+    /** Rows of the input (1 unbatched). */
+    batch: number;
+    /** Whether the input had a batch dimension. */
+    batched: boolean;
+  } {
     expectTensor(x, 'input');
     if (x.ndim !== 1 && x.ndim !== 2) {
       throw new RangeError(`${this.className}: Expected input to be 1-D or 2-D but received ${x.ndim}-D tensor`);
@@ -91,6 +104,7 @@ export abstract class RNNCellBase extends Module {
 
 /** `h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`, act tanh (default) or relu. */
 export class RNNCell extends RNNCellBase {
+  /** `tanh` or `relu`. */
   readonly nonlinearity: Nonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: Nonlinearity } = {}) {

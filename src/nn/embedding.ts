@@ -47,10 +47,13 @@ export interface EmbeddingOptions {
 
 /** A lookup table `weight [numEmbeddings, embeddingDim]`, initialized N(0, 1) (padding row zero). */
 export class Embedding extends Module {
+  /** Rows of the table: the vocabulary size. */
   readonly numEmbeddings: number;
+  /** Width of each vector. */
   readonly embeddingDim: number;
   /** The padding row, normalized to [0, numEmbeddings), or null. */
   readonly paddingIdx: number | null;
+  /** `[numEmbeddings, embeddingDim]`. */
   weight: Parameter;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {

@@ -19,9 +19,13 @@ export interface LinearOptions {
  * U(−1/√inFeatures, 1/√inFeatures) like PyTorch (kaiming_uniform_ with a=√5, then the bias).
  */
 export class Linear extends Module {
+  /** Features of each input row. */
   readonly inFeatures: number;
+  /** Features of each output row. */
   readonly outFeatures: number;
+  /** `[outFeatures, inFeatures]`, applied as `x·Wᵀ`. */
   weight: Parameter;
+  /** `[outFeatures]`, or null without bias. */
   bias: Parameter | null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {

@@ -21,6 +21,7 @@ export type ClassTarget = Tensor | readonly number[] | Int32Array | number;
 /** Per-class rescaling weights (length C): a Tensor or plain numbers. */
 export type ClassWeight = Tensor | readonly number[] | Float32Array;
 
+/** Options of {@link nllLoss} and {@link NLLLoss}. */
 export interface NllLossOptions {
   /** Rescales each class's loss (length C); the mean divides by the summed weights of the targets. */
   weight?: ClassWeight | null;
@@ -30,26 +31,31 @@ export interface NllLossOptions {
   reduction?: Reduction;
 }
 
+/** Options of {@link crossEntropy} and {@link CrossEntropyLoss}. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** Mixes the target with the uniform distribution: (1 − ε)·target + ε/C. Default 0, at most 1. */
   labelSmoothing?: number;
 }
 
+/** Options of the losses whose only option is `reduction`. */
 export interface ReductionOptions {
   /** Default 'mean'. */
   reduction?: Reduction;
 }
 
+/** Options of {@link smoothL1Loss} and {@link SmoothL1Loss}. */
 export interface SmoothL1LossOptions extends ReductionOptions {
   /** Where the loss switches from quadratic to linear; default 1, must be ≥ 0. */
   beta?: number;
 }
 
+/** Options of {@link huberLoss} and {@link HuberLoss}. */
 export interface HuberLossOptions extends ReductionOptions {
   /** Where the loss switches from quadratic to linear; default 1, must be > 0. */
   delta?: number;
 }
 
+/** Options of {@link binaryCrossEntropyWithLogits} and {@link BCEWithLogitsLoss}. */
 export interface BceWithLogitsOptions extends ReductionOptions {
   /** Rescales each element's loss; broadcast to the input's shape. */
   weight?: Tensor | null;

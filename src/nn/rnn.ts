@@ -65,6 +65,7 @@ export interface RNNBaseOptions {
 
 /** Options of {@link RNN}. */
 export interface RNNOptions extends RNNBaseOptions {
+  /** `tanh` (default) or `relu`. */
   nonlinearity?: Nonlinearity;
 }
 
@@ -135,13 +136,24 @@ interface CheckedInput {
 
 /** Shared machinery of RNN, LSTM and GRU. */
 export abstract class RNNBase extends Module {
+  /** PyTorch's mode name: `RNN_TANH`, `RNN_RELU`, `LSTM` or `GRU`. */
   readonly mode: RNNMode;
+  /** Features per time step of the input. */
   readonly inputSize: number;
+  /** H: hidden units per layer and direction. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have the biases `bias_ih_l{k}` and `bias_hh_l{k}`. */
   readonly bias: boolean;
+  /**
+   * Whether input and output are `[batch, steps, features]` instead of `[steps, batch, features]` (the states
+   * are not affected).
+   */
   readonly batchFirst: boolean;
+  /** Dropout probability on the outputs of every layer but the last, in training mode. */
   readonly dropout: number;
+  /** Whether each layer also runs the sequence in reverse, its output concatenated to the forward one's. */
   readonly bidirectional: boolean;
   /** Variational dropout on each layer's input (one mask per sequence; see {@link RNNBaseOptions}). */
   readonly inputDropout: number;
@@ -528,6 +540,7 @@ export abstract class SingleStateRNN extends RNNBase {
  * `forward(x, h0?)` → `[output, hN]`.
  */
 export class RNN extends SingleStateRNN {
+  /** `tanh` (default) or `relu`. */
   readonly nonlinearity: Nonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {

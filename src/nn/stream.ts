@@ -14,12 +14,17 @@ import { checkOptions, describe, intInRange, positiveInt } from '../validate.js'
 
 /** What a stream needs of its module (RNNBase implements it). */
 export interface StreamableModule {
+  /** The module's class name, for messages. */
   readonly className: string;
+  /** Features per step of the input. */
   readonly inputSize: number;
+  /** H: hidden units per layer. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
   /** S: the width of h (projSize when projecting, else hiddenSize). */
   readonly stateSize: number;
+  /** PyTorch's mode name (`LSTM`: the stream carries c too). */
   readonly mode: string;
   /** One packed layer per stacked layer, current with the parameters. */
   preparedLayers(): PreparedLayer[];
@@ -66,7 +71,9 @@ export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Arr
  * ```
  */
 export class RecurrentStream {
+  /** The module whose layers the stream steps. */
   readonly module: StreamableModule;
+  /** Sequences stepped together. */
   readonly batchSize: number;
   private readonly h: Float32Array;
   private readonly c: Float32Array | null;
@@ -99,7 +106,12 @@ export class RecurrentStream {
   }
 
   /** The state now (copies): `h [numLayers, batchSize, S]`, `c [numLayers, batchSize, hiddenSize]` (LSTM, else null). */
-  get state(): { h: Tensor; c: Tensor | null } {
+  get state(): {
+    /** `[numLayers, batchSize, S]`. */
+    h: Tensor;
+    /** `[numLayers, batchSize, hiddenSize]` (LSTM), else null. */
+    c: Tensor | null;
+  } {
     const L = this.module.numLayers, B = this.batchSize;
     return {
       h: new Tensor(this.h.slice(), [L, B, this.module.stateSize]),

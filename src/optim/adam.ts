@@ -10,6 +10,7 @@ import {
   boolOption, checkOptionNames, nonNegative, Optimizer, type ParamGroup, type Params, withDefaults,
 } from './optimizer.js';
 
+/** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr?: number;
@@ -26,10 +27,15 @@ export interface AdamOptions {
 }
 
 export interface AdamParamGroup extends ParamGroup {
+  /** See {@link AdamOptions.betas}. */
   betas: [number, number];
+  /** See {@link AdamOptions.eps}. */
   eps: number;
+  /** See {@link AdamOptions.weightDecay}. */
   weightDecay: number;
+  /** See {@link AdamOptions.amsgrad}. */
   amsgrad: boolean;
+  /** See {@link AdamOptions.maximize}. */
   maximize: boolean;
 }
 
@@ -76,7 +82,15 @@ export abstract class AdamBase extends Optimizer<AdamParamGroup> {
   }
 }
 
+/**
+ * Adam (PyTorch `torch.optim.Adam` 1.13, to the rounding); `weightDecay` is an L2 penalty added to the
+ * gradient.
+ */
 export class Adam extends AdamBase {
+  /**
+   * Whether the weight decay is decoupled from the gradient (AdamW) rather than an L2 penalty added to it
+   * (Adam).
+   */
   protected readonly decoupled = false;
 
   /**

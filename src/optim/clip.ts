@@ -45,6 +45,7 @@ function normOfNorms(norms: number[], normType: number): number {
   return f32(normType === 2 ? Math.sqrt(sum) : sum ** (1 / normType));
 }
 
+/** Options of {@link clipGradNorm_}. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite (default false: the gradients are scaled anyway). */
   errorIfNonfinite?: boolean;

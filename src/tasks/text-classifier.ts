@@ -45,6 +45,7 @@ export interface TextClassifierOptions {
 export interface TextClassifierConfig extends Required<TextClassifierOptions> {
   /** The class names; index = class id. Binary metrics score class 1. */
   labels: string[];
+  /** The tokenizer's rules. */
   tokenizer: Required<WordTokenizerOptions>;
   /** The vocabulary's tokens by id. */
   vocabulary: string[];
@@ -104,12 +105,19 @@ function timeMajor(ids: Tensor): Tensor {
  * Parameters: `embedding.weight`, `rnn.*` (PyTorch's names), `head.weight`, `head.bias`.
  */
 export class TextClassifier extends Module {
+  /** The configuration it was built with. */
   readonly config: TextClassifierConfig;
+  /** Splits texts into tokens, as the training texts were. */
   readonly tokenizer: WordTokenizer;
+  /** Maps tokens to ids. */
   readonly vocabulary: Vocabulary;
+  /** Token ids → vectors. */
   embedding: Embedding;
+  /** The recurrent stack (batch first). */
   rnn: LSTM | GRU;
+  /** Dropout on the pooled features before the head, in training mode. */
   dropout: Dropout;
+  /** Linear(features → classes): the logits. */
   head: Linear;
 
   /**

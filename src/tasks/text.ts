@@ -73,7 +73,9 @@ export interface CharVocabOptions {
 
 /** The JSON form of a {@link CharVocab} (what {@link save} stores). */
 export interface CharVocabJSON {
+  /** Every character by id. */
   chars: string[];
+  /** The character unknown ones map to, or null. */
   unknown: string | null;
 }
 
@@ -183,6 +185,7 @@ export class CharVocab {
     return s;
   }
 
+  /** The JSON form, for {@link CharVocab.fromJSON}. */
   toJSON(): CharVocabJSON {
     return { chars: [...this.chars], unknown: this.unknown };
   }
@@ -238,6 +241,7 @@ export type CharLMState = [Tensor, Tensor] | Tensor;
 
 /** A CharLM's full configuration (what {@link save} stores). */
 export interface CharLMConfig extends Required<CharLMOptions> {
+  /** Characters in the vocabulary. */
   vocabSize: number;
 }
 
@@ -274,14 +278,23 @@ function timeMajorIds(tokens: unknown): { ids: Int32Array; batch: number; steps:
  * logits are transposed).
  */
 export class CharLM extends Module {
+  /** V: characters in the vocabulary. */
   readonly vocabSize: number;
+  /** The recurrent cell. */
   readonly cell: 'lstm' | 'gru';
+  /** Width of each character's vector. */
   readonly embeddingDim: number;
+  /** Hidden units per layer. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Dropout probability between the stacked layers, in training mode. */
   readonly dropout: number;
+  /** Character ids → vectors. */
   embedding: Embedding;
+  /** The recurrent stack. */
   rnn: LSTM | GRU;
+  /** Linear(hiddenSize → V): the logits. */
   head: Linear;
 
   /**
@@ -647,7 +660,14 @@ function promptIds(prompt: unknown, vocab: CharVocab): Int32Array {
 // Save / load
 
 /** Metadata keys {@link save} writes (a caller's metadata may not use them). */
-export const TEXT_METADATA_KEYS = { task: 'rnnkit.task', model: 'rnnkit.charlm', vocab: 'rnnkit.vocab' } as const;
+export const TEXT_METADATA_KEYS = {
+  /** The task name. */
+  task: 'rnnkit.task',
+  /** The model's configuration (JSON). */
+  model: 'rnnkit.charlm',
+  /** The character vocabulary (JSON). */
+  vocab: 'rnnkit.vocab',
+} as const;
 const TASK = 'char-lm';
 
 /**
@@ -673,7 +693,9 @@ export function save(file: string, model: CharLM, vocab: CharVocab, metadata: Re
 
 /** What {@link load} returns. */
 export interface LoadedCharLM {
+  /** The model, its weights loaded. */
   model: CharLM;
+  /** Its vocabulary. */
   vocab: CharVocab;
   /** The caller's metadata given to {@link save} (without rnnkit's keys). */
   metadata: Record<string, string>;

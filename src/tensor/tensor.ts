@@ -22,6 +22,10 @@ function checkShape(shape: readonly number[], name: string): void {
   }
 }
 
+/**
+ * An n-dimensional float32 array (row-major `data` and a `shape`) with define-by-run autograd: operations on
+ * tensors that require a gradient record how to compute it, and `backward()` fills each leaf's `grad`.
+ */
 export class Tensor {
   /** The values, contiguous and row-major (shared, not copied, by `detach()`). */
   readonly data: Float32Array;

@@ -41,7 +41,14 @@ import { describe, isNullish } from '../validate.js';
  * What a loader yields to fit, evaluate and predict: `[input, target]` (the default collate of
  * `[x, y]` items), a record `{ input, target?, lengths? }` (padCollate), or a bare input Tensor.
  */
-export type BatchLike = Tensor | readonly unknown[] | { readonly input: unknown; readonly target?: unknown; readonly lengths?: unknown };
+export type BatchLike = Tensor | readonly unknown[] | {
+  /** What the model takes. */
+  readonly input: unknown;
+  /** What the loss compares the output with (absent for prediction). */
+  readonly target?: unknown;
+  /** Valid steps per sequence, passed to the model with the input. */
+  readonly lengths?: unknown;
+};
 
 /** Batches for fit, evaluate and predict: a DataLoader, or any (async) iterable of batches. */
 export type BatchSource<B extends BatchLike = BatchLike> = Iterable<B> | AsyncIterable<B>;
@@ -154,6 +161,7 @@ export function resolveLoss(spec: unknown): LossFn {
 
 /** What a model call produced. */
 export interface ModelResult {
+  /** The model's output. */
   output: Tensor;
   /** The state the model returned (with `[output, state]`), else undefined. */
   state: unknown;

@@ -33,7 +33,9 @@ export type StopReason = 'completed' | 'earlyStopping' | 'aborted' | 'callback';
 
 /** What callbacks can see and change. */
 export interface TrainContext {
+  /** The model being trained. */
   readonly model: Module;
+  /** Its optimizer. */
   readonly optimizer: Optimizer;
   /** Total epochs requested. */
   readonly epochs: number;
@@ -53,14 +55,21 @@ export interface TrainContext {
 
 /** Hooks called by `fit`. All optional; returned promises are awaited. */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(context: TrainContext): void | Promise<void>;
+  /** After the last epoch (also when training stopped early). */
   onTrainEnd?(context: TrainContext): void | Promise<void>;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, context: TrainContext): void | Promise<void>;
+  /** After each epoch, validated, with its logs (which a callback may add to). */
   onEpochEnd?(epoch: number, logs: EpochLogs, context: TrainContext): void | Promise<void>;
+  /** Before each batch. */
   onBatchBegin?(batch: number, context: TrainContext): void | Promise<void>;
+  /** After each batch's optimizer step, with its logs. */
   onBatchEnd?(batch: number, logs: BatchLogs, context: TrainContext): void | Promise<void>;
   /** JSON state saved in checkpoints (so a resumed run continues, e.g., early stopping's patience). */
   stateDict?(): Record<string, unknown>;
+  /** Restores what `stateDict` returned. */
   loadStateDict?(state: Record<string, unknown>): void;
 }
 
@@ -122,9 +131,13 @@ export function resolveMode(mode: 'min' | 'max' | 'auto', monitor: string): 'min
 export class EarlyStopping implements Callback {
   /** Set by fit when `monitor` was not given. */
   monitor: string | undefined;
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** `min`: lower is better; `max`: higher; `auto`: `max` for accuracy-like keys, else `min`. */
   readonly mode: 'min' | 'max' | 'auto';
+  /** Smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the model ends with the best epoch's weights. */
   readonly restoreBestWeights: boolean;
   /** Best value so far (±Infinity before the first epoch). */
   best = NaN;

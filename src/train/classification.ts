@@ -67,6 +67,7 @@ const harmonic = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r
  * metric its logged value (`confusion_matrix`) is the accuracy of what it counted (trace / total).
  */
 export class ConfusionMatrix implements Metric {
+  /** The metric's name in the logs. */
   readonly name: string = 'confusion_matrix';
   /** Number of classes; grows when a larger label or prediction is seen (unless fixed in the constructor). */
   classes: number;
@@ -216,9 +217,13 @@ export interface ScoreMetricOptions {
  * `recall_macro`, `f1_macro`, `precision_micro`, `recall_micro`, `f1_micro`.
  */
 export class ScoreMetric implements Metric {
+  /** The metric's name in the logs (e.g. `f1`, `precision_macro`). */
   readonly name: string;
+  /** Precision, recall or F1. */
   readonly score: ScoreKind;
+  /** How the classes are combined: binary (the positive class), macro or micro. */
   readonly average: ScoreAverage;
+  /** The class a binary score is of. */
   readonly positiveClass: number;
   private readonly matrix = new ConfusionMatrix();
 
@@ -265,6 +270,7 @@ export class ScoreMetric implements Metric {
  * epoch has only one class. Named metric `auc`.
  */
 export class AucMetric implements Metric {
+  /** The metric's name in the logs. */
   readonly name = 'auc';
   private scores: number[] = [];
   private labels: number[] = [];

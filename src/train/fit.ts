@@ -48,6 +48,7 @@ export interface FitOptions<M extends Module = Module, B extends BatchLike = Bat
   validation?: BatchSource<V> | null;
   /** The loss (src/train/batch.ts: built-in name, nn loss module, or function). */
   loss: LossSpec;
+  /** Updates the parameters after each batch. */
   optimizer: Optimizer;
   /** Epochs to train (default 1). With resumeFrom: the total, counting the epochs already done. */
   epochs?: number;
@@ -101,10 +102,13 @@ export interface History {
   epochs: EpochLogs[];
   /** The same values as series: `metrics.loss[e]`, `metrics.val_accuracy[e]`, … */
   metrics: Record<string, number[]>;
+  /** Why training ended. */
   stopReason: StopReason;
   /** The monitored log key, its best value and the epoch that reached it (−1 when never logged). */
   monitor: string;
+  /** See `monitor`. */
   best: number;
+  /** See `monitor`. */
   bestEpoch: number;
   /** Optimizer steps taken (in this and resumed runs). */
   steps: number;
@@ -114,6 +118,13 @@ export interface History {
 
 /** A NaN/±Infinity loss or gradient with `onNonFinite: 'stop'`. Nothing was saved from the broken state. */
 export class NonFiniteError extends Error {
+  /**
+   * @param kind What was not finite: the loss or a gradient.
+   * @param epoch The epoch, from 0.
+   * @param batch The batch in the epoch, from 0.
+   * @param value The non-finite value.
+   * @param history The logs of the epochs finished before.
+   */
   constructor(readonly kind: 'loss' | 'gradient', readonly epoch: number, readonly batch: number, readonly value: number,
     readonly history: EpochLogs[]) {
     super(`Non-finite ${kind} (${value}) in epoch ${epoch}, batch ${batch} (both counted from 0); training stopped `
