@@ -84,7 +84,7 @@ bool ParseMasks(const Args& args, size_t first, rnnkit::SeqShape* s, Borrowed* b
 }
 
 std::string Describe(const rnnkit::SeqShape& s, const char* pass) {
-  std::string text = std::string(kCells[static_cast<int>(s.cell)].name) + " " + pass + " (";
+  std::string text = std::string(s.traits().name) + " " + pass + " (";
   if (s.steps > 0) text += "steps " + std::to_string(s.steps) + ", batch " + std::to_string(s.batch) + ", ";
   text += "inputSize " + std::to_string(s.input) + ", hiddenSize " + std::to_string(s.hidden);
   if (s.proj > 0) text += ", projSize " + std::to_string(s.proj);

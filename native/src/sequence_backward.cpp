@@ -60,7 +60,7 @@ struct BackwardPass {
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
   BackwardPass(const SeqShape& s, const SeqWeights& weights, const Kernels& kern, int thread_count, bool consume)
-      : shape(s), cell(kCells[static_cast<int>(s.cell)]), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input),
+      : shape(s), cell(s.traits()), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input),
         H(s.hidden), S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), split(cell.split_recurrent),
         threads(thread_count),
         consume_cache(consume),

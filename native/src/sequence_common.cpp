@@ -8,11 +8,13 @@
 
 namespace rnnkit {
 
-int gate_count(Cell cell) { return kCells[static_cast<int>(cell)].gates; }
+const CellTraits& cell_traits(Cell cell) { return kCells[static_cast<int>(cell)]; }
+
+int gate_count(Cell cell) { return cell_traits(cell).gates; }
 
 CacheLayout cache_layout(const SeqShape& shape) {
   const size_t T = shape.steps, B = shape.batch, G = shape.gates(), H = shape.hidden, S = shape.state();
-  const CellTraits& cell = kCells[static_cast<int>(shape.cell)];
+  const CellTraits& cell = shape.traits();
   CacheLayout layout{};
   size_t at = 0;
   layout.gates = at;
@@ -32,7 +34,7 @@ CacheLayout cache_layout(const SeqShape& shape) {
 }
 
 bool shape_fits(const SeqShape& s) {
-  const bool proj_ok = kCells[static_cast<int>(s.cell)].projection ? s.proj >= 0 && s.proj < s.hidden : s.proj == 0;
+  const bool proj_ok = s.traits().projection ? s.proj >= 0 && s.proj < s.hidden : s.proj == 0;
   return s.steps >= 1 && s.batch >= 1 && s.input >= 1 && s.hidden >= 1 && proj_ok &&
          static_cast<long long>(s.steps) * s.batch <= INT_MAX && static_cast<long long>(s.gates()) * s.hidden <= INT_MAX;
 }

@@ -53,7 +53,7 @@ struct ForwardPass {
   const float* inputs = nullptr;  // x [T, B, I]
 
   ForwardPass(const SeqShape& s, const LayerPack& layer, bool train, int thread_count)
-      : shape(s), cell(kCells[static_cast<int>(s.cell)]), pack(layer), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
+      : shape(s), cell(s.traits()), pack(layer), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
         G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), training(train), threads(thread_count) {
     // A step reads every weight once. At batch 1 that read dominates: 4 bytes from L2 (~100 GB/s
     // here) cost about as much as 4 multiply-adds, so a step counts at least 4 per weight. A

@@ -65,7 +65,7 @@ CellRun run_cell(const Kernels& k, Cell cell, int n, int gs, const std::vector<f
                  const std::vector<float>& dh, const std::vector<float>& dc_next, const CellRun* forward_of) {
   CellRun r{gates_in, std::vector<float>(n), std::vector<float>(n), std::vector<float>(n),
             std::vector<float>(gates_in.size()), std::vector<float>(gates_in.size()), dc_next, std::vector<float>(n)};
-  const CellTraits& traits = kCells[static_cast<int>(cell)];
+  const CellTraits& traits = cell_traits(cell);
   CellStep step{};
   step.n = n;
   step.gs = gs;

@@ -20,8 +20,8 @@ std::vector<Cell> every_cell() {
   for (const CellTraits& traits : kCells) cells.push_back(traits.cell);
   return cells;
 }
-bool has_cell_state(Cell cell) { return kCells[static_cast<int>(cell)].cell_state; }
-bool projects(Cell cell) { return kCells[static_cast<int>(cell)].projection; }
+bool has_cell_state(Cell cell) { return cell_traits(cell).cell_state; }
+bool projects(Cell cell) { return cell_traits(cell).projection; }
 
 struct Case {
   Cell cell;

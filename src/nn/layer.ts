@@ -9,7 +9,7 @@
  * gradients to one kernel call. Nothing of size T·B·S is ever summed or copied by the tape.
  * @module
  */
-import { CELLS, LAYER_PARAMETERS, type CellName } from '../cell-table.js';
+import { CELLS, LAYER_PARAMETERS } from '../cell-table.js';
 import { isaChangeCount } from '../runtime.js';
 import {
   PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CheckedBackwardResult,
@@ -18,21 +18,12 @@ import {
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Tensor, fromOp } from '../tensor/tensor.js';
 
-/** Sizes and options of one layer-direction (time-major). */
-export interface LayerSpec {
-  cell: CellName;
-  steps: number;
-  batch: number;
-  inputSize: number;
-  hiddenSize: number;
-  /** 0 = none (LSTM only). */
-  projSize: number;
-  reverse: boolean;
-  lengths: Int32Array | null;
-  /** Variational dropout masks `[B, I]` and `[B, S]` (src/sequence.ts `SequenceOptions`); absent = none. */
-  inputMask?: Float32Array | null;
-  recurrentMask?: Float32Array | null;
-}
+/**
+ * Sizes and options of one layer-direction (time-major): a {@link CheckedCall} without the weights
+ * (the layer has them as parameters), the dropout masks optional.
+ */
+export type LayerSpec = Omit<CheckedCall, 'weights' | 'inputMask' | 'recurrentMask'>
+  & Partial<Pick<CheckedCall, 'inputMask' | 'recurrentMask'>>;
 
 /** The layer's parameters in PyTorch's shapes; biases both or neither. */
 export interface LayerParams {
