@@ -18,8 +18,9 @@
 //   overhead of the model API is then measured under the same load, sample by sample.
 import { announce, fail, loadRnnkit, mseGradient, readChildArgs, serve } from './child.js';
 
-const ADAM = { lr: 1e-3, beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, amsgrad: false, maximize: false,
-  decoupledWeightDecay: false }; // optim.Adam's defaults, as PyTorch's
+// optim.Adam's defaults, as PyTorch's, in the addon's order: lr, beta1, beta2, eps, weightDecay, amsgrad,
+// maximize, decoupledWeightDecay (then the step count).
+const ADAM = [1e-3, 0.9, 0.999, 1e-8, 0, false, false, false];
 
 // The module with PyTorch's default init, x and target ~ U(−1, 1), all from the seeded global RNG.
 function buildProblem(rnnkit, args) {
@@ -78,7 +79,7 @@ function bareStep(rnnkit, args, { model, x, target }) {
     mseGradient(result.output, target.data, dOutput);
     backward(opts, weights, x.data, result.cache, grads, { dOutput, inputGrad: false });
     step++;
-    names.forEach((k, i) => adamStep(weights[k], grads[k], moments[i][0], moments[i][1], null, { ...ADAM, step }));
+    names.forEach((k, i) => adamStep(weights[k], grads[k], moments[i][0], moments[i][1], null, ...ADAM, step));
   };
 }
 

@@ -226,9 +226,10 @@ function pack(work) {
   check('tarball contents', absent.length === 0, absent.length ? `missing ${absent.join(', ')}` : required.join(', '));
   // The README links the examples' and the benchmarks' write-ups: those READMEs ship, nothing else there.
   const unwanted = [...paths].filter((p) => (/^(test|native\/tests|bench|examples|src|build[^/]*)\//.test(p) && !p.endsWith('/README.md'))
+    || p.startsWith('docs/api/')
     || /\.(js|ts)\.map$/.test(p)
     || (p.startsWith('scripts/') && p !== 'scripts/build-from-source.js') || (p.endsWith('.ts') && !p.endsWith('.d.ts')));
-  check('tarball is lean', unwanted.length === 0, unwanted.length ? `ships ${unwanted.slice(0, 8).join(', ')}` : 'no tests, TypeScript sources, source maps or dev scripts');
+  check('tarball is lean', unwanted.length === 0, unwanted.length ? `ships ${unwanted.slice(0, 8).join(', ')}` : 'no tests, TypeScript sources, source maps, generated API docs or dev scripts');
   const problems = readmeProblems(readFileSync(path.join(root, 'README.md'), 'utf8'), paths);
   check('README links', problems.length === 0, problems.length ? problems.join(', ') : 'all resolve inside the package');
   return { tarball, info };

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The whole test suite: native unit tests per ISA (ctest, + NEON under qemu when available), the
 # native tests and the memory-heavy JavaScript tests under ASan+UBSan, the package test when its
-# cross tools are installed (every prebuild packed, installed and run), then the JavaScript tests
-# (vitest) against the addon `npm install` built, closing with the skipped checks and why, then one
-# "N passed, N failed" line. Checks that need more than Node, cmake and a compiler (qemu-user, cross
-# compilers, wine) skip when those are missing, unless RNNKIT_REQUIRE_CROSS=1 (.ci/run sets it)
-# makes them fail instead. Timing-sensitive tests (test/serial/) run after the others, alone:
-# sharing the two cores with other test files would measure the neighbours, not the code.
+# cross tools are installed (every prebuild packed, installed and run), the type check (tsc), then
+# the JavaScript tests (vitest) against the addon `npm install` built, closing with the skipped
+# checks and why, then one "N passed, N failed" line. Checks that need more than Node, cmake and a
+# compiler (qemu-user, cross compilers, wine) skip when those are missing, unless
+# RNNKIT_REQUIRE_CROSS=1 (.ci/run sets it) makes them fail instead. Timing-sensitive tests
+# (test/serial/) run after the others, alone: sharing the two cores with other test files would
+# measure the neighbours, not the code.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -34,6 +35,8 @@ fi
 
 status=0
 bash scripts/test-package-if-tools.sh || status=$?
+# Types of the whole tree, test/type-checks.ts included (compile-time cases: @ts-expect-error lines).
+npx tsc --noEmit -p tsconfig.json || status=$?
 npx vitest run --exclude 'test/serial/**' --reporter=default --reporter=json \
   --outputFile.json=build-tests/vitest.json || status=$?
 npx vitest run test/serial --reporter=default --reporter=json \

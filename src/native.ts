@@ -20,21 +20,43 @@ const require = createRequire(import.meta.url);
 export const REQUIRED_NAPI_VERSION = 8;
 
 /** Opaque handles the binding makes: a training cache, a prepared layer. */
-export type NativeHandle = object & { readonly __nativeHandle: unique symbol };
+export type NativeHandle = object & {
+  /** A brand: no other object is a handle to TypeScript. */
+  readonly __nativeHandle: unique symbol;
+};
 
-type F32 = Float32Array;
-type OptF32 = Float32Array | null;
-/** A layer's arguments: cell code (0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru), sizes, weights. */
-type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize: number];
-type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
-type WeightArgs = [weightIh: F32, weightHh: F32, biasIh: OptF32, biasHh: OptF32, weightHr: OptF32];
+/** A layer's arguments: cell code (its index in `CELLS`: 0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru), sizes. */
+export type LayerArgs = [cell: number, inputSize: number, hiddenSize: number, projSize: number];
+/** A call's arguments: steps, batch, direction, and each item's valid steps (or null: all). */
+export type CallArgs = [steps: number, batch: number, reverse: boolean, lengths: Int32Array | null];
+/** A layer's weights, PyTorch's shapes ({@link SequenceWeights}); biases both or neither, `weightHr` iff projSize > 0. */
+export type WeightArgs = [
+  weightIh: Float32Array, weightHh: Float32Array, biasIh: Float32Array | null, biasHh: Float32Array | null, weightHr: Float32Array | null,
+];
 /** Variational dropout masks `[B, I]` and `[B, S]`, or null. */
-type MaskArgs = [inputMask: OptF32, recurrentMask: OptF32];
-type ForwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, h0: OptF32, c0: OptF32,
-  output: F32, hN: F32, cN: OptF32, training: boolean];
-type BackwardArgs = [...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: F32, cache: NativeHandle, ...WeightArgs,
-  dOutput: OptF32, dhN: OptF32, dcN: OptF32, dInput: OptF32, dh0: F32, dc0: OptF32, consume: boolean];
-type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c0: OptF32, output: OptF32, hN: OptF32, cN: OptF32];
+export type MaskArgs = [inputMask: Float32Array | null, recurrentMask: Float32Array | null];
+/** {@link NativeBinding.sequenceForward}'s arguments: the layer, the input and state, the result arrays, training mode. */
+export type ForwardArgs = [
+  ...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: Float32Array, h0: Float32Array | null, c0: Float32Array | null,
+  output: Float32Array, hN: Float32Array, cN: Float32Array | null, training: boolean,
+];
+/**
+ * {@link NativeBinding.sequenceBackward}'s arguments: the forward's, its cache, the gradient arrays
+ * (added into), the upstream gradients, the result arrays, and whether to consume the cache.
+ */
+export type BackwardArgs = [
+  ...LayerArgs, ...CallArgs, ...WeightArgs, ...MaskArgs, input: Float32Array, cache: NativeHandle, ...WeightArgs,
+  dOutput: Float32Array | null, dhN: Float32Array | null, dcN: Float32Array | null,
+  dInput: Float32Array | null, dh0: Float32Array, dc0: Float32Array | null, consume: boolean,
+];
+/**
+ * {@link NativeBinding.preparedForward}'s arguments: the prepared layer, the call, input and state,
+ * the result arrays (null: not written).
+ */
+export type PreparedArgs = [
+  layer: NativeHandle, ...CallArgs, input: Float32Array, h0: Float32Array | null, c0: Float32Array | null,
+  output: Float32Array | null, hN: Float32Array | null, cN: Float32Array | null,
+];
 
 /**
  * The functions native/binding exports. Arguments are positional and checked tersely in C++ (types,
@@ -44,10 +66,13 @@ type PreparedArgs = [layer: NativeHandle, ...CallArgs, input: F32, h0: OptF32, c
 export interface NativeBinding {
   /** Returns the training cache (null in inference). */
   sequenceForward(...args: ForwardArgs): NativeHandle | null;
+  /** {@link NativeBinding.sequenceForward} on the libuv pool. */
   sequenceForwardAsync(...args: ForwardArgs): Promise<NativeHandle | null>;
   /** Adds into the gradient arrays, writes dInput (unless null), dh0 and dc0; `consume` releases the cache (its memory becomes working memory). */
   sequenceBackward(...args: BackwardArgs): void;
+  /** {@link NativeBinding.sequenceBackward} on the libuv pool. */
   sequenceBackwardAsync(...args: BackwardArgs): Promise<void>;
+  /** Floats of the training cache a forward of this size (with or without a recurrent mask) keeps. */
   cacheSize(...args: [...LayerArgs, steps: number, batch: number, recurrentMask: boolean]): number;
   /**
    * RangeError when a call of this size (pass 0 forward, 1 training forward, 2 backward, 3 backward
@@ -62,23 +87,42 @@ export interface NativeBinding {
   releaseCache(cache: NativeHandle): void;
   /** Packs a layer's weights; the handle is opaque. */
   prepareLayer(...args: [...LayerArgs, ...WeightArgs]): NativeHandle;
+  /** Inference forward with a prepared layer: writes the result arrays given (null: not written). */
   preparedForward(...args: PreparedArgs): void;
+  /** {@link NativeBinding.preparedForward} on the libuv pool. */
   preparedForwardAsync(...args: PreparedArgs): Promise<void>;
   /** One step, the state (h, c) updated in place; c is null except for LSTM. */
-  preparedStep(layer: NativeHandle, batch: number, input: F32, h: F32, c: OptF32): void;
+  preparedStep(layer: NativeHandle, batch: number, input: Float32Array, h: Float32Array, c: Float32Array | null): void;
+  /** The kernel set in use. */
   isa(): string;
+  /** The kernel sets this CPU and build can run, best first. */
   availableIsas(): string[];
+  /** Uses the kernel set `name` from the next call on. */
   setIsa(name: string): void;
+  /** Sets the thread pool's size. */
   setNumThreads(threads: number): void;
+  /** The thread pool's size. */
   getNumThreads(): number;
-  sgemm(m: number, n: number, k: number, a: F32, b: F32, c: F32, transA: boolean, transB: boolean, accumulate: boolean): void;
+  /** `C = op(A)·op(B)` (`+ C` when accumulating), row-major, on the thread pool. */
+  sgemm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, transA: boolean, transB: boolean,
+    accumulate: boolean): void;
+  /** Refuse calls that need more memory than `bytes`. */
   setMemoryLimit(bytes: number): void;
+  /** The limit in bytes. */
   memoryLimit(): number;
+  /** Bytes of released blocks the core keeps for reuse. */
   idleMemory(): number;
+  /** Returns the kept blocks to the system. */
   releaseIdleMemory(): void;
   /** Async jobs of this environment (thread) not yet settled. */
   pendingJobs(): number;
-  versions: { napi: number; compiler?: string };
+  /** The N-API version the addon was built for, and its compiler. */
+  versions: {
+    /** N-API version. */
+    napi: number;
+    /** The compiler and its version. */
+    compiler?: string;
+  };
 }
 
 /** The package root: the folder above `src/` (tests) or `dist/` (the published package). */

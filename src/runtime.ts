@@ -68,8 +68,11 @@ export function nativeVersions(): NativeVersions {
 
 /** Arguments of {@link sgemm}: contiguous row-major matrices. */
 export interface SgemmOptions {
+  /** Rows of op(A) and C. */
   m: number;
+  /** Columns of op(B) and C. */
   n: number;
+  /** Columns of op(A), rows of op(B). */
   k: number;
   /** `[m, k]`, or `[k, m]` when `transA`. */
   a: Float32Array;
@@ -77,8 +80,11 @@ export interface SgemmOptions {
   b: Float32Array;
   /** `[m, n]`, written (or added to when `accumulate`). */
   c: Float32Array;
+  /** Use A transposed (default false). */
   transA?: boolean;
+  /** Use B transposed (default false). */
   transB?: boolean;
+  /** Add the product to C instead of overwriting it (default false). */
   accumulate?: boolean;
 }
 

@@ -12,17 +12,14 @@
  * cache is an opaque {@link SequenceCache}.
  * @module
  */
+import { CELL_NAMES, CELLS, NONLINEARITIES, rnnCell, type CellName, type Nonlinearity } from './cell-table.js';
 import { binding, type NativeHandle } from './native.js';
 import {
   boundedProduct, choice, count, describe, expectAbsent, expectObject, float32Dims, intList, isNullish, optionalBool,
   optionalIntInRange, optionalObject, positiveInt, type Dims,
 } from './validate.js';
 
-/** The nonlinearity of a vanilla RNN (PyTorch `nonlinearity`). */
-export type Nonlinearity = 'tanh' | 'relu';
-
-/** The cell names of the native layer. */
-export type CellName = 'rnn_tanh' | 'rnn_relu' | 'lstm' | 'gru';
+export type { CellName, Nonlinearity } from './cell-table.js';
 
 /** Sizes and options of one sequence layer in one direction. */
 export interface SequenceOptions {
@@ -79,10 +76,15 @@ export interface SequenceWeights {
 
 /** Weight gradients, same shapes as {@link SequenceWeights}; backward ADDS into them (+=). Bias gradients are required iff the weights have biases. */
 export interface SequenceGrads {
+  /** `[G·H, I]`. */
   weightIh: Float32Array;
+  /** `[G·H, S]`. */
   weightHh: Float32Array;
+  /** `[G·H]`. */
   biasIh?: Float32Array | null;
+  /** `[G·H]`. */
   biasHh?: Float32Array | null;
+  /** `[P, H]`, iff projSize > 0. */
   weightHr?: Float32Array | null;
 }
 
@@ -150,11 +152,6 @@ export interface HiddenUpstream extends InputGradOption {
   dhN?: Float32Array | null;
 }
 
-const GATES: Record<CellName, number> = { rnn_tanh: 1, rnn_relu: 1, lstm: 4, gru: 3 };
-const CELLS = ['rnn_tanh', 'rnn_relu', 'lstm', 'gru'] as const;
-/** The binding's cell codes (native/binding/sequence_args.cpp). */
-const CELL_CODES: Record<CellName, number> = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 };
-
 /**
  * What a training-mode forward keeps for its backward pass: opaque memory of the native core (no
  * JavaScript can change it, or free it under a running backward). Pass it to the matching backward
@@ -221,7 +218,7 @@ type NativeLayerArgs = [number, number, number, number, number, number, boolean,
 
 function layerArgs(c: CheckedCall): NativeLayerArgs {
   const w = c.weights;
-  return [CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.reverse, c.lengths,
+  return [CELLS[c.cell].code, c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.reverse, c.lengths,
     w.weightIh, w.weightHh, w.biasIh ?? null, w.biasHh ?? null, w.weightHr ?? null, c.inputMask, c.recurrentMask];
 }
 
@@ -251,18 +248,18 @@ function weightFloats(w: SequenceWeights): number {
  */
 function checkMemory(c: CheckedCall, pass: Pass, resultFloats: number, async: boolean): void {
   const copies = async ? resultFloats + weightFloats(c.weights) + c.steps * c.batch * (c.inputSize + (c.projSize || c.hiddenSize)) : 0;
-  binding().checkSequenceMemory(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch,
+  binding().checkSequenceMemory(CELLS[c.cell].code, c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch,
     c.inputMask !== null, c.recurrentMask !== null, pass, 4 * (resultFloats + copies));
 }
 
 // The arrays a forward writes (after its memory check), and the result built around them.
 function forwardOutputs(c: CheckedCall, training: boolean, async: boolean) {
   const S = c.projSize || c.hiddenSize, what = `${c.cell} forward`;
-  checkMemory(c, training ? Pass.TrainingForward : Pass.Forward, c.batch * ((c.steps + 1) * S + (c.cell === 'lstm' ? c.hiddenSize : 0)), async);
+  checkMemory(c, training ? Pass.TrainingForward : Pass.Forward, c.batch * ((c.steps + 1) * S + (CELLS[c.cell].cellState ? c.hiddenSize : 0)), async);
   return {
     output: resultArray(c.steps * c.batch * S, what),
     hN: resultArray(c.batch * S, what),
-    cN: c.cell === 'lstm' ? resultArray(c.batch * c.hiddenSize, what) : null,
+    cN: CELLS[c.cell].cellState ? resultArray(c.batch * c.hiddenSize, what) : null,
   };
 }
 type ForwardOutputs = ReturnType<typeof forwardOutputs>;
@@ -274,7 +271,7 @@ function forwardResult(c: CheckedCall, out: ForwardOutputs, cache: NativeHandle 
 }
 
 function cacheFloats(c: CheckedCall): number {
-  return binding().cacheSize(CELL_CODES[c.cell], c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.recurrentMask !== null);
+  return binding().cacheSize(CELLS[c.cell].code, c.inputSize, c.hiddenSize, c.projSize, c.steps, c.batch, c.recurrentMask !== null);
 }
 
 /** @internal Forward with checked arguments (no validation here). */
@@ -312,14 +309,14 @@ function backwardArgsFor(c: CheckedCall, input: Float32Array, cache: SequenceCac
   consume: boolean, async: boolean) {
   const S = c.projSize || c.hiddenSize, what = `${c.cell} backward`;
   const resultFloats = (up.inputGrad ? c.steps * c.batch * c.inputSize : 0) + c.batch * S +
-    (c.cell === 'lstm' ? c.batch * c.hiddenSize : 0) + (grads ? 0 : weightFloats(c.weights));
+    (CELLS[c.cell].cellState ? c.batch * c.hiddenSize : 0) + (grads ? 0 : weightFloats(c.weights));
   checkMemory(c, consume ? Pass.ConsumingBackward : Pass.Backward, resultFloats, async);
   const gradients = grads ?? gradArrays(freshGrads(c));
   const result: BackwardResult = {
     dInput: up.inputGrad ? resultArray(c.steps * c.batch * c.inputSize, what) : null,
     dh0: resultArray(c.batch * S, what),
   };
-  if (c.cell === 'lstm') result.dc0 = resultArray(c.batch * c.hiddenSize, what);
+  if (CELLS[c.cell].cellState) result.dc0 = resultArray(c.batch * c.hiddenSize, what);
   const args = [...layerArgs(c), input, cache.handle, ...gradients, up.dOutput, up.dhN, up.dcN, result.dInput, result.dh0,
     result.dc0 ?? null, consume] as const;
   return { result, args, gradients };
@@ -389,10 +386,15 @@ function parseLayerSizes(cell: CellName, opts: Record<string, unknown>): LayerSh
   const inputSize = positiveInt(opts.inputSize, 'inputSize');
   const hiddenSize = positiveInt(opts.hiddenSize, 'hiddenSize');
   const projSize = projSizeOf(cell, opts.projSize, hiddenSize);
+  boundedProduct([['gates', CELLS[cell].gates], ['hiddenSize', hiddenSize]]);
+  return layerShape({ cell, inputSize, hiddenSize, projSize });
+}
+
+// The layer's checked sizes and what follows from them: gates, and the width of h (S) by name.
+function layerShape({ cell, inputSize, hiddenSize, projSize }: CheckedLayerSizes): LayerShape {
   const state = projSize > 0 ? projSize : hiddenSize;
   const stateName = projSize > 0 ? 'projSize' : 'hiddenSize';
-  boundedProduct([['gates', GATES[cell]], ['hiddenSize', hiddenSize]]);
-  return { cell, inputSize, hiddenSize, projSize, gates: GATES[cell], state, stateName };
+  return { cell, inputSize, hiddenSize, projSize, gates: CELLS[cell].gates, state, stateName };
 }
 
 // reverse and lengths: how one call walks its steps.
@@ -469,7 +471,7 @@ function forwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown, 
   const st = optionalObject(state, 'state');
   const notLstm = `cell is ${cell}`;
   const h0 = optionalArray(st.h0, 'h0', [['batch', s.batch], [s.stateName, s.state]], true, '');
-  const c0 = optionalArray(st.c0, 'c0', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', notLstm);
+  const c0 = optionalArray(st.c0, 'c0', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], CELLS[cell].cellState, notLstm);
   const training = optionalBool(st.training, 'training', false);
   return { call, x, h0, c0, training };
 }
@@ -493,7 +495,7 @@ function backwardArgs(cell: CellName, opts: unknown, w: unknown, input: unknown,
   const up = optionalObject(upstream, 'upstream');
   const dOutput = optionalArray(up.dOutput, 'dOutput', [['steps', s.steps], ['batch', s.batch], [s.stateName, s.state]], true, '');
   const dhN = optionalArray(up.dhN, 'dhN', [['batch', s.batch], [s.stateName, s.state]], true, '');
-  const dcN = optionalArray(up.dcN, 'dcN', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], cell === 'lstm', `cell is ${cell}`);
+  const dcN = optionalArray(up.dcN, 'dcN', [['batch', s.batch], ['hiddenSize', s.hiddenSize]], CELLS[cell].cellState, `cell is ${cell}`);
   const inputGrad = optionalBool(up.inputGrad, 'inputGrad', true);
   return { call, x, cache: c, grads: g, up: { dOutput, dhN, dcN, inputGrad } };
 }
@@ -513,15 +515,15 @@ async function backwardAsync(a: BackwardArgs): Promise<BackwardResult> {
   return result;
 }
 
-function rnnCell(opts: unknown): CellName {
+function rnnCellOf(opts: unknown): CellName {
   const nonlinearity = (typeof opts === 'object' && opts !== null ? (opts as RnnOptions).nonlinearity : undefined) ?? 'tanh';
-  return choice(nonlinearity, 'nonlinearity', ['tanh', 'relu'] as const) === 'relu' ? 'rnn_relu' : 'rnn_tanh';
+  return rnnCell(choice(nonlinearity, 'nonlinearity', NONLINEARITIES));
 }
 
 /** Floats in the training cache of `cell` with these options (what a training-mode forward keeps). */
 export function cacheSize(cell: CellName, opts: SequenceOptions): number {
-  const s = parseShape(choice(cell, 'cell', CELLS), opts);
-  return binding().cacheSize(CELL_CODES[s.cell], s.inputSize, s.hiddenSize, s.projSize, s.steps, s.batch, s.recurrentMask !== null);
+  const s = parseShape(choice(cell, 'cell', CELL_NAMES), opts);
+  return binding().cacheSize(CELLS[s.cell].code, s.inputSize, s.hiddenSize, s.projSize, s.steps, s.batch, s.recurrentMask !== null);
 }
 
 /**
@@ -556,13 +558,13 @@ export function gruBackward(opts: SequenceOptions, w: SequenceWeights, input: Fl
 
 /** Vanilla RNN forward (PyTorch `nn.RNN`): `h' = act(W_ih x + b_ih + W_hh h + b_hh)`. */
 export function rnnForward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): ForwardResult {
-  return forward(forwardArgs(rnnCell(opts), opts, w, input, state));
+  return forward(forwardArgs(rnnCellOf(opts), opts, w, input, state));
 }
 
 /** Vanilla RNN backward from the cache of a training-mode {@link rnnForward}; adds into `grads`. */
 export function rnnBackward(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): BackwardResult {
-  return backward(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
+  return backward(backwardArgs(rnnCellOf(opts), opts, w, input, cache, grads, upstream));
 }
 
 /** {@link lstmForward} on the libuv thread pool. Rejects (never throws) on bad arguments. */
@@ -589,13 +591,13 @@ export async function gruBackwardAsync(opts: SequenceOptions, w: SequenceWeights
 
 /** {@link rnnForward} on the libuv thread pool. */
 export async function rnnForwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, state?: HiddenState): Promise<ForwardResult> {
-  return forwardAsync(forwardArgs(rnnCell(opts), opts, w, input, state));
+  return forwardAsync(forwardArgs(rnnCellOf(opts), opts, w, input, state));
 }
 
 /** {@link rnnBackward} on the libuv thread pool. */
 export async function rnnBackwardAsync(opts: RnnOptions, w: SequenceWeights, input: Float32Array, cache: SequenceCache,
   grads: SequenceGrads, upstream: HiddenUpstream): Promise<BackwardResult> {
-  return backwardAsync(backwardArgs(rnnCell(opts), opts, w, input, cache, grads, upstream));
+  return backwardAsync(backwardArgs(rnnCellOf(opts), opts, w, input, cache, grads, upstream));
 }
 
 type PreparedArgs = Parameters<ReturnType<typeof binding>['preparedForward']>;
@@ -629,10 +631,24 @@ export interface PreparedOutputs {
 
 /** What {@link PreparedLayer.forward} returns: the arrays written (null where not computed). */
 export interface PreparedResult {
+  /** `[T, B, S]`, or null when not computed. */
   output: Float32Array | null;
+  /** `[B, S]`, or null when not computed. */
   hN: Float32Array | null;
+  /** `[B, H]` (LSTM), or null when not computed. */
   cN?: Float32Array | null;
 }
+
+/** @internal The sizes of a layer, already checked (what nn/layer.ts takes from a module's own parameters). */
+export interface CheckedLayerSizes {
+  cell: CellName;
+  inputSize: number;
+  hiddenSize: number;
+  projSize: number;
+}
+
+// Marks the constructor call of PreparedLayer.checked (no code outside this module can pass it).
+const CHECKED: unique symbol = Symbol('checked arguments');
 
 /**
  * One layer and direction with its weights packed once for the multiply kernels of the ISA active
@@ -643,9 +659,13 @@ export interface PreparedResult {
  * inference only.
  */
 export class PreparedLayer {
+  /** The cell kind. */
   readonly cell: CellName;
+  /** I: features per step of the input. */
   readonly inputSize: number;
+  /** H: hidden units. */
   readonly hiddenSize: number;
+  /** P: LSTM projection size, 0 = none. */
   readonly projSize: number;
   /** The ISA whose kernels the weights were packed for (the layer keeps using them). */
   readonly isa: string;
@@ -658,13 +678,34 @@ export class PreparedLayer {
    * @param sizes inputSize, hiddenSize, projSize; @param w the layer's weights (copied).
    * @throws TypeError / RangeError naming the argument and the expected value.
    */
-  constructor(cell: CellName, sizes: LayerSizes, w: SequenceWeights) {
-    this.shape = parseLayerSizes(choice(cell, 'cell', CELLS), expectObject(sizes, 'opts'));
-    const { weights } = parseWeights(w, this.shape);
+  constructor(cell: CellName, sizes: LayerSizes, w: SequenceWeights);
+  /** @internal Arguments already checked (see {@link PreparedLayer.checked}). */
+  constructor(checked: typeof CHECKED, sizes: CheckedLayerSizes, w: SequenceWeights);
+  constructor(cell: CellName | typeof CHECKED, sizes: LayerSizes | CheckedLayerSizes, w: SequenceWeights) {
+    const checked = cell === CHECKED;
+    this.shape = checked ? layerShape(sizes as CheckedLayerSizes) : parseLayerSizes(choice(cell, 'cell', CELL_NAMES), expectObject(sizes, 'opts'));
+    const weights = checked ? w : parseWeights(w, this.shape).weights;
     ({ cell: this.cell, inputSize: this.inputSize, hiddenSize: this.hiddenSize, projSize: this.projSize } = this.shape);
-    this.handle = binding().prepareLayer(CELL_CODES[this.cell], this.inputSize, this.hiddenSize, this.projSize,
+    this.handle = binding().prepareLayer(CELLS[this.cell].code, this.inputSize, this.hiddenSize, this.projSize,
       weights.weightIh, weights.weightHh, weights.biasIh ?? null, weights.biasHh ?? null, weights.weightHr ?? null);
     this.isa = binding().isa();
+  }
+
+  /**
+   * @internal Packs weights whose sizes the caller already checked (nn/layer.ts: a module's own
+   * parameters), without validating them again.
+   */
+  static checked(sizes: CheckedLayerSizes, w: SequenceWeights): PreparedLayer {
+    return new PreparedLayer(CHECKED, sizes, w);
+  }
+
+  /**
+   * @internal One time step in place, on arguments the caller checked (streams, `module.step`,
+   * one-step inference): input `[B, I]`; `h [B, S]` and (LSTM) `c [B, H]` hold the state before
+   * the step and after it. The one route to the packed one-step kernels.
+   */
+  step(batch: number, input: Float32Array, h: Float32Array, c: Float32Array | null): void {
+    binding().preparedStep(this.handle, batch, input, h, c);
   }
 
   /**
@@ -695,7 +736,7 @@ export class PreparedLayer {
     const s = { ...this.shape, ...call };
     const x = float32Dims(input, 'input', [['steps', steps], ['batch', batch], ['inputSize', s.inputSize]]);
     const st = optionalObject(state, 'state');
-    const lstm = s.cell === 'lstm', notLstm = `cell is ${s.cell}`;
+    const lstm = CELLS[s.cell].cellState, notLstm = `cell is ${s.cell}`;
     const hiddenDims: Dims = [['batch', batch], [s.stateName, s.state]];
     const cellDims: Dims = [['batch', batch], ['hiddenSize', s.hiddenSize]];
     const h0 = optionalArray(st.h0, 'h0', hiddenDims, true, '');

@@ -111,6 +111,29 @@ export function choice<T extends string>(value: unknown, name: string, choices: 
   throw typeof value === 'string' ? new RangeError(message) : new TypeError(message);
 }
 
+/** Like {@link choice}; `undefined` gives `fallback`. */
+export function optionalChoice<T extends string, F>(value: unknown, name: string, choices: readonly T[], fallback: F): T | F {
+  return value === undefined ? fallback : choice(value, name, choices);
+}
+
+/**
+ * Rejects a key of `object` not in `known`, so a misspelt option (`batch_first` for `batchFirst`)
+ * is an error rather than a silently ignored default:
+ * `Expected one of bias, nonlinearity for RNNCell option but received bais of type string`.
+ */
+export function checkKnownKeys(object: object, owner: string, known: readonly string[]): void {
+  for (const key of Object.keys(object)) {
+    if (!known.includes(key)) throw new TypeError(`Expected one of ${known.join(', ')} for ${owner} option but received ${describe(key)}`);
+  }
+}
+
+/** An options argument: an object (`undefined`/`null` give `{}`) with only `known` keys ({@link checkKnownKeys}). */
+export function checkOptions(options: unknown, owner: string, known: readonly string[], name = 'options'): Record<string, unknown> {
+  const opts = optionalObject(options, name);
+  checkKnownKeys(opts, owner, known);
+  return opts;
+}
+
 /** Product of the factors. */
 export function count(dims: Dims): number {
   return dims.reduce((product, [, n]) => product * n, 1);

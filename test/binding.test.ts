@@ -11,7 +11,8 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
 import { binding, packageRoot } from '../src/native.js';
-import { backwardArgs } from './helpers/native-args.js';
+import { CELLS, type CellName } from '../src/cell-table.js';
+import { backwardArgs, forwardArgs } from './helpers/native-args.js';
 
 const require = createRequire(import.meta.url);
 const native = binding();
@@ -276,5 +277,17 @@ describe('runtime controls', () => {
         }
       }
     }
+  });
+});
+
+describe('the cell table (src/cell-table.ts) and the binding agree', () => {
+  it.each(Object.keys(CELLS) as CellName[])('%s: its code, name, gate count and cell state', (name) => {
+    const { code, gates } = CELLS[name];
+    // The binding names the cell of a code in its memory errors.
+    expect(() => native.checkSequenceMemory(code, 1, 1, 0, 1, 1, false, false, 0, 2 ** 60)).toThrow(new RegExp(`^${name} forward \\(`));
+    // It takes weights of gates·H rows, and c0/cN exactly for a cell with a cell state.
+    const opts = { steps: 2, batch: 1, inputSize: 3, hiddenSize: 2 };
+    const w = { weightIh: filled(gates * 2 * 3, 1), weightHh: filled(gates * 2 * 2, 2) };
+    expect(native.sequenceForward(...(forwardArgs(name, opts, w, filled(6, 3)) as Parameters<typeof native.sequenceForward>))).toBeNull();
   });
 });

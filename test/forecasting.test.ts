@@ -314,7 +314,7 @@ describe('bad inputs', () => {
     expect(() => new Forecaster({ cell: 'rnn' as 'lstm' })).toThrow(new RangeError('Expected one of lstm, gru for cell but received rnn of type string'));
     expect(() => new Forecaster({ hiddenSize: 0 })).toThrow(new RangeError('Expected positive integer for hiddenSize but received 0 of type number'));
     expect(() => new Forecaster({ windows: 3 } as forecast.ForecasterOptions)).toThrow(
-      new TypeError('Expected options among channels, covariates, cell, hiddenSize, numLayers, dropout, window for Forecaster but received windows'));
+      new TypeError('Expected one of channels, covariates, cell, hiddenSize, numLayers, dropout, window for Forecaster option but received windows of type string'));
     expect(() => new Forecaster().forecast(synthetic(20), 2)).toThrow('Forecaster has no normalizer');
   });
 

@@ -8,6 +8,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSafetensors, manualSeed, nn, noGrad, randn, serializeSafetensors, Tensor, tensor, zeros } from '../src/index.js';
 import { randomUniform } from '../src/tensor/random.js';
+import { NONLINEARITIES } from '../src/cell-table.js';
 import { loadNnFixture, mixedError, stateDictOf, toTensor, WorstErrors, type FixtureCase } from './helpers/nn-fixtures.js';
 
 const TOLERANCE = 1e-5;
@@ -518,7 +519,7 @@ describe('bad input: exact messages', () => {
     expect(() => new nn.LSTM(10, 1.5)).toThrow(new RangeError('Expected positive integer for hiddenSize but received 1.5 of type number'));
     expect(() => new nn.LSTM(10, 20, { numLayers: 0 })).toThrow(new RangeError('Expected positive integer for numLayers but received 0 of type number'));
     expect(() => new nn.LSTM(10, 20, { bidirectional: 1 as unknown as boolean })).toThrow(new TypeError('Expected boolean for bidirectional but received 1 of type number'));
-    expect(() => new nn.RNN(10, 20, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow(new RangeError('Expected one of tanh, relu for nonlinearity but received sigmoid of type string'));
+    expect(() => new nn.RNN(10, 20, { nonlinearity: 'sigmoid' as 'tanh' })).toThrow(new RangeError(`Expected one of ${NONLINEARITIES.join(', ')} for nonlinearity but received sigmoid of type string`));
     expect(() => new nn.LSTM(10, 20, { batch_first: true } as nn.LSTMOptions)).toThrow(new TypeError(
       'Expected one of numLayers, bias, batchFirst, dropout, bidirectional, inputDropout, recurrentDropout, projSize for LSTM option but received batch_first of type string'));
     expect(() => new nn.Embedding(10, 3, { paddingIdx: 10 })).toThrow(new RangeError('Padding_idx must be within num_embeddings'));

@@ -8,13 +8,13 @@ import * as rnnkit from '../src/index.js';
 import { binding, packageRoot } from '../src/native.js';
 import type { CellName, SequenceWeights } from '../src/index.js';
 import { CELL_CODES } from './helpers/native-args.js';
+import { CELL_NAMES, CELLS } from '../src/cell-table.js';
 
 const native = binding();
 // Deliberately loose: the bad-input cases put wrong types everywhere.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Loose = any;
 
-const GATES: Record<CellName, number> = { lstm: 4, gru: 3, rnn_tanh: 1, rnn_relu: 1 };
 const FORWARD = { lstm: rnnkit.lstmForward, gru: rnnkit.gruForward, rnn_tanh: rnnkit.rnnForward, rnn_relu: rnnkit.rnnForward };
 
 function filled(n: number, seed: number): Float32Array {
@@ -22,7 +22,7 @@ function filled(n: number, seed: number): Float32Array {
 }
 
 function weightsFor(cell: CellName, I: number, H: number, P: number, bias: boolean): SequenceWeights {
-  const G = GATES[cell], S = P || H;
+  const G = CELLS[cell].gates, S = P || H;
   return {
     weightIh: filled(G * H * I, 1), weightHh: filled(G * H * S, 2),
     biasIh: bias ? filled(G * H, 3) : null, biasHh: bias ? filled(G * H, 4) : null, weightHr: P ? filled(P * H, 5) : null,
@@ -107,7 +107,7 @@ describe('PreparedLayer bad input: friendly words from TypeScript, terse checks 
 
   it('constructor: cell, sizes and weights', () => {
     const cases: Array<[() => unknown, typeof TypeError, string]> = [
-      [() => new rnnkit.PreparedLayer('lsmt' as Loose, sizes, w), RangeError, 'Expected one of rnn_tanh, rnn_relu, lstm, gru for cell but received lsmt of type string'],
+      [() => new rnnkit.PreparedLayer('lsmt' as Loose, sizes, w), RangeError, `Expected one of ${CELL_NAMES.join(', ')} for cell but received lsmt of type string`],
       [() => new rnnkit.PreparedLayer('lstm', null as Loose, w), TypeError, 'Expected object for opts but received null'],
       [() => new rnnkit.PreparedLayer('lstm', { inputSize: 0, hiddenSize: H }, w), RangeError, 'Expected positive integer for inputSize but received 0 of type number'],
       [() => new rnnkit.PreparedLayer('gru', { ...sizes, projSize: 2 }, w), RangeError, 'Expected 0 for projSize because cell is gru but received 2 of type number'],
@@ -116,7 +116,7 @@ describe('PreparedLayer bad input: friendly words from TypeScript, terse checks 
     ];
     for (const [call, type, message] of cases) expect(call).toThrow(new type(message));
     expect(() => native.prepareLayer(7, I, H, 0, ...weightArgs(w) as [Loose, Loose, Loose, Loose, Loose]))
-      .toThrow(new RangeError('prepareLayer: cell must be an integer in [0, 3]'));
+      .toThrow(new RangeError(`prepareLayer: cell must be an integer in [0, ${CELL_NAMES.length - 1}]`));
     expect(() => native.prepareLayer(CELL_CODES.gru, I, H, 2, ...weightArgs(w) as [Loose, Loose, Loose, Loose, Loose]))
       .toThrow(new RangeError('prepareLayer: projSize must be an integer in [0, 0]'));
     expect(() => native.prepareLayer(CELL_CODES.lstm, I, H, 0, w.weightIh, new Float32Array(63), w.biasIh, w.biasHh, null))

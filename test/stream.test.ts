@@ -253,7 +253,7 @@ describe('streaming bad input', () => {
     expect(() => new nn.GRU(3, 4, { bidirectional: true }).step(randn([3]))).toThrow(RangeError);
     expect(() => lstm.stream({ batchSize: 0 })).toThrow(new RangeError('Expected positive integer for batchSize but received 0 of type number'));
     expect(() => lstm.stream({ batchSize: '2' } as never)).toThrow(new TypeError('Expected positive integer for batchSize but received 2 of type string'));
-    expect(() => lstm.stream({ batch: 2 } as never)).toThrow(new TypeError('Unknown option batch for stream (expected batchSize)'));
+    expect(() => lstm.stream({ batch: 2 } as never)).toThrow(new TypeError('Expected one of batchSize for stream option but received batch of type string'));
     expect(() => lstm.stream(5 as never)).toThrow(new TypeError('Expected object for options but received 5 of type number'));
   });
 

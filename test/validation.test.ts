@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import * as rnnkit from '../src/index.js';
 import { binding } from '../src/native.js';
+import { CELL_NAMES, NONLINEARITIES } from '../src/cell-table.js';
 import { CELL_CODES, backwardArgs as nativeBackwardArgs, forwardArgs as nativeForwardArgs } from './helpers/native-args.js';
 
 const native = binding();
@@ -241,14 +242,14 @@ describe('TypeScript-only checks, and the binding\'s terse ones', () => {
   it('rnn nonlinearity', () => {
     const a = validArgs('rnn_tanh');
     expectError(thrown(() => rnnkit.rnnForward({ ...a.opts, nonlinearity: 'sigmoid' as Loose }, a.w, a.input)), RangeError,
-      'Expected one of tanh, relu for nonlinearity but received sigmoid of type string');
+      `Expected one of ${NONLINEARITIES.join(', ')} for nonlinearity but received sigmoid of type string`);
   });
 
   it('cell code, argument count and types at the binding', () => {
     const a = validArgs('lstm');
     const args = forwardArgs(a);
-    expectError(call(native.sequenceForward, 7, ...args.slice(1)), RangeError, 'sequenceForward: cell must be an integer in [0, 3]');
-    expectError(call(native.sequenceForward, 'lstm', ...args.slice(1)), TypeError, 'sequenceForward: cell must be an integer in [0, 3]');
+    expectError(call(native.sequenceForward, 7, ...args.slice(1)), RangeError, `sequenceForward: cell must be an integer in [0, ${CELL_NAMES.length - 1}]`);
+    expectError(call(native.sequenceForward, 'lstm', ...args.slice(1)), TypeError, `sequenceForward: cell must be an integer in [0, ${CELL_NAMES.length - 1}]`);
     expectError(call(native.cacheSize, 2, I, H, 0, T), TypeError, 'cacheSize: expected 7 arguments, received 5');
     expectError(call(native.sequenceForward), TypeError, 'sequenceForward: expected 22 arguments, received 0');
     expectError(call(native.sequenceBackward, 1, 2, 3), TypeError, 'sequenceBackward: expected 29 arguments, received 3');

@@ -1,8 +1,7 @@
 // Optimizer updates and gradient-clipping helpers (rnnkit/optim.h), synchronous: one call updates
 // one parameter in place through zero-copy Float32Array views. src/optim validates the options
-// first; these checks only keep every call inside the arrays it was given. The options object is
-// read (its getters may run) before any array is looked at, so no JavaScript runs between an
-// array's check and its use.
+// first; these checks only keep every call inside the arrays it was given. Arguments are positional
+// (arrays, then the hyperparameters as numbers and booleans): reading them runs no JavaScript.
 #include <cmath>
 #include <string>
 
@@ -12,53 +11,6 @@
 
 namespace rnnkit_binding {
 namespace {
-
-// Reads the numbers and flags of an options object argument, all before any array is viewed.
-class Options {
- public:
-  Options(const Args& args, size_t i) : args_(args) {
-    if (!args[i].IsObject()) {
-      args.TypeError("options", "an object");
-      ok_ = false;
-      return;
-    }
-    object_ = args[i].As<Napi::Object>();
-  }
-  Options& Number(const char* key, double* out) {
-    const Napi::Value v = Get(key);
-    if (!ok_) return *this;
-    if (!v.IsNumber()) ok_ = args_.TypeError(std::string("options.") + key, "a number");
-    else *out = v.As<Napi::Number>().DoubleValue();
-    return *this;
-  }
-  Options& Bool(const char* key, bool* out) {
-    const Napi::Value v = Get(key);
-    if (!ok_) return *this;
-    if (!v.IsBoolean()) ok_ = args_.TypeError(std::string("options.") + key, "a boolean");
-    else *out = v.As<Napi::Boolean>().Value();
-    return *this;
-  }
-  // The step count after the increment: a positive integer.
-  Options& Step(double* out) {
-    Number("step", out);
-    if (ok_ && !(*out >= 1 && std::floor(*out) == *out && *out <= 9007199254740991.0)) {
-      ok_ = args_.RangeError("options.step", "a positive integer");
-    }
-    return *this;
-  }
-  bool ok() const { return ok_; }
-
- private:
-  Napi::Value Get(const char* key) {
-    if (!ok_) return Napi::Value();
-    Napi::Value v = object_.Get(key);
-    if (args_.Env().IsExceptionPending()) ok_ = false;  // a getter threw
-    return v;
-  }
-  const Args& args_;
-  Napi::Object object_;
-  bool ok_ = true;
-};
 
 // The parameter (any length) and arrays of its length; optional ones only when `needed`.
 bool Param(const Args& args, size_t i, FloatArray* param) { return args.AnyFloats(i, "param", param); }
@@ -73,78 +25,79 @@ bool LikeIf(bool needed, const Args& args, size_t i, const char* name, const Flo
   return Like(args, i, name, param, out);
 }
 
-// sgdStep(param, grad, momentumBuffer | null, {lr, momentum, dampening, weightDecay, nesterov,
-// maximize, firstStep})
+// The step count after the increment: a positive integer a double holds exactly.
+bool Step(const Args& args, size_t i, double* out) {
+  if (!args.Number(i, "step", out)) return false;
+  if (*out >= 1 && std::floor(*out) == *out && *out <= 9007199254740991.0) return true;
+  return args.RangeError("step", "a positive integer");
+}
+
+// sgdStep(param, grad, momentumBuffer | null, lr, momentum, dampening, weightDecay, nesterov,
+//         maximize, firstStep)
 Napi::Value SgdStep(const Napi::CallbackInfo& info) {
   const Args args(info, "sgdStep");
   rnnkit::SgdOptions o;
   bool first_step = false;
   FloatArray param;
   float *grad = nullptr, *buffer = nullptr;
-  if (!args.Count(4)) return info.Env().Undefined();
-  Options opts(args, 3);
-  opts.Number("lr", &o.lr).Number("momentum", &o.momentum).Number("dampening", &o.dampening)
-      .Number("weightDecay", &o.weight_decay).Bool("nesterov", &o.nesterov).Bool("maximize", &o.maximize)
-      .Bool("firstStep", &first_step);
-  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
+  if (args.Count(10) && args.Number(3, "lr", &o.lr) && args.Number(4, "momentum", &o.momentum) &&
+      args.Number(5, "dampening", &o.dampening) && args.Number(6, "weightDecay", &o.weight_decay) &&
+      args.Bool(7, "nesterov", &o.nesterov) && args.Bool(8, "maximize", &o.maximize) &&
+      args.Bool(9, "firstStep", &first_step) && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
       LikeIf(o.momentum != 0.0, args, 2, "momentumBuffer", param, &buffer)) {
     rnnkit::sgd_step(param.data, grad, buffer, param.length, o, first_step);
   }
   return info.Env().Undefined();
 }
 
-// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, {lr, beta1, beta2, eps, weightDecay,
-// amsgrad, maximize, decoupledWeightDecay, step})
+// adamStep(param, grad, expAvg, expAvgSq, maxExpAvgSq | null, lr, beta1, beta2, eps, weightDecay,
+//          amsgrad, maximize, decoupledWeightDecay, step)
 Napi::Value AdamStep(const Napi::CallbackInfo& info) {
   const Args args(info, "adamStep");
   rnnkit::AdamOptions o;
   double step = 0;
   FloatArray param;
   float *grad = nullptr, *exp_avg = nullptr, *exp_avg_sq = nullptr, *max_exp_avg_sq = nullptr;
-  if (!args.Count(6)) return info.Env().Undefined();
-  Options opts(args, 5);
-  opts.Number("lr", &o.lr).Number("beta1", &o.beta1).Number("beta2", &o.beta2).Number("eps", &o.eps)
-      .Number("weightDecay", &o.weight_decay).Bool("amsgrad", &o.amsgrad).Bool("maximize", &o.maximize)
-      .Bool("decoupledWeightDecay", &o.decoupled_weight_decay).Step(&step);
-  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
-      Like(args, 2, "expAvg", param, &exp_avg) && Like(args, 3, "expAvgSq", param, &exp_avg_sq) &&
-      LikeIf(o.amsgrad, args, 4, "maxExpAvgSq", param, &max_exp_avg_sq)) {
+  if (args.Count(14) && args.Number(5, "lr", &o.lr) && args.Number(6, "beta1", &o.beta1) &&
+      args.Number(7, "beta2", &o.beta2) && args.Number(8, "eps", &o.eps) && args.Number(9, "weightDecay", &o.weight_decay) &&
+      args.Bool(10, "amsgrad", &o.amsgrad) && args.Bool(11, "maximize", &o.maximize) &&
+      args.Bool(12, "decoupledWeightDecay", &o.decoupled_weight_decay) && Step(args, 13, &step) &&
+      Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) && Like(args, 2, "expAvg", param, &exp_avg) &&
+      Like(args, 3, "expAvgSq", param, &exp_avg_sq) && LikeIf(o.amsgrad, args, 4, "maxExpAvgSq", param, &max_exp_avg_sq)) {
     rnnkit::adam_step(param.data, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, param.length, o, step);
   }
   return info.Env().Undefined();
 }
 
-// rmspropStep(param, grad, squareAvg, gradAvg | null, momentumBuffer | null, {lr, alpha, eps,
-// weightDecay, momentum, centered, maximize})
+// rmspropStep(param, grad, squareAvg, gradAvg | null, momentumBuffer | null, lr, alpha, eps,
+//             weightDecay, momentum, centered, maximize)
 Napi::Value RmspropStep(const Napi::CallbackInfo& info) {
   const Args args(info, "rmspropStep");
   rnnkit::RmspropOptions o;
   FloatArray param;
   float *grad = nullptr, *square_avg = nullptr, *grad_avg = nullptr, *buffer = nullptr;
-  if (!args.Count(6)) return info.Env().Undefined();
-  Options opts(args, 5);
-  opts.Number("lr", &o.lr).Number("alpha", &o.alpha).Number("eps", &o.eps).Number("weightDecay", &o.weight_decay)
-      .Number("momentum", &o.momentum).Bool("centered", &o.centered).Bool("maximize", &o.maximize);
-  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) &&
-      Like(args, 2, "squareAvg", param, &square_avg) && LikeIf(o.centered, args, 3, "gradAvg", param, &grad_avg) &&
+  if (args.Count(12) && args.Number(5, "lr", &o.lr) && args.Number(6, "alpha", &o.alpha) && args.Number(7, "eps", &o.eps) &&
+      args.Number(8, "weightDecay", &o.weight_decay) && args.Number(9, "momentum", &o.momentum) &&
+      args.Bool(10, "centered", &o.centered) && args.Bool(11, "maximize", &o.maximize) && Param(args, 0, &param) &&
+      Like(args, 1, "grad", param, &grad) && Like(args, 2, "squareAvg", param, &square_avg) &&
+      LikeIf(o.centered, args, 3, "gradAvg", param, &grad_avg) &&
       LikeIf(o.momentum > 0.0, args, 4, "momentumBuffer", param, &buffer)) {
     rnnkit::rmsprop_step(param.data, grad, square_avg, grad_avg, buffer, param.length, o);
   }
   return info.Env().Undefined();
 }
 
-// adagradStep(param, grad, sum, {lr, lrDecay, weightDecay, eps, maximize, step})
+// adagradStep(param, grad, sum, lr, lrDecay, weightDecay, eps, maximize, step)
 Napi::Value AdagradStep(const Napi::CallbackInfo& info) {
   const Args args(info, "adagradStep");
   rnnkit::AdagradOptions o;
   double step = 0;
   FloatArray param;
   float *grad = nullptr, *sum = nullptr;
-  if (!args.Count(4)) return info.Env().Undefined();
-  Options opts(args, 3);
-  opts.Number("lr", &o.lr).Number("lrDecay", &o.lr_decay).Number("weightDecay", &o.weight_decay)
-      .Number("eps", &o.eps).Bool("maximize", &o.maximize).Step(&step);
-  if (opts.ok() && Param(args, 0, &param) && Like(args, 1, "grad", param, &grad) && Like(args, 2, "sum", param, &sum)) {
+  if (args.Count(9) && args.Number(3, "lr", &o.lr) && args.Number(4, "lrDecay", &o.lr_decay) &&
+      args.Number(5, "weightDecay", &o.weight_decay) && args.Number(6, "eps", &o.eps) &&
+      args.Bool(7, "maximize", &o.maximize) && Step(args, 8, &step) && Param(args, 0, &param) &&
+      Like(args, 1, "grad", param, &grad) && Like(args, 2, "sum", param, &sum)) {
     rnnkit::adagrad_step(param.data, grad, sum, param.length, o, step);
   }
   return info.Env().Undefined();

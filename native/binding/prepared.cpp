@@ -18,8 +18,6 @@
 namespace rnnkit_binding {
 namespace {
 
-using rnnkit::Cell;
-
 // Marks Externals made by prepareLayer, so preparedForward never trusts another External.
 constexpr napi_type_tag kPreparedLayerTag = {0x8f3c2a71d54e4b09ULL, 0xa1b6e07c93d2f458ULL};
 
@@ -88,13 +86,13 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   s = handle->sizes;
   call->layer = handle->layer;
   const size_t at = 1 + kCallSizeArgs;  // input, h0, c0, output, hN, cN
-  const bool lstm = s.cell == Cell::Lstm;
+  const bool has_c = s.traits().cell_state;
   if (!ParseCallSizes(args, 1, &s, &call->lengths) || !CheckShape(args, s) ||
       !args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
-      !args.OptionalFloats(at + 2, "c0", CellFloats(s), lstm, &c0) ||
+      !args.OptionalFloats(at + 2, "c0", CellFloats(s), has_c, &c0) ||
       !args.OptionalFloats(at + 3, "output", OutputFloats(s), true, &call->y) ||
       !args.OptionalFloats(at + 4, "hN", HiddenFloats(s), true, &call->h_n) ||
-      !args.OptionalFloats(at + 5, "cN", CellFloats(s), lstm, &call->c_n)) {
+      !args.OptionalFloats(at + 5, "cN", CellFloats(s), has_c, &call->c_n)) {
     return nullptr;
   }
   call->x = x;
@@ -148,10 +146,10 @@ Napi::Value PreparedStep(const Napi::CallbackInfo& info) {
   rnnkit::SeqShape s = handle->sizes;
   s.steps = 1;
   float *input = nullptr, *h = nullptr, *c = nullptr;
-  const bool lstm = s.cell == Cell::Lstm;
+  const bool has_c = s.traits().cell_state;
   if (!args.Size(1, "batch", &s.batch) || !CheckShape(args, s) || !args.Floats(2, "input", InputFloats(s), &input) ||
       !args.Floats(3, "h", HiddenFloats(s), &h) ||
-      !(lstm ? args.Floats(4, "c", CellFloats(s), &c) : args.OptionalFloats(4, "c", 0, false, &c))) {
+      !(has_c ? args.Floats(4, "c", CellFloats(s), &c) : args.OptionalFloats(4, "c", 0, false, &c))) {
     return env.Undefined();
   }
   const std::string what = Describe(s, "prepared step");

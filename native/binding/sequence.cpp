@@ -25,8 +25,6 @@
 namespace rnnkit_binding {
 namespace {
 
-using rnnkit::Cell;
-
 constexpr size_t kLayerArgs = kLayerSizeArgs + kCallSizeArgs + kWeightArgs + kMaskArgs;
 
 // Marks Externals made by sequenceForward, so sequenceBackward never trusts another External.
@@ -112,7 +110,7 @@ std::shared_ptr<Call> ParseForward(const Napi::CallbackInfo& info, const char* n
   const size_t at = kLayerArgs;  // input, h0, c0, output, hN, cN, training
   bool training = false;
   if (!args.Count(kLayerArgs + 7) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed)) return nullptr;
-  const bool has_c = s.cell == Cell::Lstm;
+  const bool has_c = s.traits().cell_state;
   float *x = nullptr, *h0 = nullptr, *c0 = nullptr;
   if (!args.Floats(at, "input", InputFloats(s), &x) || !args.OptionalFloats(at + 1, "h0", HiddenFloats(s), true, &h0) ||
       !args.OptionalFloats(at + 2, "c0", CellFloats(s), has_c, &c0) ||
@@ -190,7 +188,7 @@ std::shared_ptr<Call> ParseBackward(const Napi::CallbackInfo& info, const char* 
   CacheHandle* cache = nullptr;
   float *x = nullptr, *dy = nullptr, *dh_n = nullptr, *dc_n = nullptr;
   if (!args.Count(kLayerArgs + 14) || !ParseLayer(args, &s, &call->lengths, &call->weights, &call->borrowed)) return nullptr;
-  const bool has_c = s.cell == Cell::Lstm;
+  const bool has_c = s.traits().cell_state;
   if (!args.Floats(at, "input", InputFloats(s), &x) || !ToCache(args, at + 1, s, &cache) || !ParseGrads(args, at + 2, call.get()) ||
       !args.OptionalFloats(at + 7, "dOutput", OutputFloats(s), true, &dy) ||
       !args.OptionalFloats(at + 8, "dhN", HiddenFloats(s), true, &dh_n) ||

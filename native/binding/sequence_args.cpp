@@ -5,31 +5,17 @@
 
 namespace rnnkit_binding {
 
-using rnnkit::Cell;
+using rnnkit::kCells;
 
-namespace {
-
-const char* CellName(Cell cell) {
-  switch (cell) {
-    case Cell::RnnTanh: return "rnn_tanh";
-    case Cell::RnnRelu: return "rnn_relu";
-    case Cell::Lstm: return "lstm";
-    case Cell::Gru: return "gru";
-  }
-  return "?";
-}
-
-}  // namespace
-
+// The binding's cell codes are the cells' order in rnnkit::kCells (src/cell-table.ts repeats them).
 bool ParseLayerSizes(const Args& args, size_t first, rnnkit::SeqShape* s) {
-  static const Cell kCells[] = {Cell::RnnTanh, Cell::RnnRelu, Cell::Lstm, Cell::Gru};
   int cell = 0;
-  if (!args.Int(first, "cell", 0, 3, &cell) || !args.Size(first + 1, "inputSize", &s->input) ||
+  if (!args.Int(first, "cell", 0, rnnkit::kCellCount - 1, &cell) || !args.Size(first + 1, "inputSize", &s->input) ||
       !args.Size(first + 2, "hiddenSize", &s->hidden)) {
     return false;
   }
-  s->cell = kCells[cell];
-  const int max_proj = s->cell == Cell::Lstm ? s->hidden - 1 : 0;
+  s->cell = kCells[cell].cell;
+  const int max_proj = kCells[cell].projection ? s->hidden - 1 : 0;
   return args.Int(first + 3, "projSize", 0, max_proj, &s->proj);
 }
 
@@ -98,7 +84,7 @@ bool ParseMasks(const Args& args, size_t first, rnnkit::SeqShape* s, Borrowed* b
 }
 
 std::string Describe(const rnnkit::SeqShape& s, const char* pass) {
-  std::string text = std::string(CellName(s.cell)) + " " + pass + " (";
+  std::string text = std::string(s.traits().name) + " " + pass + " (";
   if (s.steps > 0) text += "steps " + std::to_string(s.steps) + ", batch " + std::to_string(s.batch) + ", ";
   text += "inputSize " + std::to_string(s.input) + ", hiddenSize " + std::to_string(s.hidden);
   if (s.proj > 0) text += ", projSize " + std::to_string(s.proj);

@@ -13,7 +13,7 @@
 
 namespace rnnkit_binding {
 
-// cell, inputSize, hiddenSize, projSize: cell is 0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru.
+// cell, inputSize, hiddenSize, projSize: cell indexes rnnkit::kCells (0 rnn_tanh, 1 rnn_relu, 2 lstm, 3 gru).
 constexpr size_t kLayerSizeArgs = 4;
 bool ParseLayerSizes(const Args& args, size_t first, rnnkit::SeqShape* shape);
 

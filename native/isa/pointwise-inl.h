@@ -67,8 +67,18 @@ static void tanh_array(float* y, const float* x, int n) {
   });
 }
 
-static void lstm_forward(float* gates, int gs, float* c, float* h, const float* c_prev, int n) {
-  for_each_lane(n, [&](auto v, int j) {
+// ---- The cells' fused kernels (see CellStep / CellGradStep in kernels.h) ---------------------------
+// Each kernel first copies the fields it uses out of the step: the vector stores may alias anything
+// (the intrinsics' types are may_alias), so a pointer read through `s` in the loop would be
+// reloaded for every vector.
+
+static void lstm_forward(const CellStep& s) {
+  float* const gates = s.gates;
+  float* const c = s.c;
+  float* const h = s.h;
+  const float* const c_prev = s.c_prev;
+  const int gs = s.gs;
+  for_each_lane(s.n, [&](auto v, int j) {
     using V = decltype(v);
     float* g = gates + j;
     const auto i_t = sigmoid_v<V>(V::load(g));
@@ -85,10 +95,16 @@ static void lstm_forward(float* gates, int gs, float* c, float* h, const float* 
   });
 }
 
-// dc_prev may alias dc_next.
-static void lstm_backward(float* dgates, int gs, float* dc_prev, const float* gates, const float* c,
-                          const float* c_prev, const float* dh, const float* dc_next, int n) {
-  for_each_lane(n, [&](auto v, int j) {
+// dc ⊙ f becomes the gradient of c_prev, in place.
+static void lstm_backward(const CellGradStep& s) {
+  float* const dgates = s.dgates;
+  float* const dc_state = s.dc;
+  const float* const gates = s.gates;
+  const float* const c = s.c;
+  const float* const c_prev = s.c_prev;
+  const float* const dh = s.dh;
+  const int gs = s.gs;
+  for_each_lane(s.n, [&](auto v, int j) {
     using V = decltype(v);
     const float* g = gates + j;
     const auto i_t = V::load(g);
@@ -97,19 +113,26 @@ static void lstm_backward(float* dgates, int gs, float* dc_prev, const float* ga
     const auto o_t = V::load(g + 3 * gs);
     const auto dh_t = V::load(dh + j);
     const auto tanh_c = tanh_v<V>(V::load(c + j));
-    const auto dc = V::mul_add(V::mul(dh_t, o_t), one_minus_square<V>(tanh_c), V::load(dc_next + j));
+    const auto dc = V::mul_add(V::mul(dh_t, o_t), one_minus_square<V>(tanh_c), V::load(dc_state + j));
     float* dg = dgates + j;
     V::store(dg, V::mul(V::mul(dc, g_t), sigmoid_slope<V>(i_t)));
     V::store(dg + gs, V::mul(V::mul(dc, V::load(c_prev + j)), sigmoid_slope<V>(f_t)));
     V::store(dg + 2 * gs, V::mul(V::mul(dc, i_t), one_minus_square<V>(g_t)));
     V::store(dg + 3 * gs, V::mul(V::mul(dh_t, tanh_c), sigmoid_slope<V>(o_t)));
-    V::store(dc_prev + j, V::mul(dc, f_t));
+    V::store(dc_state + j, V::mul(dc, f_t));
   });
 }
 
-static void gru_forward(float* gates, int gs, const float* hh, const float* b_hh, float* hn, float* h,
-                        const float* h_prev, int n) {
-  for_each_lane(n, [&](auto v, int j) {
+// gates: x·W_ihᵀ + b_ih in, r, z, n out; h = (1 − z) ⊙ n + z ⊙ h_prev, n = tanh(x_n + r ⊙ hn).
+static void gru_forward(const CellStep& s) {
+  float* const gates = s.gates;
+  float* const hn = s.hn;
+  float* const h = s.h;
+  const float* const hh = s.hh;
+  const float* const b_hh = s.b_hh;
+  const float* const h_prev = s.h_prev;
+  const int gs = s.gs;
+  for_each_lane(s.n, [&](auto v, int j) {
     using V = decltype(v);
     float* g = gates + j;
     const auto r_t = sigmoid_v<V>(V::add(V::load(g), V::add(V::load(hh + j), V::load(b_hh + j))));
@@ -125,10 +148,17 @@ static void gru_forward(float* gates, int gs, const float* hh, const float* b_hh
   });
 }
 
-// dh_prev may alias dh.
-static void gru_backward(float* dgates_x, float* dgates_h, int gs, float* dh_prev, const float* gates,
-                         const float* hn, const float* h_prev, const float* dh, int n) {
-  for_each_lane(n, [&](auto v, int j) {
+// dgates: (dr, dz, dn); dgates_h: (dr, dz, dn ⊙ r); dh_prev = dh ⊙ z (may alias dh).
+static void gru_backward(const CellGradStep& s) {
+  float* const dgates_x = s.dgates;
+  float* const dgates_h = s.dgates_h;
+  float* const dh_prev = s.dh_prev;
+  const float* const gates = s.gates;
+  const float* const hn = s.hn;
+  const float* const h_prev = s.h_prev;
+  const float* const dh = s.dh;
+  const int gs = s.gs;
+  for_each_lane(s.n, [&](auto v, int j) {
     using V = decltype(v);
     const float* g = gates + j;
     const auto r_t = V::load(g);
@@ -148,22 +178,42 @@ static void gru_backward(float* dgates_x, float* dgates_h, int gs, float* dh_pre
   });
 }
 
-static void rnn_forward(float* h, const float* pre, int n, bool relu) {
-  if (relu) {
-    for_each_lane(n, [&](auto v, int j) {
-      using V = decltype(v);
-      V::store(h + j, V::max(V::set1(0.0f), V::load(pre + j)));
-    });
-  } else {
-    tanh_array(h, pre, n);
-  }
+// Vanilla RNN: h = act(pre), pre = the one gate block; backward from the output h.
+static void rnn_tanh_forward(const CellStep& s) { tanh_array(s.h, s.gates, s.n); }
+
+static void rnn_relu_forward(const CellStep& s) {
+  float* const h = s.h;
+  const float* const pre = s.gates;
+  for_each_lane(s.n, [&](auto v, int j) {
+    using V = decltype(v);
+    V::store(h + j, V::max(V::set1(0.0f), V::load(pre + j)));
+  });
 }
 
-static void rnn_backward(float* dpre, const float* h, const float* dh, int n, bool relu) {
-  for_each_lane(n, [&](auto v, int j) {
+static void rnn_tanh_backward(const CellGradStep& s) {
+  float* const dpre = s.dgates;
+  const float* const h = s.h;
+  const float* const dh = s.dh;
+  for_each_lane(s.n, [&](auto v, int j) {
     using V = decltype(v);
-    const auto h_t = V::load(h + j);
-    const auto dh_t = V::load(dh + j);
-    V::store(dpre + j, relu ? V::where_positive(h_t, dh_t) : V::mul(dh_t, one_minus_square<V>(h_t)));
+    V::store(dpre + j, V::mul(V::load(dh + j), one_minus_square<V>(V::load(h + j))));
   });
+}
+
+static void rnn_relu_backward(const CellGradStep& s) {
+  float* const dpre = s.dgates;
+  const float* const h = s.h;
+  const float* const dh = s.dh;
+  for_each_lane(s.n, [&](auto v, int j) {
+    using V = decltype(v);
+    V::store(dpre + j, V::where_positive(V::load(h + j), V::load(dh + j)));
+  });
+}
+
+// Every cell's kernels, by name (table-inl.h refuses to compile a table that misses one).
+static constexpr void set_cell_kernels(Kernels& k) {
+  k.cells[static_cast<int>(Cell::RnnTanh)] = {rnn_tanh_forward, rnn_tanh_backward};
+  k.cells[static_cast<int>(Cell::RnnRelu)] = {rnn_relu_forward, rnn_relu_backward};
+  k.cells[static_cast<int>(Cell::Lstm)] = {lstm_forward, lstm_backward};
+  k.cells[static_cast<int>(Cell::Gru)] = {gru_forward, gru_backward};
 }

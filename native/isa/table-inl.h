@@ -11,12 +11,7 @@ static constexpr Kernels make_table(const char* name) {
   k.gemv = gemv;
   k.sigmoid = sigmoid_array;
   k.tanh = tanh_array;
-  k.lstm_forward = lstm_forward;
-  k.lstm_backward = lstm_backward;
-  k.gru_forward = gru_forward;
-  k.gru_backward = gru_backward;
-  k.rnn_forward = rnn_forward;
-  k.rnn_backward = rnn_backward;
+  set_cell_kernels(k);
   k.sgd_step = sgd_step;
   k.adam_step = adam_step;
   k.rmsprop_step = rmsprop_step;
@@ -28,3 +23,11 @@ static constexpr Kernels make_table(const char* name) {
   k.clamp = clamp_array;
   return k;
 }
+
+static constexpr bool has_every_cell(const Kernels& k) {
+  for (const CellKernels& cell : k.cells) {
+    if (cell.forward == nullptr || cell.backward == nullptr) return false;
+  }
+  return true;
+}
+static_assert(has_every_cell(make_table("")), "every rnnkit::Cell needs its kernels in set_cell_kernels (pointwise-inl.h)");

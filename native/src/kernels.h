@@ -7,8 +7,48 @@
 #include <cstddef>
 
 #include "optim_kernels.h"
+#include "rnnkit/cells.h"
 
 namespace rnnkit {
+
+// One call of a cell's fused forward kernel: n consecutive hidden units of ONE batch row; gate
+// block k of unit j is at [k * gs + j]. A cell reads only what its traits (rnnkit/cells.h) provide.
+struct CellStep {
+  int n;
+  int gs;
+  float* gates;         // [G][gs] in: pre-activations (x·W_ihᵀ + b_ih, + h·W_hhᵀ + b_hh unless split_recurrent);
+                        //         out: what backward reads (LSTM i, f, g, o; GRU r, z, n; RNN unchanged)
+  const float* h_prev;  // [n]; nullptr with a projection (h_prev is then P wide, not per unit)
+  float* h;             // [n] out (before the projection, if any)
+  const float* c_prev;  // [n] cell_state
+  float* c;             // [n] out, cell_state
+  const float* hh;      // [G][gs] split_recurrent: h_prev·W_hhᵀ (no bias)
+  const float* b_hh;    // [G][gs] split_recurrent
+  float* hn;            // [n] out, split_recurrent: W_hn·h_prev + b_hn for backward; nullptr = not kept
+};
+
+// One call of a cell's fused backward kernel, same layout.
+struct CellGradStep {
+  int n;
+  int gs;
+  float* dgates;        // [G][gs] out: gradient of the gate pre-activations (input side); may be `gates` (read first)
+  float* dgates_h;      // [G][gs] out, split_recurrent: gradient of h_prev·W_hhᵀ + b_hh
+  const float* gates;   // [G][gs] as forward left them
+  const float* h;       // [n] the step's h (before the projection)
+  const float* h_prev;  // [n]; nullptr with a projection
+  const float* c;       // [n] cell_state: the step's c
+  const float* c_prev;  // [n] cell_state
+  const float* hn;      // [n] split_recurrent: forward's hn
+  const float* dh;      // [n] gradient of h
+  float* dc;            // [n] cell_state: in, the gradient of c from the next step; out, that of c_prev
+  float* dh_prev;       // [n] out: the gradient reaching h_prev other than through W_hh (GRU dh ⊙ z);
+                        //     cells without such a path leave it as it is; nullptr with a projection
+};
+
+struct CellKernels {
+  void (*forward)(const CellStep& step);
+  void (*backward)(const CellGradStep& step);
+};
 
 struct Kernels {
   const char* name;
@@ -29,35 +69,8 @@ struct Kernels {
   void (*sigmoid)(float* y, const float* x, int n);
   void (*tanh)(float* y, const float* x, int n);
 
-  // ---- LSTM ------------------------------------------------------------------------------------
-  // gates [4][gs] in: pre-activations (x·W_ihᵀ + h·W_hhᵀ + b_ih + b_hh); out: i, f, g, o activations
-  // c     [n]     out: c = f ⊙ c_prev + i ⊙ g
-  // h     [n]     out: o ⊙ tanh(c)   (before the projection, if any)
-  void (*lstm_forward)(float* gates, int gs, float* c, float* h, const float* c_prev, int n);
-  // dgates  [4][gs] out: gradient of the gate pre-activations (may be `gates` itself: read first)
-  // dc_prev [n]     out: dc ⊙ f, where dc = dc_next + dh ⊙ o ⊙ (1 − tanh²(c))
-  // gates   [4][gs] activations from forward; c, c_prev [n]; dh, dc_next [n] incoming gradients
-  void (*lstm_backward)(float* dgates, int gs, float* dc_prev, const float* gates, const float* c,
-                        const float* c_prev, const float* dh, const float* dc_next, int n);
-
-  // ---- GRU -------------------------------------------------------------------------------------
-  // gates [3][gs] in: x·W_ihᵀ + b_ih; out: r, z, n activations
-  // hh    [3][gs] h_prev·W_hhᵀ (no bias);  b_hh [3][gs]
-  // hn    [n]     out: W_hn h_prev + b_hn (cached for backward), may be nullptr
-  // h     [n]     out: (1 − z) ⊙ n + z ⊙ h_prev, where n = tanh(x_n + r ⊙ hn)
-  void (*gru_forward)(float* gates, int gs, const float* hh, const float* b_hh, float* hn, float* h,
-                      const float* h_prev, int n);
-  // dgates_x [3][gs] out: (dr, dz, dn) gradients of the pre-activations (input side; may be `gates`)
-  // dgates_h [3][gs] out: (dr, dz, dn ⊙ r) gradients of h_prev·W_hhᵀ + b_hh
-  // dh_prev  [n]     out: dh ⊙ z (the part not through W_hh)
-  void (*gru_backward)(float* dgates_x, float* dgates_h, int gs, float* dh_prev, const float* gates,
-                       const float* hn, const float* h_prev, const float* dh, int n);
-
-  // ---- Vanilla RNN -----------------------------------------------------------------------------
-  // h [n] = act(pre), act = relu ? max(0, ·) : tanh   (h may alias pre)
-  void (*rnn_forward)(float* h, const float* pre, int n, bool relu);
-  // dpre [n] = dh ⊙ act'(·), computed from the activation output h
-  void (*rnn_backward)(float* dpre, const float* h, const float* dh, int n, bool relu);
+  // ---- Cells: each cell's fused gate kernels, indexed by Cell (rnnkit/cells.h) ------------------
+  CellKernels cells[kCellCount];
 
   // ---- Optimizer updates (torch.optim 1.13 op order; coefficients in optim_kernels.h) ----------
   // All arrays [n], updated in place; optional state (momentum buffer, amsgrad max, centered

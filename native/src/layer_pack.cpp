@@ -47,10 +47,10 @@ bool LayerPack::pack(const SeqWeights& w) {
   bias_hh = bhh;
   has_bias = w.b_ih != nullptr;
   if (!has_bias) return true;
-  const bool gru = cell == Cell::Gru;
+  const bool split = cell_traits(cell).split_recurrent;
   for (int j = 0; j < GH; ++j) {
-    bx[j] = gru ? w.b_ih[j] : w.b_ih[j] + w.b_hh[j];
-    if (gru) bhh[j] = w.b_hh[j];
+    bx[j] = split ? w.b_ih[j] : w.b_ih[j] + w.b_hh[j];
+    if (split) bhh[j] = w.b_hh[j];
   }
   return true;
 }

@@ -16,11 +16,11 @@ struct LayerPack {
   int input, hidden, proj;  // I, H, P
   bool has_bias = false;
   bool packed_inputs;       // w_ih_t holds W_ihᵀ (else the caller projects the inputs with sgemm)
-  PackedMatrix w_ih_t[4];   // per gate block g: W_ih[g]ᵀ [I, H]   (packed_inputs only)
-  PackedMatrix w_hh_t[4];   // per gate block g: W_hh[g]ᵀ [S, H]
+  PackedMatrix w_ih_t[kMaxGates];  // per gate block g: W_ih[g]ᵀ [I, H]   (packed_inputs only)
+  PackedMatrix w_hh_t[kMaxGates];  // per gate block g: W_hh[g]ᵀ [S, H]
   PackedMatrix w_hr_t;      // W_hrᵀ [H, P]                        (projection only)
-  const float* bias_x = nullptr;   // [G·H] added to x·W_ihᵀ: b_ih, + b_hh except for GRU (zeros without bias)
-  const float* bias_hh = nullptr;  // [G·H] GRU's b_hh, kept apart for r ⊙ (W_hn h + b_hn); zeros otherwise
+  const float* bias_x = nullptr;   // [G·H] added to x·W_ihᵀ: b_ih, + b_hh unless split_recurrent (zeros without bias)
+  const float* bias_hh = nullptr;  // [G·H] a split_recurrent cell's b_hh (GRU: r ⊙ (W_hn h + b_hn)); zeros otherwise
 
   // The layer's sizes, for kernels `kern`; nothing packed yet. pack_inputs: W_ihᵀ is packed too
   // (worth it when the same weights serve many calls; one sequence's single input GEMM packs them

@@ -22,10 +22,11 @@ namespace {
 
 struct BackwardPass {
   const SeqShape& shape;
+  const CellTraits& cell;
   const SeqWeights& w;
   const Kernels& k;
   const int T, B, I, H, S, G, GH;
-  const bool proj, gru;
+  const bool proj, split;  // split: the cell's recurrent product is kept apart (split_recurrent, GRU)
   const int threads;
   // The gate gradients overwrite the cache's gate activations (step t's gradients are written after
   // its activations were read): one T·B·G·H array less.
@@ -42,10 +43,10 @@ struct BackwardPass {
   const float* hm_states = nullptr;  // [T+1, B, S] h ⊙ recurrent_mask, or nullptr
   // Workspace.
   float* dgates = nullptr;    // [T, B, G·H] gradient of the gate pre-activations (input side)
-  float* dgates_h = nullptr;  // [T, B, G·H] GRU: gradient of h·W_hhᵀ + b_hh; else = dgates
+  float* dgates_h = nullptr;  // [T, B, G·H] split: gradient of h·W_hhᵀ + b_hh; else = dgates
   float* dh_state = nullptr;  // [B, S] gradient flowing into the previous state
   float* dh_t = nullptr;      // [B, S] total gradient of this step's h
-  float* dc_state = nullptr;  // [B, H] LSTM
+  float* dc_state = nullptr;  // [B, H] cell state (LSTM)
   float* dh_pre = nullptr;    // [B, H] LSTM proj: gradient of o ⊙ tanh(c)
   float* dproj = nullptr;     // [T, B, P] LSTM proj: dh_t per step, for dW_hr
   float* dh_masked = nullptr; // [B, S] recurrent mask: dgates_t · W_hh, before the mask
@@ -54,13 +55,14 @@ struct BackwardPass {
   float* packed_workspace = nullptr;  // per task of a step region: dh_t packed (projection)
   size_t packed_stride = 0;
   float* packed_dgates = nullptr;     // this step's dgates_h rows packed once, by the threads that made them
-  float* bias_sums = nullptr;         // [G·H] column sums of dgates (added to both biases unless GRU)
+  float* bias_sums = nullptr;         // [G·H] column sums of dgates (added to both biases unless split)
   PackedMatrix w_hh_packed;  // W_hh [G·H, S]
   PackedMatrix w_hr_packed;  // W_hr [P, H]
 
   BackwardPass(const SeqShape& s, const SeqWeights& weights, const Kernels& kern, int thread_count, bool consume)
-      : shape(s), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
-        G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), gru(s.cell == Cell::Gru), threads(thread_count),
+      : shape(s), cell(s.traits()), w(weights), k(kern), T(s.steps), B(s.batch), I(s.input),
+        H(s.hidden), S(s.state()), G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), split(cell.split_recurrent),
+        threads(thread_count),
         consume_cache(consume),
         units(split_columns(H, kern.gemm_nr, step_work(s), thread_count)),
         states(split_columns(S, kern.gemm_nr, step_work(s), thread_count)) {}
@@ -69,7 +71,7 @@ struct BackwardPass {
   void carve(Carver& carver) {
     const size_t TB = size_t(T) * B;
     if (!consume_cache) dgates = carver.take(checked_product({TB, size_t(GH)}));
-    dgates_h = gru ? carver.take(checked_product({TB, size_t(GH)})) : dgates;
+    dgates_h = split ? carver.take(checked_product({TB, size_t(GH)})) : dgates;
     dh_state = carver.take(size_t(B) * S);
     dh_t = carver.take(size_t(B) * S);
     dc_state = carver.take(size_t(B) * H);
@@ -104,7 +106,7 @@ struct BackwardPass {
     gates = cache + L.gates;
     if (consume_cache) {
       dgates = cache + L.gates;
-      if (!gru) dgates_h = dgates;
+      if (!split) dgates_h = dgates;
     }
     h_states = cache + L.h_all;
     c_states = cache + L.c_all;
@@ -120,7 +122,7 @@ struct BackwardPass {
   void set_final_gradients(const float* dh_n, const float* dc_n) {
     if (dh_n) std::memcpy(dh_state, dh_n, sizeof(float) * B * S);
     else std::fill_n(dh_state, size_t(B) * S, 0.0f);
-    if (shape.cell != Cell::Lstm) return;
+    if (!cell.cell_state) return;
     if (dc_n) std::memcpy(dc_state, dc_n, sizeof(float) * B * H);
     else std::fill_n(dc_state, size_t(B) * H, 0.0f);
   }
@@ -159,29 +161,27 @@ struct BackwardPass {
       if (!is_active(shape, t, b)) {
         for (int g = 0; g < G; ++g) {
           std::fill_n(dg + g * H, n, 0.0f);
-          if (gru) std::fill_n(dgates_h + gb + g * H, n, 0.0f);
+          if (split) std::fill_n(dgates_h + gb + g * H, n, 0.0f);
         }
         continue;
       }
-      const float* dh_row = dh_src + size_t(b) * ld_src + j0;
-      switch (shape.cell) {
-        case Cell::Lstm: {
-          float* dc = dc_state + size_t(b) * H + j0;
-          k.lstm_backward(dg, H, dc, gates + gb, c_slot(slot_after(shape, t)) + size_t(b) * H + j0,
-                          c_slot(slot_before(shape, t)) + size_t(b) * H + j0, dh_row, dc, n);
-          break;
-        }
-        case Cell::Gru:
-          k.gru_backward(dg, dgates_h + gb, H, dh_state + size_t(b) * S + j0, gates + gb,
-                         hn_cache + (step + b) * H + j0, h_slot(slot_before(shape, t)) + size_t(b) * S + j0,
-                         dh_row, n);
-          break;
-        case Cell::RnnTanh:
-        case Cell::RnnRelu:
-          k.rnn_backward(dg, h_slot(slot_after(shape, t)) + size_t(b) * S + j0, dh_row, n,
-                         shape.cell == Cell::RnnRelu);
-          break;
+      CellGradStep grad{};
+      grad.n = n;
+      grad.gs = H;
+      grad.dgates = dg;
+      grad.dgates_h = dgates_h + gb;
+      grad.gates = gates + gb;
+      grad.h = proj ? h_pre + (step + b) * H + j0 : h_slot(slot_after(shape, t)) + size_t(b) * S + j0;
+      if (!proj) grad.h_prev = h_slot(slot_before(shape, t)) + size_t(b) * S + j0;
+      if (cell.cell_state) {
+        grad.c = c_slot(slot_after(shape, t)) + size_t(b) * H + j0;
+        grad.c_prev = c_slot(slot_before(shape, t)) + size_t(b) * H + j0;
+        grad.dc = dc_state + size_t(b) * H + j0;
       }
+      if (split) grad.hn = hn_cache + (step + b) * H + j0;
+      grad.dh = dh_src + size_t(b) * ld_src + j0;
+      if (!proj) grad.dh_prev = dh_state + size_t(b) * S + j0;
+      k.cells[static_cast<int>(shape.cell)].backward(grad);
     }
     // The dh GEMM of this step needs every thread's gradients packed: each packs its own units.
     const float* dg_t = dgates_h + step * GH;
@@ -233,21 +233,21 @@ struct BackwardPass {
     const float* h_prev_all = hm_states ? hm_states + size_t(first_slot) * B * S : h_slot(first_slot);
     gemm(Trans::Yes, Trans::No, GH, S, rows, dgates_h, GH, h_prev_all, S, grads.w_hh, S, true);
     if (grads.b_ih) {
-      // LSTM and RNN: both biases get the column sums of the same gate gradients, summed once.
+      // Unless split (LSTM, RNN): both biases get the column sums of the same gate gradients, summed once.
       std::fill_n(bias_sums, GH, 0.0f);
       add_column_sums(bias_sums, dgates, rows, GH, threads);
       for (int j = 0; j < GH; ++j) grads.b_ih[j] += bias_sums[j];
-      if (!gru) {
+      if (!split) {
         for (int j = 0; j < GH; ++j) grads.b_hh[j] += bias_sums[j];
       }
     }
-    if (grads.b_hh && gru) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);
+    if (grads.b_hh && split) add_column_sums(grads.b_hh, dgates_h, rows, GH, threads);
     if (proj && grads.w_hr) gemm(Trans::Yes, Trans::No, S, H, rows, dproj, S, h_pre, H, grads.w_hr, H, true);
   }
 
   void write_initial_gradients(float* dh0, float* dc0) const {
     if (dh0) std::memcpy(dh0, dh_state, sizeof(float) * B * S);
-    if (dc0 && shape.cell == Cell::Lstm) std::memcpy(dc0, dc_state, sizeof(float) * B * H);
+    if (dc0 && cell.cell_state) std::memcpy(dc0, dc_state, sizeof(float) * B * H);
   }
 };
 

@@ -8,19 +8,13 @@
 
 namespace rnnkit {
 
-int gate_count(Cell cell) {
-  switch (cell) {
-    case Cell::Lstm: return 4;
-    case Cell::Gru: return 3;
-    case Cell::RnnTanh:
-    case Cell::RnnRelu: return 1;
-  }
-  return 1;
-}
+const CellTraits& cell_traits(Cell cell) { return kCells[static_cast<int>(cell)]; }
+
+int gate_count(Cell cell) { return cell_traits(cell).gates; }
 
 CacheLayout cache_layout(const SeqShape& shape) {
   const size_t T = shape.steps, B = shape.batch, G = shape.gates(), H = shape.hidden, S = shape.state();
-  const bool lstm = shape.cell == Cell::Lstm;
+  const CellTraits& cell = shape.traits();
   CacheLayout layout{};
   size_t at = 0;
   layout.gates = at;
@@ -28,11 +22,11 @@ CacheLayout cache_layout(const SeqShape& shape) {
   layout.h_all = at;
   at = checked_sum(at, checked_product({T + 1, B, S}));
   layout.c_all = at;
-  if (lstm) at = checked_sum(at, checked_product({T + 1, B, H}));
+  if (cell.cell_state) at = checked_sum(at, checked_product({T + 1, B, H}));
   layout.hn = at;
-  if (shape.cell == Cell::Gru) at = checked_sum(at, checked_product({T, B, H}));
+  if (cell.split_recurrent) at = checked_sum(at, checked_product({T, B, H}));
   layout.h_pre = at;
-  if (lstm && shape.proj > 0) at = checked_sum(at, checked_product({T, B, H}));
+  if (shape.proj > 0) at = checked_sum(at, checked_product({T, B, H}));
   layout.h_masked = at;
   if (shape.recurrent_mask) at = checked_sum(at, checked_product({T + 1, B, S}));
   layout.total = at;
@@ -40,7 +34,7 @@ CacheLayout cache_layout(const SeqShape& shape) {
 }
 
 bool shape_fits(const SeqShape& s) {
-  const bool proj_ok = s.cell == Cell::Lstm ? s.proj >= 0 && s.proj < s.hidden : s.proj == 0;
+  const bool proj_ok = s.traits().projection ? s.proj >= 0 && s.proj < s.hidden : s.proj == 0;
   return s.steps >= 1 && s.batch >= 1 && s.input >= 1 && s.hidden >= 1 && proj_ok &&
          static_cast<long long>(s.steps) * s.batch <= INT_MAX && static_cast<long long>(s.gates()) * s.hidden <= INT_MAX;
 }

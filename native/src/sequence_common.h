@@ -15,9 +15,9 @@ namespace rnnkit {
 struct CacheLayout {
   size_t gates;  // [T, B, G·H]  gate activations (LSTM i,f,g,o; GRU r,z,n; RNN pre-activation)
   size_t h_all;  // [T+1, B, S]  hidden states
-  size_t c_all;  // [T+1, B, H]  cell states (LSTM)
-  size_t hn;     // [T, B, H]    W_hn·h + b_hn (GRU)
-  size_t h_pre;  // [T, B, H]    o ⊙ tanh(c) before the projection (LSTM with proj)
+  size_t c_all;  // [T+1, B, H]  cell states (cells with a cell state: LSTM)
+  size_t hn;     // [T, B, H]    W_hn·h + b_hn (split_recurrent: GRU)
+  size_t h_pre;  // [T, B, H]    h before the projection (LSTM with proj: o ⊙ tanh(c))
   size_t h_masked;  // [T+1, B, S] h_all ⊙ recurrent_mask, what W_hh reads (recurrent dropout)
   size_t total;  // SIZE_MAX when the shape's sizes overflow (then the other offsets mean nothing)
 };

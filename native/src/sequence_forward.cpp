@@ -3,8 +3,9 @@
 //      (a PreparedLayer — weights packed once, for streaming — projects each step's inputs in 2,
 //      for the units each thread owns, from its packed W_ihᵀ)
 //   2. per step, each thread owns a range of hidden units: recurrent GEMM h_prev · W_hhᵀ for its
-//      columns of every gate block (accumulated onto the projection; GRU keeps it apart because of
-//      r ⊙ (W_hn h + b_hn)), then the fused gate kernel and state update for those units
+//      columns of every gate block (accumulated onto the projection; a split_recurrent cell, GRU,
+//      keeps it apart because of r ⊙ (W_hn h + b_hn)), then the cell's fused gate kernel and state
+//      update for those units
 //   3. LSTM projection: a second region per step, h = h_pre · W_hrᵀ split by output columns.
 // Variational dropout: the input GEMM reads x ⊙ input_mask (one [B, I] mask for every step); with a
 // recurrent mask, whoever writes a slice of h also writes h ⊙ recurrent_mask for it (the next
@@ -24,6 +25,7 @@ namespace {
 
 struct ForwardPass {
   const SeqShape& shape;
+  const CellTraits& cell;
   const LayerPack& pack;
   const Kernels& k;
   const int T, B, I, H, S, G, GH;
@@ -35,10 +37,10 @@ struct ForwardPass {
   float* y = nullptr;         // [T, B, S] or nullptr
   float* gates = nullptr;     // [T, B, G·H]
   float* h_states = nullptr;  // training: [T+1, B, S]; inference: 2 ping-pong slots [2, B, S]
-  float* c_states = nullptr;  // same for the LSTM cell state, width H
-  float* hn_cache = nullptr;  // [T, B, H] GRU training only, else nullptr
+  float* c_states = nullptr;  // same for the cell state (LSTM), width H
+  float* hn_cache = nullptr;  // [T, B, H] split_recurrent (GRU) training only, else nullptr
   float* h_pre = nullptr;     // training: [T, B, H]; inference: [B, H] (LSTM with projection)
-  float* hh = nullptr;        // [B, G·H] GRU: h_prev · W_hhᵀ of the current step
+  float* hh = nullptr;        // [B, G·H] split_recurrent (GRU): h_prev · W_hhᵀ of the current step
   float* hm_states = nullptr; // recurrent mask: h ⊙ mask, slots as h_states; else nullptr
   float* x_masked = nullptr;  // [T, B, I] input mask: x ⊙ mask; else nullptr
   float* gemm_workspace = nullptr;  // the input projection's sgemm (unpacked W_ih)
@@ -51,7 +53,7 @@ struct ForwardPass {
   const float* inputs = nullptr;  // x [T, B, I]
 
   ForwardPass(const SeqShape& s, const LayerPack& layer, bool train, int thread_count)
-      : shape(s), pack(layer), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
+      : shape(s), cell(s.traits()), pack(layer), k(*layer.kernels), T(s.steps), B(s.batch), I(s.input), H(s.hidden), S(s.state()),
         G(s.gates()), GH(s.gates() * s.hidden), proj(s.proj > 0), training(train), threads(thread_count) {
     // A step reads every weight once. At batch 1 that read dominates: 4 bytes from L2 (~100 GB/s
     // here) cost about as much as 4 multiply-adds, so a step counts at least 4 per weight. A
@@ -74,7 +76,7 @@ struct ForwardPass {
       if (shape.recurrent_mask) hm_states = carver.take(2 * size_t(B) * S);
     }
     if (shape.input_mask) x_masked = carver.take(checked_product({TB, size_t(I)}));
-    if (shape.cell == Cell::Gru) hh = carver.take(size_t(B) * GH);
+    if (cell.split_recurrent) hh = carver.take(size_t(B) * GH);
     if (!pack.packed_inputs) gemm_workspace = carver.take(sgemm_workspace_floats(k, threads, T * B, GH, I));
     for (float*& rows : packed_h) rows = carver.take(packed_rows_floats(k, B, S));
     if (proj) packed_h_pre = carver.take(packed_rows_floats(k, B, H));
@@ -88,7 +90,7 @@ struct ForwardPass {
     gates = cache + L.gates;
     h_states = cache + L.h_all;
     c_states = cache + L.c_all;
-    hn_cache = shape.cell == Cell::Gru ? cache + L.hn : nullptr;
+    hn_cache = cell.split_recurrent ? cache + L.hn : nullptr;
     h_pre = cache + L.h_pre;
     hm_states = shape.recurrent_mask ? cache + L.h_masked : nullptr;
   }
@@ -132,7 +134,7 @@ struct ForwardPass {
     else std::fill_n(h_slot(slot), size_t(B) * S, 0.0f);
     for (int b = 0; b < B; ++b) mask_state(slot, b, 0, S);
     pack_rows_columns(k, B, S, recurrent_input(slot), S, 0, S, packed_h[0]);
-    if (shape.cell != Cell::Lstm) return;
+    if (!cell.cell_state) return;
     if (c0) std::memcpy(c_slot(slot), c0, sizeof(float) * B * H);
     else std::fill_n(c_slot(slot), size_t(B) * H, 0.0f);
   }
@@ -143,14 +145,14 @@ struct ForwardPass {
   // step's h_rows).
   void step_units(int t, int part, int j0, int j1, const PackedRows& h_rows, float* next_h) {
     float* g_t = gates_at(t);
-    const bool gru = shape.cell == Cell::Gru;
+    const bool split = cell.split_recurrent;
     if (pack.packed_inputs) {
       const PackedRows x_t = pack_rows(k, B, I, inputs + size_t(t) * B * I, I, packed_x + part * packed_x_stride);
       for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, x_t, pack.w_ih_t[g], g_t + g * H, GH, false);
     }
     if (pack.has_bias) add_bias_to_units(g_t, j0, j1);
-    float* rec = gru ? hh : g_t;
-    for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, h_rows, pack.w_hh_t[g], rec + g * H, GH, !gru);
+    float* rec = split ? hh : g_t;
+    for (int g = 0; g < G; ++g) sgemm_packed(j0, j1, h_rows, pack.w_hh_t[g], rec + g * H, GH, !split);
     for (int b = 0; b < B; ++b) {
       if (is_active(shape, t, b)) update_units(t, b, j0, j1 - j0);
       else carry_state(t, b, j0, j1 - j0);
@@ -163,24 +165,23 @@ struct ForwardPass {
   // The fused gate kernel and state update for item b's units [j0, j0 + n) at step t.
   void update_units(int t, int b, int j0, int n) {
     const size_t gb = size_t(b) * GH + j0;
-    const float* h_prev = h_slot(slot_before(shape, t));
-    float* g_t = gates_at(t);
-    float* h_out = (proj ? h_pre_at(t) + size_t(b) * H : h_slot(slot_after(shape, t)) + size_t(b) * S) + j0;
-    switch (shape.cell) {
-      case Cell::Lstm:
-        k.lstm_forward(g_t + gb, H, c_slot(slot_after(shape, t)) + size_t(b) * H + j0, h_out,
-                       c_slot(slot_before(shape, t)) + size_t(b) * H + j0, n);
-        break;
-      case Cell::Gru:
-        k.gru_forward(g_t + gb, H, hh + gb, pack.bias_hh + j0, hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr,
-                      h_out, h_prev + size_t(b) * S + j0, n);
-        break;
-      case Cell::RnnTanh:
-      case Cell::RnnRelu:
-        k.rnn_forward(h_out, g_t + gb, n, shape.cell == Cell::RnnRelu);
-        break;
+    CellStep step{};
+    step.n = n;
+    step.gs = H;
+    step.gates = gates_at(t) + gb;
+    if (!proj) step.h_prev = h_slot(slot_before(shape, t)) + size_t(b) * S + j0;
+    step.h = (proj ? h_pre_at(t) + size_t(b) * H : h_slot(slot_after(shape, t)) + size_t(b) * S) + j0;
+    if (cell.cell_state) {
+      step.c_prev = c_slot(slot_before(shape, t)) + size_t(b) * H + j0;
+      step.c = c_slot(slot_after(shape, t)) + size_t(b) * H + j0;
     }
-    if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, h_out, sizeof(float) * n);
+    if (cell.split_recurrent) {
+      step.hh = hh + gb;
+      step.b_hh = pack.bias_hh + j0;
+      step.hn = hn_cache ? hn_cache + (size_t(t) * B + b) * H + j0 : nullptr;
+    }
+    k.cells[static_cast<int>(shape.cell)].forward(step);
+    if (!proj && y) std::memcpy(y + (size_t(t) * B + b) * S + j0, step.h, sizeof(float) * n);
   }
 
   // g_t[b, g·H + j] += bias_x[g·H + j] for the units [j0, j1) of every gate and row.
@@ -196,7 +197,7 @@ struct ForwardPass {
 
   // Item b has no data at time t: its state passes through unchanged and its output is zero.
   void carry_state(int t, int b, int j0, int n) {
-    if (shape.cell == Cell::Lstm) {
+    if (cell.cell_state) {
       std::memcpy(c_slot(slot_after(shape, t)) + size_t(b) * H + j0,
                   c_slot(slot_before(shape, t)) + size_t(b) * H + j0, sizeof(float) * n);
     }
@@ -243,7 +244,7 @@ struct ForwardPass {
   void write_final_state(float* h_n, float* c_n) const {
     const int slot = T > 0 ? slot_after(shape, time_at(shape, T - 1)) : 0;
     if (h_n) std::memcpy(h_n, h_slot(slot), sizeof(float) * B * S);
-    if (c_n && shape.cell == Cell::Lstm) std::memcpy(c_n, c_slot(slot), sizeof(float) * B * H);
+    if (c_n && cell.cell_state) std::memcpy(c_n, c_slot(slot), sizeof(float) * B * H);
   }
 };
 

@@ -14,6 +14,15 @@ using namespace rnnkit_test;
 
 namespace {
 
+// Every cell of rnnkit::kCells, and whether it has a cell state / may project.
+std::vector<Cell> every_cell() {
+  std::vector<Cell> cells;
+  for (const CellTraits& traits : kCells) cells.push_back(traits.cell);
+  return cells;
+}
+bool has_cell_state(Cell cell) { return cell_traits(cell).cell_state; }
+bool projects(Cell cell) { return cell_traits(cell).projection; }
+
 struct Case {
   Cell cell;
   int T, B, I, H, P;
@@ -107,7 +116,7 @@ Result run(Problem& p, bool consume_cache = false) {
                    data_or_null(r.g_w_hr)};
   CHECK(sequence_backward(shape, w, g, r.dx.data(), r.dh0.data(), r.dc0.data(), p.dy.data(), p.dh_n.data(),
                           p.dc_n.data(), p.x.data(), cache.data(), consume_cache));
-  if (shape.cell != Cell::Lstm) r.c_n.clear(), r.dc0.clear();
+  if (!has_cell_state(shape.cell)) r.c_n.clear(), r.dc0.clear();
   return r;
 }
 
@@ -121,7 +130,7 @@ double reference_loss(const Problem& p, const RefParams& params, const Doubles& 
   double loss = 0.0;
   for (size_t i = 0; i < out.y.size(); ++i) loss += out.y[i] * p.dy[i];
   for (size_t i = 0; i < out.h_n.size(); ++i) loss += out.h_n[i] * p.dh_n[i];
-  if (shape.cell == Cell::Lstm)
+  if (has_cell_state(shape.cell))
     for (size_t i = 0; i < out.c_n.size(); ++i) loss += out.c_n[i] * p.dc_n[i];
   return loss;
 }
@@ -154,7 +163,7 @@ void check_against_reference(const Case& c, uint32_t seed) {
   const std::vector<float> y(out.y.begin(), out.y.end()), h_n(out.h_n.begin(), out.h_n.end());
   CHECK_CLOSE(r.y.data(), y.data(), y.size(), atol, rtol);
   CHECK_CLOSE(r.h_n.data(), h_n.data(), h_n.size(), atol, rtol);
-  if (c.cell == Cell::Lstm) {
+  if (has_cell_state(c.cell)) {
     const std::vector<float> c_n(out.c_n.begin(), out.c_n.end());
     CHECK_CLOSE(r.c_n.data(), c_n.data(), c_n.size(), atol, rtol);
   }
@@ -168,15 +177,13 @@ void check_against_reference(const Case& c, uint32_t seed) {
   };
   check_grad(r.dx, x, "dx");
   check_grad(r.dh0, h0, "dh0");
-  if (c.cell == Cell::Lstm) check_grad(r.dc0, c0, "dc0");
+  if (has_cell_state(c.cell)) check_grad(r.dc0, c0, "dc0");
   check_grad(r.g_w_ih, params.w_ih, "dW_ih");
   check_grad(r.g_w_hh, params.w_hh, "dW_hh");
   check_grad(r.g_b_ih, params.b_ih, "db_ih");
   check_grad(r.g_b_hh, params.b_hh, "db_hh");
   check_grad(r.g_w_hr, params.w_hr, "dW_hr");
 }
-
-const Cell kCells[] = {Cell::RnnTanh, Cell::RnnRelu, Cell::Lstm, Cell::Gru};
 
 void compare_results(const Result& a, const Result& b, double atol, double rtol) {
   CHECK_CLOSE(a.y.data(), b.y.data(), a.y.size(), atol, rtol);
@@ -208,7 +215,7 @@ bool bitwise_equal(const Result& a, const Result& b) {
 
 TEST(matches_float64_reference_and_finite_differences) {
   uint32_t seed = 100;
-  for (Cell cell : kCells) {
+  for (Cell cell : every_cell()) {
     const int P = 0;
     check_against_reference({cell, 4, 3, 5, 6, P, true, false, false, {}}, seed++);
     check_against_reference({cell, 4, 3, 5, 6, P, false, true, false, {}}, seed++);
@@ -224,10 +231,10 @@ TEST(matches_scalar_on_awkward_sizes) {
   const int sizes[] = {1, 3, 7, 8, 15, 16, 17, 33, 100};
   uint32_t seed = 500;
   for (bool masked : {false, true}) {
-    for (Cell cell : kCells) {
+    for (Cell cell : every_cell()) {
       for (int H : sizes) {
         const bool odd = H % 2 == 1;
-        const int P = (cell == Cell::Lstm && H > 4 && odd) ? H / 2 : 0;
+        const int P = (projects(cell) && H > 4 && odd) ? H / 2 : 0;
         const std::vector<int> lengths = odd ? std::vector<int>{6, 3, 1, 6, 0} : std::vector<int>{};
         Problem p = make_problem({cell, 6, 5, 13, H, P, true, odd, !odd, lengths, masked}, seed++);
         const Result ours = run(p);
@@ -245,11 +252,11 @@ TEST(matches_scalar_on_awkward_sizes) {
 
 TEST(bitwise_deterministic_and_thread_count_invariant) {
   for (bool masked : {false, true}) {
-    for (Cell cell : kCells) {
+    for (Cell cell : every_cell()) {
       // Big enough per step (B·G·H·S multiply-adds) for the steps to be split across threads.
       std::vector<int> lengths(33);
       for (int b = 0; b < 33; ++b) lengths[b] = (b * 5) % 8;
-      Case c{cell, 7, 33, 20, 181, cell == Cell::Lstm ? 67 : 0, true, true, true, lengths, masked};
+      Case c{cell, 7, 33, 20, 181, projects(cell) ? 67 : 0, true, true, true, lengths, masked};
       Problem p = make_problem(c, 900);
       const Result first = run(p);
       const Result second = run(p);
@@ -295,8 +302,8 @@ std::unique_ptr<PreparedLayer> prepare(Problem& p) {
 
 TEST(prepared_layer_forward_equals_sequence_forward_bitwise) {
   uint32_t seed = 1200;
-  for (Cell cell : kCells) {
-    const int P = cell == Cell::Lstm ? 19 : 0;
+  for (Cell cell : every_cell()) {
+    const int P = projects(cell) ? 19 : 0;
     const Case cases[] = {
         {cell, 1, 1, 28, 40, 0, true, true, false, {}},
         {cell, 9, 5, 13, 33, P, true, true, true, {9, 3, 0, 9, 1}},
@@ -311,7 +318,7 @@ TEST(prepared_layer_forward_equals_sequence_forward_bitwise) {
       Result got = run_inference(p, prepared.get());
       CHECK(std::memcmp(got.y.data(), want.y.data(), sizeof(float) * want.y.size()) == 0);
       CHECK(std::memcmp(got.h_n.data(), want.h_n.data(), sizeof(float) * want.h_n.size()) == 0);
-      if (cell == Cell::Lstm) CHECK(std::memcmp(got.c_n.data(), want.c_n.data(), sizeof(float) * want.c_n.size()) == 0);
+      if (has_cell_state(cell)) CHECK(std::memcmp(got.c_n.data(), want.c_n.data(), sizeof(float) * want.c_n.size()) == 0);
     }
   }
 }
@@ -320,9 +327,9 @@ TEST(prepared_layer_forward_equals_sequence_forward_bitwise) {
 // call over the whole sequence, bit for bit, at batch 1 (the gemv path) and batch 6.
 TEST(stepping_a_prepared_layer_equals_the_whole_sequence_bitwise) {
   uint32_t seed = 1300;
-  for (Cell cell : kCells) {
+  for (Cell cell : every_cell()) {
     for (int B : {1, 6}) {
-      Problem p = make_problem({cell, 12, B, 28, 64, cell == Cell::Lstm ? 24 : 0, true, true, false, {}}, seed++);
+      Problem p = make_problem({cell, 12, B, 28, 64, projects(cell) ? 24 : 0, true, true, false, {}}, seed++);
       const std::unique_ptr<PreparedLayer> prepared = prepare(p);
       const Result want = run_inference(p, nullptr);
       const int S = p.shape.state(), I = p.shape.input;
@@ -337,7 +344,7 @@ TEST(stepping_a_prepared_layer_equals_the_whole_sequence_bitwise) {
       }
       CHECK(outputs_equal);
       CHECK(std::memcmp(h.data(), want.h_n.data(), sizeof(float) * h.size()) == 0);
-      if (cell == Cell::Lstm) CHECK(std::memcmp(c.data(), want.c_n.data(), sizeof(float) * c.size()) == 0);
+      if (has_cell_state(cell)) CHECK(std::memcmp(c.data(), want.c_n.data(), sizeof(float) * c.size()) == 0);
     }
   }
 }
@@ -378,7 +385,7 @@ TEST(batch_one_prepared_step_is_thread_count_invariant) {
 // lengths, reverse and projection (the masks zero some inputs and some of h entering W_hh).
 TEST(masked_matches_float64_reference_and_finite_differences) {
   uint32_t seed = 1600;
-  for (Cell cell : kCells) {
+  for (Cell cell : every_cell()) {
     check_against_reference({cell, 4, 3, 5, 6, 0, true, true, false, {}, true}, seed++);
     check_against_reference({cell, 5, 4, 3, 7, 0, true, true, true, {3, 5, 1, 0}, true}, seed++);
     check_against_reference({cell, 5, 4, 3, 7, 0, false, false, false, {5, 2, 0, 1}, true}, seed++);
@@ -389,9 +396,9 @@ TEST(masked_matches_float64_reference_and_finite_differences) {
 // One mask only (input or recurrent): each on its own against the reference.
 TEST(input_or_recurrent_mask_alone_matches_reference) {
   uint32_t seed = 1700;
-  for (Cell cell : kCells) {
+  for (Cell cell : every_cell()) {
     for (int which = 0; which < 2; ++which) {
-      Problem p = make_problem({cell, 4, 3, 5, 6, cell == Cell::Lstm ? 4 : 0, true, true, which == 1, {4, 1, 3}, true}, seed++);
+      Problem p = make_problem({cell, 4, 3, 5, 6, projects(cell) ? 4 : 0, true, true, which == 1, {4, 1, 3}, true}, seed++);
       (which == 0 ? p.recurrent_mask : p.input_mask).clear();
       const Result r = run(p);
       const RefParams params{widen(p.w_ih), widen(p.w_hh), widen(p.b_ih), widen(p.b_hh), widen(p.w_hr)};
@@ -407,8 +414,8 @@ TEST(input_or_recurrent_mask_alone_matches_reference) {
 // dh through the mask is summed separately, so backward agrees to an ulp or so, not bit for bit).
 TEST(masks_of_ones_equal_no_masks) {
   uint32_t seed = 1800;
-  for (Cell cell : kCells) {
-    Problem plain = make_problem({cell, 6, 5, 13, 33, cell == Cell::Lstm ? 17 : 0, true, true, true, {6, 3, 1, 6, 0}}, seed++);
+  for (Cell cell : every_cell()) {
+    Problem plain = make_problem({cell, 6, 5, 13, 33, projects(cell) ? 17 : 0, true, true, true, {6, 3, 1, 6, 0}}, seed++);
     const Result want = run(plain);
     Problem ones = plain;
     ones.input_mask.assign(size_t(5) * 13, 1.0f);
@@ -424,8 +431,8 @@ TEST(masks_of_ones_equal_no_masks) {
 // forward's outputs bit for bit.
 TEST(masked_inference_equals_masked_training_forward) {
   uint32_t seed = 2100;
-  for (Cell cell : kCells) {
-    Problem p = make_problem({cell, 9, 5, 13, 33, cell == Cell::Lstm ? 19 : 0, true, true, true, {9, 3, 0, 9, 1}, true}, seed++);
+  for (Cell cell : every_cell()) {
+    Problem p = make_problem({cell, 9, 5, 13, 33, projects(cell) ? 19 : 0, true, true, true, {9, 3, 0, 9, 1}, true}, seed++);
     const Result training = run(p);
     const Result inference = run_inference(p, nullptr);
     CHECK(std::memcmp(inference.y.data(), training.y.data(), sizeof(float) * training.y.size()) == 0);

@@ -13,8 +13,14 @@ import { getNumThreads, isa } from '../runtime.js';
 import { manualSeed, noGrad, randn, type Tensor } from '../tensor/index.js';
 import type { Output } from './output.js';
 import { BENCH_CONFIGS, type BenchConfig, type CellKind } from './specs.js';
+import { CELLS } from '../cell-table.js';
+import type { BENCH_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
 /** One measured row. */
+/** Options of `rnnkit bench`. */
+export type BenchCliOptions = OptionValues<typeof BENCH_OPTIONS>;
+
 export interface BenchResult {
   config: string;
   cell: CellKind;
@@ -33,8 +39,6 @@ export interface Timing {
   tokensPerSecond: number;
   gflops: number;
 }
-
-const GATES: Record<CellKind, number> = { lstm: 4, gru: 3, rnn: 1 };
 
 /** The recurrent layers' common call, `forward(x [T, B, I], state?)` → `[output, state]`. */
 interface RecurrentLayer {
@@ -71,7 +75,7 @@ function timing(run: { iterations: number; seconds: number }, tokensPerStep: num
 export function benchCell(config: BenchConfig, cell: CellKind, seconds: number): BenchResult {
   const { inputSize: I, hiddenSize: H, batch: B, steps: T } = config;
   const layer = makeLayer(cell, config);
-  const forwardFlops = 2 * T * B * GATES[cell] * H * (I + H);
+  const forwardFlops = 2 * T * B * CELLS[cell === 'rnn' ? 'rnn_tanh' : cell].gates * H * (I + H);
   const shape = { config: config.name, cell, inputSize: I, hiddenSize: H, batch: B, steps: T };
   if (config.name === 'stream') {
     const x = randn(I); // one step of one sequence
@@ -117,7 +121,7 @@ export function formatBenchRow(r: BenchResult): string {
 }
 
 /** Runs the plan and prints a table (or JSON). */
-export function runBench(options: { config: string; cell: string; seconds: number; seed: number; json?: boolean }, output: Output): BenchResult[] {
+export function runBench(options: BenchCliOptions, output: Output): BenchResult[] {
   manualSeed(options.seed);
   const plan = benchPlan(options.config, options.cell);
   if (!options.json) output.info(`rnnkit bench on ${isa()}, ${getNumThreads()} threads, ~${options.seconds} s per measurement`);

@@ -23,16 +23,11 @@ import { CliError } from './errors.js';
 import { csvNumber, looksLikeHeader, parseCsv, readInputText, writeOutputFile } from './files.js';
 import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
-import type { TrainingCliOptions } from './train.js';
+import type { TRAIN_CLASSIFY_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
-/** Options of the classify task (resolved by src/cli/train.ts). */
-export interface ClassifyOptions extends TrainingCliOptions {
-  input: string;
-  features: number;
-  steps?: number;
-  valSplit: number;
-  out: string;
-}
+/** Options of `rnnkit train classify`. */
+export type ClassifyOptions = OptionValues<typeof TRAIN_CLASSIFY_OPTIONS>;
 
 /** The sequences of a classification CSV. */
 export interface ClassifyData {

@@ -15,7 +15,8 @@ import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText, wr
 import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
 import { CALENDAR_FEATURES } from './specs.js';
-import type { TrainingCliOptions } from './train.js';
+import type { FORECAST_OPTIONS, TRAIN_FORECAST_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
 /** How the CLI read the series; saved in the model's metadata under {@link CLI_METADATA_KEY}. */
 export interface SeriesSpec {
@@ -111,18 +112,7 @@ function toSeries(table: SeriesTable, spec: SeriesSpec): forecast.Series {
 }
 
 /** Options of `rnnkit train forecast`. */
-export interface TrainForecastCliOptions extends TrainingCliOptions {
-  input: string;
-  column?: string;
-  dateColumn?: string;
-  calendar?: string;
-  window: number;
-  holdout: number;
-  season?: number;
-  out: string;
-  plot?: string;
-  force?: boolean;
-}
+export type TrainForecastCliOptions = OptionValues<typeof TRAIN_FORECAST_OPTIONS>;
 
 function calendarList(value: string | undefined, dateColumn: string | undefined): forecast.CalendarFeature[] {
   if (value === undefined || value === '') return [];
@@ -210,16 +200,7 @@ async function writePlot(file: string, force: boolean, head: forecast.Series, ta
 }
 
 /** Options of `rnnkit forecast`. */
-export interface ForecastCliOptions {
-  model: string;
-  input: string;
-  horizon: number;
-  column?: string;
-  backtest?: boolean;
-  plot?: string;
-  output?: string;
-  force?: boolean;
-}
+export type ForecastCliOptions = OptionValues<typeof FORECAST_OPTIONS>;
 
 /** The forecast builds its state on the model's last `window` rows: fewer make a forecast from almost nothing. */
 function checkWarmUp(rows: number, window: number, o: ForecastCliOptions): void {

@@ -8,6 +8,7 @@
  * @module
  */
 import os from 'node:os';
+import { CELLS } from '../cell-table.js';
 import { MAX_DIM } from '../validate.js';
 import { CliError } from './errors.js';
 
@@ -38,7 +39,7 @@ interface Part {
 }
 
 function partsOf(shape: ModelShape, inputFlag: string): Part[] {
-  const gates = (shape.cell === 'lstm' ? 4 : 3) * shape.hidden;
+  const gates = CELLS[shape.cell].gates * shape.hidden;
   const hidden = `--hidden ${shape.hidden}`;
   const parts: Part[] = [
     { name: 'weight_ih_l0', rows: gates, columns: shape.inputSize, count: 1, flag: shape.inputSize > shape.hidden ? inputFlag : hidden },

@@ -37,6 +37,29 @@ export interface OptionSpec {
   max?: number;
 }
 
+/** The key of an option's value, from its long flag: `--seq-len <n>` → `seqLen` (as {@link optionKey} at run time). */
+type OptionKeyOf<Flag extends string> = Flag extends `${string}--${infer Name} <${string}` ? CamelCase<Name>
+  : Flag extends `${string}--${infer Name}` ? CamelCase<Name> : never;
+type CamelCase<S extends string> = S extends `${infer Head}-${infer Tail}` ? `${Head}${Capitalize<CamelCase<Tail>>}` : S;
+
+/** The value an option of kind K resolves to. */
+type KindValue<K> = K extends readonly (infer Choice)[] ? Choice
+  : K extends 'boolean' ? boolean
+    : K extends 'string' | 'inputFile' | 'outputFile' ? string
+      : number;
+
+// Whether an option always has a value (required, or a default).
+type AlwaysSet<S> = S extends { required: true } | { default: string | number | boolean } ? true : false;
+
+/**
+ * What {@link resolveOptions} returns for the options `O`, typed from the declarations themselves:
+ * one key per option, required when the option is required or has a default (options whose flags
+ * are not literal types give a plain record).
+ */
+export type OptionValues<O extends readonly OptionSpec[]> = string extends O[number]['flag'] ? Record<string, unknown>
+  : & { [S in O[number] as AlwaysSet<S> extends true ? OptionKeyOf<S['flag']> : never]: KindValue<S['kind']> }
+    & { [S in O[number] as AlwaysSet<S> extends true ? never : OptionKeyOf<S['flag']>]?: KindValue<S['kind']> };
+
 /**
  * Most steps a command may be asked to produce one after the other (forecast horizon, generated
  * characters): every one is kept and printed, and `--horizon 1e9` ran out of memory after a minute.
@@ -125,7 +148,8 @@ export function addOptions(command: Command, specs: readonly OptionSpec[]): Comm
  * The options' values: from the command line, else the config file, else the default; converted
  * and checked. Throws a {@link CliError} naming the flag (or config key) and the bad value.
  */
-export function resolveOptions(specs: readonly OptionSpec[], cli: Record<string, unknown>, config: ConfigFile | null = null): Record<string, unknown> {
+export function resolveOptions<O extends readonly OptionSpec[]>(specs: O, cli: Record<string, unknown>,
+  config: ConfigFile | null = null): OptionValues<O> {
   const result: Record<string, unknown> = {};
   for (const spec of specs) {
     const key = optionKey(spec);
@@ -147,7 +171,7 @@ export function resolveOptions(specs: readonly OptionSpec[], cli: Record<string,
     const isPath = spec.kind === 'inputFile' || spec.kind === 'outputFile';
     result[key] = isPath && fromConfig ? path.resolve(path.dirname(config!.file), value as string) : value;
   }
-  return result;
+  return result as OptionValues<O>; // the values checked against the very declarations the type is read from
 }
 
 /** The library's names for values options pass through to it (library name → option key). */

@@ -11,20 +11,15 @@ import * as textclass from '../tasks/textclass.js';
 import { noGrad } from '../tensor/autograd.js';
 import type { Tensor } from '../tensor/tensor.js';
 import { loadSequenceClassifier, scaledInputs } from './classify.js';
-import { readDocuments, type InputFormat } from './documents.js';
+import { readDocuments } from './documents.js';
 import { asUserError, CliError } from './errors.js';
 import { checkInputFile, csvNumber, looksLikeHeader, parseCsv, readInputText } from './files.js';
 import { plural, type Output } from './output.js';
+import type { PREDICT_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
 /** Options of `rnnkit predict`. */
-export interface PredictCliOptions {
-  model: string;
-  input?: string;
-  textColumn?: string;
-  inputFormat: InputFormat;
-  format: 'text' | 'json';
-  batchSize: number;
-}
+export type PredictCliOptions = OptionValues<typeof PREDICT_OPTIONS>;
 
 /** One prediction as printed. */
 interface Prediction {

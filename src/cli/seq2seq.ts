@@ -13,21 +13,11 @@ import { asUserError, CliError, describeFsError } from './errors.js';
 import { checkInputFile, readInputText, writeOutputFile } from './files.js';
 import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
-import type { TrainingCliOptions } from './train.js';
+import type { TRAIN_SEQ2SEQ_OPTIONS, TRANSLATE_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
-/** Options of `rnnkit train seq2seq` (resolved by src/cli/train.ts). */
-export interface TrainSeq2SeqCliOptions extends TrainingCliOptions {
-  input: string;
-  out: string;
-  valSplit: number;
-  sourceTokens: seq2seq.Tokenization | 'auto';
-  targetTokens: seq2seq.Tokenization | 'auto';
-  embedding: number;
-  attention: seq2seq.AttentionKind;
-  patience: number;
-  smoothing: number;
-  beam: number;
-}
+/** Options of `rnnkit train seq2seq`. */
+export type TrainSeq2SeqCliOptions = OptionValues<typeof TRAIN_SEQ2SEQ_OPTIONS>;
 
 const percent = (x: number): string => `${(100 * x).toFixed(2)} %`;
 
@@ -98,13 +88,7 @@ export async function trainSeq2Seq(o: TrainSeq2SeqCliOptions, output: Output): P
 }
 
 /** Options of `rnnkit translate`. */
-export interface TranslateCliOptions {
-  model: string;
-  input?: string;
-  beam: number;
-  lengthPenalty: number;
-  maxLength?: number;
-}
+export type TranslateCliOptions = OptionValues<typeof TRANSLATE_OPTIONS>;
 
 /** The sources: the lines of --input, or of stdin. */
 function readSources(o: TranslateCliOptions): string[] {

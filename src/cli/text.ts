@@ -10,19 +10,11 @@ import { asUserError, CliError } from './errors.js';
 import { checkInputFile, readInputText, writeOutputFile } from './files.js';
 import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
-import type { TrainingCliOptions } from './train.js';
+import type { GENERATE_OPTIONS, TRAIN_TEXT_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
 /** Options of `rnnkit train text` (resolved by src/cli/train.ts). */
-export interface TrainTextCliOptions extends TrainingCliOptions {
-  input: string;
-  valSplit: number;
-  embedding: number;
-  seqLen: number;
-  bptt: number;
-  out: string;
-  sample: number;
-  temperature: number;
-}
+export type TrainTextCliOptions = OptionValues<typeof TRAIN_TEXT_OPTIONS>;
 
 /** The text split into [train, validation]: the last `valSplit` of the characters (at least 2) validate. */
 function splitText(corpus: string, valSplit: number): [string, string | null] {
@@ -68,14 +60,7 @@ export async function trainText(o: TrainTextCliOptions, output: Output): Promise
 }
 
 /** Options of `rnnkit generate`. */
-export interface GenerateCliOptions {
-  model: string;
-  prompt?: string;
-  length: number;
-  temperature: number;
-  topK?: number;
-  seed?: number;
-}
+export type GenerateCliOptions = OptionValues<typeof GENERATE_OPTIONS>;
 
 /** Loads a model written by `rnnkit train text` (or text.save) and prints the prompt and what follows. */
 export function runGenerate(o: GenerateCliOptions, output: Output): string {

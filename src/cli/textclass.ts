@@ -9,31 +9,16 @@
 import { SeededGenerator, deriveSeed } from '../data/generator.js';
 import * as textclass from '../tasks/textclass.js';
 import { manualSeed } from '../tensor/random.js';
-import { readDocuments, type InputFormat } from './documents.js';
+import { readDocuments } from './documents.js';
 import { CliError } from './errors.js';
 import { readInputText, writeOutputFile } from './files.js';
 import { checkModelSize } from './limits.js';
 import { epochPrinter, plural, progressSetting, type Output } from './output.js';
-import type { TrainingCliOptions } from './train.js';
+import type { TRAIN_TEXTCLASS_OPTIONS } from './command-options.js';
+import type { OptionValues } from './options.js';
 
-/** Options of `rnnkit train textclass` (resolved by src/cli/train.ts). */
-export interface TrainTextclassCliOptions extends Omit<TrainingCliOptions, 'dropout'> {
-  input: string;
-  inputFormat: InputFormat;
-  textColumn: string;
-  labelColumn: string;
-  out: string;
-  valSplit: number;
-  embedding: number;
-  maxLength: number;
-  minFreq: number;
-  maxVocab: number;
-  pooling: 'last' | 'mean' | 'max';
-  inputDropout: number;
-  recurrentDropout: number;
-  dropout: number;
-  unidirectional?: boolean;
-}
+/** Options of `rnnkit train textclass`. */
+export type TrainTextclassCliOptions = OptionValues<typeof TRAIN_TEXTCLASS_OPTIONS>;
 
 /** Indices of a seeded, per-class share of the documents: [train, validation]. */
 function stratifiedSplit(labels: readonly string[], share: number, seed: number): [number[], number[]] {

@@ -10,10 +10,21 @@
  */
 import { types } from 'node:util';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, optionalBool, optionalObject } from '../validate.js';
+import { checkOptions, describe, optionalBool } from '../validate.js';
 
 /** A collate function: the items of one batch → the batch. */
 export type Collate<T = unknown, B = unknown> = (items: T[]) => B;
+
+/**
+ * What {@link defaultCollate} makes of items of type T: a tuple or a record of stacked Tensors,
+ * field by field, or one stacked Tensor (a Tensor, number or typed-array item). `unknown` stays
+ * `unknown`.
+ */
+export type Collated<T> = unknown extends T ? unknown
+  : T extends readonly unknown[] ? { -readonly [K in keyof T]: Tensor }
+    : T extends Tensor | number | boolean | ArrayBufferView ? Tensor
+      : T extends object ? { [K in keyof T]: Tensor }
+        : Tensor;
 
 /** What {@link padCollate} returns. */
 export interface PaddedBatch {
@@ -92,6 +103,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
  * are records (`{ input, target }` → `{ input: X, target: Y }`); the values inside are stacked.
  * @throws RangeError `stack expects each tensor to be equal size, but got [3] at entry 0 and [5] at entry 1 …`
  */
+export function defaultCollate<T>(items: readonly T[]): Collated<T>;
 export function defaultCollate(items: readonly unknown[]): unknown {
   if (items.length === 0) throw new RangeError('Expected at least one item to collate but received none');
   const first = items[0];
@@ -174,12 +186,7 @@ function padLeaves(leaves: { data: ArrayLike<number>; shape: number[] }[], lengt
  * @returns `{ input, target, lengths }` ({@link PaddedBatch}).
  */
 export function padCollate(options?: PadCollateOptions): Collate<unknown, PaddedBatch> {
-  const opts = optionalObject(options, 'options');
-  for (const key of Object.keys(opts)) {
-    if (!['batchFirst', 'paddingValue', 'targetPaddingValue'].includes(key)) {
-      throw new TypeError(`Expected one of batchFirst, paddingValue, targetPaddingValue for padCollate option but received ${describe(key)}`);
-    }
-  }
+  const opts = checkOptions(options, 'padCollate', ['batchFirst', 'paddingValue', 'targetPaddingValue']);
   const batchFirst = optionalBool(opts.batchFirst, 'batchFirst', true);
   const paddingValue = numberOption(opts.paddingValue, 'paddingValue', 0);
   const targetPaddingValue = numberOption(opts.targetPaddingValue, 'targetPaddingValue', -100);

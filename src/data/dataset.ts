@@ -111,6 +111,7 @@ function checkIndex(index: number, length: number): void {
  * `[[tokens…], label]`: items are returned as stored, never copied.
  */
 export class ArrayDataset<T> implements Dataset<T> {
+  /** @param items The items, returned as stored. */
   constructor(readonly items: ArrayLike<T>) {
     if (isNullish(items) || typeof items !== 'object' || !Number.isInteger((items as ArrayLike<T>).length)) {
       throw new TypeError(`Expected array for items but received ${describe(items)}`);
@@ -129,6 +130,10 @@ export class ArrayDataset<T> implements Dataset<T> {
 
 /** The items of `dataset` at `indices` (PyTorch `Subset`); what {@link randomSplit} returns. */
 export class Subset<T> implements Dataset<T> {
+  /**
+   * @param dataset The dataset the items come from.
+   * @param indices The indices of the items in `dataset`, in the subset's order.
+   */
   constructor(readonly dataset: Dataset<T>, readonly indices: readonly number[]) {}
 
   get length(): number {

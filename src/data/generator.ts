@@ -43,6 +43,7 @@ export class SeededGenerator {
     for (let i = 0; i < 12; i++) this.nextUint32();
   }
 
+  /** The next 32 random bits, as an unsigned integer. */
   nextUint32(): number {
     const t = (((this.a + this.b) >>> 0) + this.d) >>> 0;
     this.d = (this.d + 1) >>> 0;

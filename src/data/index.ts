@@ -8,7 +8,7 @@ export {
   TensorDataset, ArrayDataset, Subset, IterableDataset, randomSplit, isDataset,
   type Dataset, type TensorSource, type ItemSource, type RandomSplitOptions,
 } from './dataset.js';
-export { defaultCollate, padCollate, sequenceLength, stackLeaves, type Collate, type PadCollateOptions, type PaddedBatch } from './collate.js';
+export { defaultCollate, padCollate, sequenceLength, stackLeaves, type Collate, type Collated, type PadCollateOptions, type PaddedBatch } from './collate.js';
 export { DataLoader, type DataLoaderOptions, type DataSource } from './loader.js';
 export { RandomBatchSampler, BucketBatchSampler, type BatchSampler, type SamplerOptions } from './sampler.js';
 export { SeededGenerator, deriveSeed } from './generator.js';

@@ -7,14 +7,14 @@
  * ({@link DataLoader.nextEpochSeed}), which is how `fit` resumes in the middle of an epoch.
  * @module
  */
-import { describe, isNullish, optionalBool, positiveInt } from '../validate.js';
-import { defaultCollate, type Collate } from './collate.js';
+import { checkKnownKeys, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
+import { defaultCollate, type Collate, type Collated } from './collate.js';
 import { ArrayDataset, IterableDataset, isDataset, type Dataset } from './dataset.js';
 import { deriveSeed, globalSeed } from './generator.js';
 import { BucketBatchSampler, RandomBatchSampler, type BatchSampler } from './sampler.js';
 
 /** Options of {@link DataLoader}. */
-export interface DataLoaderOptions<T = unknown, B = unknown> {
+export interface DataLoaderOptions<T = unknown, B = Collated<Awaited<T>>> {
   /** Items per batch (default 1, as PyTorch). */
   batchSize?: number;
   /** A new random order every epoch (default false). Map-style datasets only. */
@@ -50,23 +50,24 @@ function toDataset<T>(source: DataSource<T>): Dataset<T> | IterableDataset<T> {
   throw new TypeError(`Expected dataset, array, iterable or async iterable for dataset but received ${describe(source)}`);
 }
 
-function checkOptionKeys(options: object): void {
-  for (const key of Object.keys(options)) {
-    if (!OPTION_KEYS.includes(key)) {
-      throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for DataLoader option but received ${describe(key)}`);
-    }
-  }
-}
-
 type BatchGetter = (indices: number[]) => unknown;
 
-export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncIterable<B> {
+/**
+ * Batches of a dataset. `T` is the dataset's item type, `B` the batch type: what `collate` returns,
+ * by default {@link Collated}`<T>` (of the awaited items) (a TensorDataset's loader yields `Tensor[]` batches).
+ */
+export class DataLoader<T = unknown, B = Collated<Awaited<T>>> implements Iterable<B>, AsyncIterable<B> {
+  /** What the batches are drawn from. */
   readonly dataset: Dataset<T> | IterableDataset<T>;
+  /** Items per batch (the last batch may have fewer, unless `dropLast`). */
   readonly batchSize: number;
+  /** Whether each epoch visits the items in a new random order. */
   readonly shuffle: boolean;
+  /** Whether a last batch of fewer than `batchSize` items is dropped. */
   readonly dropLast: boolean;
   /** The shuffle seed, if given. */
   readonly seed: number | undefined;
+  /** Makes a batch of the items (default: {@link defaultCollate}). */
   readonly collate: Collate<T, B>;
   /** The epoch whose order the next iteration uses (counts up; set with {@link setEpoch}). */
   epoch = 0;
@@ -78,7 +79,7 @@ export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncI
    */
   constructor(dataset: DataSource<T>, options: DataLoaderOptions<T, B> = {}) {
     if (isNullish(options) || typeof options !== 'object') throw new TypeError(`Expected object for options but received ${describe(options)}`);
-    checkOptionKeys(options);
+    checkKnownKeys(options, 'DataLoader', OPTION_KEYS);
     this.dataset = toDataset(dataset);
     this.batchSize = options.batchSize === undefined ? 1 : positiveInt(options.batchSize, 'batchSize');
     this.shuffle = optionalBool(options.shuffle, 'shuffle', false);
@@ -185,10 +186,12 @@ export class DataLoader<T = unknown, B = unknown> implements Iterable<B>, AsyncI
     return { items: indices.map((i) => dataset.get(i)) };
   }
 
+  /** The next epoch's batches, in order; items of an async dataset are awaited. */
   [Symbol.asyncIterator](): AsyncIterator<B> {
     return this.epochBatches(this.nextEpochSeed());
   }
 
+  /** The next epoch's batches (a synchronous dataset only: an async one throws TypeError). */
   [Symbol.iterator](): Iterator<B> {
     if (this.dataset instanceof IterableDataset && !this.dataset.isSync) {
       throw new TypeError('This DataLoader reads an async source: iterate it with for await (const batch of loader)');

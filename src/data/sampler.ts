@@ -15,8 +15,11 @@ export interface BatchSampler {
 
 /** Options shared by the samplers. */
 export interface SamplerOptions {
+  /** Indices per batch. */
   batchSize: number;
+  /** Whether each epoch draws a new random order. */
   shuffle: boolean;
+  /** Whether a last batch of fewer than `batchSize` indices is dropped. */
   dropLast: boolean;
 }
 

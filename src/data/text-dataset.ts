@@ -13,14 +13,16 @@
  * @module
  */
 import { Tensor } from '../tensor/tensor.js';
-import { choice, describe, intInRange, MAX_DIM, optionalObject } from '../validate.js';
+import { checkOptions, choice, describe, intInRange, MAX_DIM } from '../validate.js';
 import type { Dataset } from './dataset.js';
 import { WordTokenizer } from './tokenizer.js';
 import { Vocabulary } from './vocabulary.js';
 
 /** Options of {@link TextDataset} and {@link encodeText}. */
 export interface TextEncodingOptions {
+  /** Splits each document into tokens. */
   tokenizer: WordTokenizer;
+  /** Maps the tokens to ids (unknown tokens to `<unk>`). */
   vocabulary: Vocabulary;
   /** Keep at most this many tokens of a document (default: all). */
   maxLength?: number | null;
@@ -39,12 +41,7 @@ interface Encoding {
 }
 
 function checkEncoding(options: unknown): Encoding {
-  const o = optionalObject(options, 'options');
-  for (const key of Object.keys(o)) {
-    if (!['tokenizer', 'vocabulary', 'maxLength', 'truncationSide'].includes(key)) {
-      throw new TypeError(`Expected one of tokenizer, vocabulary, maxLength, truncationSide for TextDataset option but received ${describe(key)}`);
-    }
-  }
+  const o = checkOptions(options, 'TextDataset', ['tokenizer', 'vocabulary', 'maxLength', 'truncationSide']);
   if (!(o.tokenizer instanceof WordTokenizer)) throw new TypeError(`Expected WordTokenizer for tokenizer but received ${describe(o.tokenizer)}`);
   if (!(o.vocabulary instanceof Vocabulary)) throw new TypeError(`Expected Vocabulary for vocabulary but received ${describe(o.vocabulary)}`);
   return {

@@ -9,7 +9,7 @@
  * exactly as its training text was.
  * @module
  */
-import { describe, intInRange, MAX_DIM, optionalBool, optionalObject } from '../validate.js';
+import { checkOptions, describe, intInRange, MAX_DIM, optionalBool } from '../validate.js';
 
 /** Options of {@link WordTokenizer} (also its JSON form). */
 export interface WordTokenizerOptions {
@@ -32,16 +32,16 @@ const WORDS_ONLY = new RegExp(WORD, 'gu');
 
 /** Splits text into word tokens (see the module notes). */
 export class WordTokenizer {
+  /** Whether the text is lower-cased first. */
   readonly lowercase: boolean;
+  /** Whether punctuation and symbols are kept as one-character tokens. */
   readonly punctuation: boolean;
+  /** Longest token kept whole: longer runs are cut to this many characters. */
   readonly maxTokenLength: number;
 
   /** @throws TypeError / RangeError for an unknown option or a bad value, naming it. */
   constructor(options: WordTokenizerOptions = {}) {
-    const o = optionalObject(options, 'options');
-    for (const key of Object.keys(o)) {
-      if (!KEYS.includes(key)) throw new TypeError(`Expected one of ${KEYS.join(', ')} for WordTokenizer option but received ${describe(key)}`);
-    }
+    const o = checkOptions(options, 'WordTokenizer', KEYS);
     this.lowercase = optionalBool(o.lowercase, 'lowercase', true);
     this.punctuation = optionalBool(o.punctuation, 'punctuation', true);
     this.maxTokenLength = o.maxTokenLength === undefined ? 40 : intInRange(o.maxTokenLength, 'maxTokenLength', 1, MAX_DIM);

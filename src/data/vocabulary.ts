@@ -5,7 +5,7 @@
  * outside the vocabulary) come first. Saved with a model as JSON.
  * @module
  */
-import { describe, expectObject, intInRange, MAX_DIM, optionalObject } from '../validate.js';
+import { checkOptions, describe, expectObject, intInRange, MAX_DIM } from '../validate.js';
 
 /** Options of {@link Vocabulary.build}. */
 export interface VocabularyOptions {
@@ -23,13 +23,16 @@ export interface VocabularyJSON {
 
 /** The padding token (id 0) and the unknown token (id 1). */
 export const PAD_TOKEN = '<pad>';
+/** The unknown token (id 1): what every token outside the vocabulary maps to. */
 export const UNK_TOKEN = '<unk>';
 
 /** Tokens and their ids: `tokens[id]`, `<pad>` = 0, `<unk>` = 1, then by decreasing frequency. */
 export class Vocabulary {
   /** Every token by id. */
   readonly tokens: readonly string[];
+  /** The id of `<pad>`: 0. */
   readonly padIndex = 0;
+  /** The id of `<unk>`: 1. */
   readonly unkIndex = 1;
   private readonly ids: Map<string, number>;
 
@@ -55,10 +58,7 @@ export class Vocabulary {
    * ids depend only on the documents' order (the same training data gives the same ids).
    */
   static build(documents: Iterable<readonly string[]>, options: VocabularyOptions = {}): Vocabulary {
-    const o = optionalObject(options, 'options');
-    for (const key of Object.keys(o)) {
-      if (key !== 'minFreq' && key !== 'maxSize') throw new TypeError(`Expected one of minFreq, maxSize for Vocabulary.build option but received ${describe(key)}`);
-    }
+    const o = checkOptions(options, 'Vocabulary.build', ['minFreq', 'maxSize']);
     const minFreq = o.minFreq === undefined ? 1 : intInRange(o.minFreq, 'minFreq', 1, MAX_DIM);
     const maxSize = o.maxSize === undefined || o.maxSize === null ? Infinity : intInRange(o.maxSize, 'maxSize', 0, MAX_DIM);
     if (documents === null || typeof documents !== 'object' || !(Symbol.iterator in documents)) {
@@ -108,6 +108,7 @@ export class Vocabulary {
     });
   }
 
+  /** The JSON form, for {@link Vocabulary.fromJSON}: every token by id. */
   toJSON(): VocabularyJSON {
     return { tokens: [...this.tokens] };
   }

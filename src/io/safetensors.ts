@@ -44,14 +44,19 @@ export const MAX_SAFETENSORS_HEADER_SIZE = 100_000_000;
 
 /** One tensor's header entry. `dataOffsets` are relative to the start of the data section. */
 export interface SafetensorsTensorInfo {
+  /** The stored element type. */
   dtype: SafetensorsDtype;
+  /** The tensor's shape (`[]` for a scalar). */
   shape: number[];
+  /** `[begin, end)` byte offsets of its data, relative to the start of the data section. */
   dataOffsets: [number, number];
 }
 
 /** A validated header: entries in header order, metadata (null when absent), data section start. */
 export interface SafetensorsHeader {
+  /** The tensors' entries by name, in header order. */
   tensors: Record<string, SafetensorsTensorInfo>;
+  /** The `__metadata__` strings, or null when the file has none. */
   metadata: Record<string, string> | null;
   /** Byte position of the data section in the file: 8 + header size. */
   dataStart: number;
@@ -59,13 +64,21 @@ export interface SafetensorsHeader {
 
 /** Everything in a file: float32 tensors, their original dtypes, and the metadata. */
 export interface SafetensorsContents {
+  /** The tensors by name, converted to float32. */
   tensors: Record<string, Tensor>;
+  /** Each tensor's dtype in the file, before the conversion. */
   dtypes: Record<string, SafetensorsDtype>;
+  /** The `__metadata__` strings, or null when the file has none. */
   metadata: Record<string, string> | null;
 }
 
 /** What `saveSafetensors` accepts per name: a Tensor or anything with float `data` and a `shape`. */
-export type SafetensorsInput = Tensor | { data: Float32Array | ArrayLike<number>; shape: readonly number[] };
+export type SafetensorsInput = Tensor | {
+  /** The values, row-major. */
+  data: Float32Array | ArrayLike<number>;
+  /** The dimensions. */
+  shape: readonly number[];
+};
 
 /** obj[key] = value, also for a key like "__proto__" (names come from untrusted headers). */
 function setEntry<T>(obj: Record<string, T>, key: string, value: T): void {
@@ -543,7 +556,7 @@ function metadataOf(metadata: unknown): Record<string, string> | null {
 }
 
 /** The header (with its 8-byte size prefix) and the tensors' data in file order. */
-function prepare(tensors: Record<string, SafetensorsInput>, metadata: unknown): { header: Uint8Array; pieces: Float32Array[] } {
+function headerAndData(tensors: Record<string, SafetensorsInput>, metadata: unknown): { header: Uint8Array; pieces: Float32Array[] } {
   const dict = expectObject(tensors, 'tensors');
   const meta = metadataOf(metadata);
   const names = Object.keys(dict).sort(compareUtf8);
@@ -574,13 +587,13 @@ const bytesOf = (data: Float32Array): Uint8Array => new Uint8Array(data.buffer, 
  */
 export function safetensorsParts(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): { header: Uint8Array; pieces: Float32Array[] } {
   checkLittleEndian();
-  return prepare(tensors, metadata);
+  return headerAndData(tensors, metadata);
 }
 
 /** The file's bytes in memory (what {@link saveSafetensors} writes), in one new buffer: a copy, which later changes to the tensors do not reach. */
 export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): Uint8Array {
   checkLittleEndian();
-  const { header, pieces } = prepare(tensors, metadata);
+  const { header, pieces } = headerAndData(tensors, metadata);
   const out = new Uint8Array(header.length + pieces.reduce((sum, p) => sum + p.byteLength, 0));
   out.set(header, 0);
   let position = header.length;
@@ -601,6 +614,6 @@ export function serializeSafetensors(tensors: Record<string, SafetensorsInput>, 
 export function saveSafetensors(file: string, tensors: Record<string, SafetensorsInput>, metadata?: Record<string, string> | null): void {
   checkLittleEndian();
   if (typeof file !== 'string' || file === '') throw new TypeError(`Expected non-empty path string for file but received ${describe(file)}`);
-  const { header, pieces } = prepare(tensors, metadata);
+  const { header, pieces } = headerAndData(tensors, metadata);
   writeFileAtomicSync(file, [header, ...pieces.map(bytesOf)], 'safetensors file');
 }

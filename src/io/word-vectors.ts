@@ -22,6 +22,11 @@ export interface ReadWordVectorsOptions {
 export class WordVectors {
   private readonly index: Map<string, number>;
 
+  /**
+   * @param words The words, in the order of their vectors.
+   * @param dim The width of each vector.
+   * @param vectors `[words.length, dim]` row-major.
+   */
   constructor(readonly words: readonly string[], readonly dim: number, readonly vectors: Float32Array) {
     this.index = new Map(words.map((word, i) => [word, i]));
   }
@@ -36,7 +41,12 @@ export class WordVectors {
    * The embedding matrix `[vocabulary.size, dim]` for a vocabulary: each token's vector, zeros for
    * tokens without one (and for `<pad>`), and how many tokens had one.
    */
-  matrixFor(vocabulary: Vocabulary): { weights: Tensor; found: number } {
+  matrixFor(vocabulary: Vocabulary): {
+    /** `[vocabulary.size, dim]`. */
+    weights: Tensor;
+    /** Tokens that had a vector. */
+    found: number;
+  } {
     const weights = new Float32Array(vocabulary.size * this.dim);
     let found = 0;
     vocabulary.tokens.forEach((token, id) => {

@@ -19,11 +19,10 @@
  */
 import { gemm, matmul } from '../tensor/linalg.js';
 import { squeeze, unsqueeze } from '../tensor/shape.js';
-import { Tensor, fromOp } from '../tensor/tensor.js';
-import { choice, describe, intList, isNullish, positiveInt } from '../validate.js';
+import { expectTensor, fromOp, Tensor } from '../tensor/tensor.js';
+import { checkOptions, choice, intList, isNullish, positiveInt } from '../validate.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
-import { checkOptions } from './options.js';
 import type { Lengths } from './packed.js';
 
 /** Options of an attention call. */
@@ -36,8 +35,11 @@ export interface AttentionForwardOptions {
 
 /** Which keys each batch item may attend to: `valid[b·S + s]` is 1 for a key it attends to. */
 export interface KeyMask {
+  /** B: batch items. */
   batch: number;
+  /** S: keys per item. */
   keys: number;
+  /** `[B·S]`: 1 where item b may attend to key s, 0 where the key is padding. */
   valid: Uint8Array;
 }
 
@@ -54,7 +56,7 @@ export function lengthMask(lengths: Lengths, batch: number, keys: number): KeyMa
 
 /** The mask of PyTorch's `key_padding_mask` (nonzero = padding). */
 function paddingMask(mask: unknown, batch: number, keys: number): KeyMask {
-  if (!(mask instanceof Tensor)) throw new TypeError(`Expected Tensor for keyPaddingMask but received ${describe(mask)}`);
+  expectTensor(mask, 'keyPaddingMask');
   if (mask.ndim !== 2 || mask.shape[0] !== batch || mask.shape[1] !== keys) {
     throw new RangeError(`Expected keyPaddingMask of shape [${batch}, ${keys}] (batch, keys) but received shape [${mask.shape.join(', ')}]`);
   }
@@ -197,7 +199,7 @@ export function additiveScores(query: Tensor, keys: Tensor, v: Tensor, bias: Ten
 }
 
 function expectRank3(value: unknown, name: string, what: string): Tensor {
-  if (!(value instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
+  expectTensor(value, name);
   if (value.ndim !== 3) throw new RangeError(`Expected ${name} of shape ${what} but received shape [${value.shape.join(', ')}]`);
   return value;
 }
@@ -275,7 +277,9 @@ export interface LuongAttentionOptions {
  * `qᵀ·Wa·k` (`general`, `Wa` a Linear(keySize → querySize) without bias, parameter `Wa.weight`).
  */
 export class LuongAttention extends Attention {
+  /** `dot` (`qᵀk`) or `general` (`qᵀ·Wa·k`). */
   readonly method: LuongMethod;
+  /** The `general` method's Linear(keySize → querySize) without bias; null for `dot`. */
   Wa: Linear | null;
 
   /**
@@ -311,9 +315,13 @@ export class LuongAttention extends Attention {
  * `Va.bias`); A = `attentionSize`, default querySize.
  */
 export class BahdanauAttention extends Attention {
+  /** A: the width of the hidden layer of the score. */
   readonly attentionSize: number;
+  /** Linear(querySize → A) on the query. */
   Wa: Linear;
+  /** Linear(keySize → A) on the keys (applied once per source, in `projectKeys`). */
   Ua: Linear;
+  /** Linear(A → 1): the score. */
   Va: Linear;
 
   constructor(querySize: number, keySize: number, attentionSize?: number) {

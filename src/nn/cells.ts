@@ -3,13 +3,13 @@
  * `weight_hh`, `bias_ih`, `bias_hh`, one autograd node per call (the sequence kernel with T = 1).
  * @module
  */
-import type { CellName } from '../sequence.js';
+import { CELLS, NONLINEARITIES, rnnCell, type CellName, type Nonlinearity } from '../cell-table.js';
 import { Tensor } from '../tensor/index.js';
-import { choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, isNullish, optionalBool, positiveInt } from '../validate.js';
 import { uniform_ } from './init.js';
 import { runLayer } from './layer.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
+import { expectTensor } from '../tensor/tensor.js';
 
 /** Options of the cells. */
 export interface CellOptions {
@@ -19,12 +19,19 @@ export interface CellOptions {
 
 /** Shared parameters, init and checks of the three cells. */
 export abstract class RNNCellBase extends Module {
+  /** Features per input row. */
   readonly inputSize: number;
+  /** H: hidden units. */
   readonly hiddenSize: number;
+  /** Whether the cell has the biases `bias_ih` and `bias_hh`. */
   readonly bias: boolean;
+  /** `[G·H, inputSize]` (G gate blocks: 1 RNN, 4 LSTM, 3 GRU), applied as `x·Wᵀ`. */
   weight_ih: Parameter;
+  /** `[G·H, H]`. */
   weight_hh: Parameter;
+  /** `[G·H]`, or null without biases. */
   bias_ih: Parameter | null;
+  /** `[G·H]`, or null without biases. */
   bias_hh: Parameter | null;
 
   protected constructor(inputSize: number, hiddenSize: number, opts: Record<string, unknown>, gates: number) {
@@ -47,8 +54,14 @@ export abstract class RNNCellBase extends Module {
   }
 
   /** Validates x (`[B, I]` or unbatched `[I]`); returns the batch size and whether x is batched. */
-  protected checkInput(x: unknown): { batch: number; batched: boolean } {
-    if (!(x instanceof Tensor)) throw new TypeError(`Expected Tensor for input but received ${describe(x)}`);
+  /** Checks an input `[batch, inputSize]` (or unbatched `[inputSize]`, as batch 1). */
+  protected checkInput(x: unknown): {
+    /** Rows of the input (1 unbatched). */
+    batch: number;
+    /** Whether the input had a batch dimension. */
+    batched: boolean;
+  } {
+    expectTensor(x, 'input');
     if (x.ndim !== 1 && x.ndim !== 2) {
       throw new RangeError(`${this.className}: Expected input to be 1-D or 2-D but received ${x.ndim}-D tensor`);
     }
@@ -60,7 +73,7 @@ export abstract class RNNCellBase extends Module {
   /** Validates a state (`[B, H]` or unbatched `[H]`) with PyTorch's words (`hidden0`, `hidden1`). */
   protected checkState(state: unknown, index: 0 | 1, batch: number, batched: boolean): Tensor {
     const name = index === 0 ? 'hx' : 'cx';
-    if (!(state instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(state)}`);
+    expectTensor(state, name);
     const want = batched ? 2 : 1;
     if (state.ndim !== want) {
       throw new RangeError(`For ${batched ? 'batched 2-D' : 'unbatched 1-D'} input, ${name} should also be ${want}-D but got ${state.ndim}-D tensor`);
@@ -91,12 +104,13 @@ export abstract class RNNCellBase extends Module {
 
 /** `h' = act(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)`, act tanh (default) or relu. */
 export class RNNCell extends RNNCellBase {
-  readonly nonlinearity: 'tanh' | 'relu';
+  /** `tanh` or `relu`. */
+  readonly nonlinearity: Nonlinearity;
 
-  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: 'tanh' | 'relu' } = {}) {
+  constructor(inputSize: number, hiddenSize: number, options: CellOptions & { nonlinearity?: Nonlinearity } = {}) {
     const opts = checkOptions(options, 'RNNCell', ['bias', 'nonlinearity']);
-    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
-    super(inputSize, hiddenSize, opts, 1);
+    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', NONLINEARITIES);
+    super(inputSize, hiddenSize, opts, CELLS[rnnCell(nonlinearity)].gates);
     this.nonlinearity = nonlinearity;
   }
 
@@ -104,7 +118,7 @@ export class RNNCell extends RNNCellBase {
   forward(x: Tensor, hx?: Tensor | null): Tensor {
     const { batch, batched } = this.checkInput(x);
     const h = isNullish(hx) ? null : this.checkState(hx, 0, batch, batched);
-    return this.step(this.nonlinearity === 'relu' ? 'rnn_relu' : 'rnn_tanh', x, h, null, batch, batched)[0];
+    return this.step(rnnCell(this.nonlinearity), x, h, null, batch, batched)[0];
   }
 
   override extraRepr(): string {
@@ -115,7 +129,7 @@ export class RNNCell extends RNNCellBase {
 /** One LSTM step (gates i, f, g, o): `forward(x, [h, c]?)` → `[h', c']`. */
 export class LSTMCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super(inputSize, hiddenSize, checkOptions(options, 'LSTMCell', ['bias']), 4);
+    super(inputSize, hiddenSize, checkOptions(options, 'LSTMCell', ['bias']), CELLS.lstm.gates);
   }
 
   /** x `[B, I]` (or `[I]`), hx `[h [B, H], c [B, H]]` (default zeros) → `[h', c']`. */
@@ -137,7 +151,7 @@ export class LSTMCell extends RNNCellBase {
 /** One GRU step (gates r, z, n): `forward(x, h?)` → h'. */
 export class GRUCell extends RNNCellBase {
   constructor(inputSize: number, hiddenSize: number, options: CellOptions = {}) {
-    super(inputSize, hiddenSize, checkOptions(options, 'GRUCell', ['bias']), 3);
+    super(inputSize, hiddenSize, checkOptions(options, 'GRUCell', ['bias']), CELLS.gru.gates);
   }
 
   /** x `[B, I]` (or `[I]`), hx `[B, H]` (or `[H]`, default zeros) → h'. */

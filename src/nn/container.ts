@@ -30,6 +30,7 @@ export abstract class ModuleContainer extends Module {
     return this;
   }
 
+  /** The modules, in order. */
   [Symbol.iterator](): Iterator<Module> {
     return this.children()[Symbol.iterator]();
   }

@@ -17,8 +17,7 @@
  * which favours short outputs; 1 by the mean log-probability per token.
  * @module
  */
-import { describe, intInRange, isNullish, positiveInt } from '../validate.js';
-import { checkOptions } from './options.js';
+import { checkOptions, describe, intInRange, isNullish, positiveInt } from '../validate.js';
 
 /** The rows' next-token distribution after a step. */
 export interface StepResult<S> {

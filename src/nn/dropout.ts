@@ -17,7 +17,12 @@ export function dropoutProbability(p: unknown): number {
   return p;
 }
 
+/**
+ * Zeroes each element with probability `p` in training mode and scales the rest by 1/(1 − p) (PyTorch
+ * `nn.Dropout`); the identity in eval mode.
+ */
 export class Dropout extends Module {
+  /** The probability of zeroing an element. */
   readonly p: number;
 
   constructor(p = 0.5) {

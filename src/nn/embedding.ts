@@ -6,10 +6,9 @@ import { Tensor, fromOp, type IndexLike } from '../tensor/index.js';
 import { toIndex } from '../tensor/shape.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { readWordVectors, WordVectors } from '../io/word-vectors.js';
-import { describe, intInRange, isNullish, positiveInt } from '../validate.js';
+import { checkOptions, describe, intInRange, isNullish, positiveInt } from '../validate.js';
 import { normal_ } from './init.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
 
 /**
  * Looks up rows of `weight [N, E]`: indices of shape `[…]` → `[…, E]`. The gradient of a row is the
@@ -48,10 +47,13 @@ export interface EmbeddingOptions {
 
 /** A lookup table `weight [numEmbeddings, embeddingDim]`, initialized N(0, 1) (padding row zero). */
 export class Embedding extends Module {
+  /** Rows of the table: the vocabulary size. */
   readonly numEmbeddings: number;
+  /** Width of each vector. */
   readonly embeddingDim: number;
   /** The padding row, normalized to [0, numEmbeddings), or null. */
   readonly paddingIdx: number | null;
+  /** `[numEmbeddings, embeddingDim]`. */
   weight: Parameter;
 
   constructor(numEmbeddings: number, embeddingDim: number, options: EmbeddingOptions = {}) {

@@ -13,7 +13,7 @@ export {
   RNNBase, SingleStateRNN, RNN, LSTM, GRU, type RNNMode, type RNNBaseOptions, type RNNOptions, type LSTMOptions,
   type RecurrentForwardOptions,
 } from './rnn.js';
-export { RecurrentStream, type StreamOptions } from './stream.js';
+export { RecurrentStream, type StreamOptions, type StreamableModule } from './stream.js';
 export { RNNCellBase, RNNCell, LSTMCell, GRUCell, type CellOptions } from './cells.js';
 export {
   PackedSequence, packPaddedSequence, padPackedSequence, padSequence, packSequence, type Lengths,
@@ -30,6 +30,6 @@ export {
   greedySearch, beamSearch, type StepDecoder, type StepResult, type Hypothesis, type GreedyOptions, type BeamSearchOptions,
 } from './decode.js';
 export {
-  Seq2Seq, type Seq2SeqModules, type Seq2SeqOptions, type TokenIds, type Encoded, type Seq2SeqDecodeState,
+  Seq2Seq, type RecurrentState, type Seq2SeqModules, type Seq2SeqOptions, type TokenIds, type Encoded, type Seq2SeqDecodeState,
   type Seq2SeqDecodeOptions, type Seq2SeqBeamOptions,
 } from './seq2seq.js';

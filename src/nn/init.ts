@@ -97,7 +97,9 @@ export function xavierNormal_<T extends Tensor>(tensor: T, gain = 1): T {
 export interface KaimingOptions {
   /** Negative slope of the rectifier after this layer (leaky_relu only). */
   a?: number;
+  /** Keep the variance of the forward pass (`fan_in`, default) or of the backward pass (`fan_out`). */
   mode?: 'fan_in' | 'fan_out';
+  /** The nonlinearity after the layer, for the gain (default `leaky_relu`). */
   nonlinearity?: GainNonlinearity;
 }
 

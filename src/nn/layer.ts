@@ -9,29 +9,21 @@
  * gradients to one kernel call. Nothing of size T·B·S is ever summed or copied by the tape.
  * @module
  */
+import { CELLS, LAYER_PARAMETERS } from '../cell-table.js';
 import { isaChangeCount } from '../runtime.js';
 import {
-  PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CellName, type CheckedBackwardResult,
-  type CheckedCall, type CheckedUpstream, type ForwardResult, type PreparedResult, type SequenceWeights,
+  PreparedLayer, checkedBackward, checkedBackwardAsync, checkedForward, checkedForwardAsync, type CheckedBackwardResult,
+  type CheckedCall, type CheckedUpstream, type ForwardResult, type SequenceWeights,
 } from '../sequence.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Tensor, fromOp } from '../tensor/tensor.js';
 
-/** Sizes and options of one layer-direction (time-major). */
-export interface LayerSpec {
-  cell: CellName;
-  steps: number;
-  batch: number;
-  inputSize: number;
-  hiddenSize: number;
-  /** 0 = none (LSTM only). */
-  projSize: number;
-  reverse: boolean;
-  lengths: Int32Array | null;
-  /** Variational dropout masks `[B, I]` and `[B, S]` (src/sequence.ts `SequenceOptions`); absent = none. */
-  inputMask?: Float32Array | null;
-  recurrentMask?: Float32Array | null;
-}
+/**
+ * Sizes and options of one layer-direction (time-major): a {@link CheckedCall} without the weights
+ * (the layer has them as parameters), the dropout masks optional.
+ */
+export type LayerSpec = Omit<CheckedCall, 'weights' | 'inputMask' | 'recurrentMask'>
+  & Partial<Pick<CheckedCall, 'inputMask' | 'recurrentMask'>>;
 
 /** The layer's parameters in PyTorch's shapes; biases both or neither. */
 export interface LayerParams {
@@ -65,7 +57,7 @@ export interface LayerCall {
   runAsync(): Promise<LayerResult>;
 }
 
-const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as const;
+const PARAM_KEYS = LAYER_PARAMETERS.map(({ key }) => key);
 
 /**
  * Runs one layer-direction. `x` holds `[T, B, I]` floats, `h0` `[B, S]`, `c0` `[B, H]` (LSTM), in
@@ -73,11 +65,14 @@ const PARAM_KEYS = ['weightIh', 'weightHh', 'biasIh', 'biasHh', 'weightHr'] as c
  */
 export function runLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
   shapes: LayerShapes, name: string): LayerResult {
-  return prepareLayer(spec, params, x, h0, c0, shapes, name).run();
+  return layerCall(spec, params, x, h0, c0, shapes, name).run();
 }
 
-/** {@link runLayer} split into preparation and a sync or async run; `recording` defaults to the grad mode now. */
-export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
+/**
+ * {@link runLayer} as a call to make later, on this thread or on the libuv pool; `recording`
+ * defaults to the grad mode now.
+ */
+export function layerCall(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Tensor | null, c0: Tensor | null,
   shapes: LayerShapes, name: string, recording?: boolean): LayerCall {
   const weights: SequenceWeights = {
     weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data ?? null,
@@ -87,25 +82,24 @@ export function prepareLayer(spec: LayerSpec, params: LayerParams, x: Tensor, h0
   const inputs = [x, h0, c0, ...PARAM_KEYS.map((key) => params[key])].filter((t): t is Tensor => t !== null);
   const record = (recording ?? isGradEnabled()) && inputs.some((t) => t.requiresGrad);
   const h0Data = h0?.data ?? null, c0Data = c0?.data ?? null;
-  if (!record && spec.steps === 1 && call.inputMask === null && call.recurrentMask === null) {
-    // One step of inference (streaming, cells): with the weights packed once, not on every call.
-    const opts = { steps: 1, batch: spec.batch, reverse: spec.reverse, lengths: spec.lengths };
-    const packedState = c0Data ? { h0: h0Data, c0: c0Data } : { h0: h0Data };
-    const wrapPacked = (r: PreparedResult): LayerResult => ({
-      output: new Tensor(r.output as Float32Array, shapes.output),
-      hN: new Tensor(r.hN as Float32Array, shapes.hN),
-      cN: r.cN ? new Tensor(r.cN, shapes.cN) : null,
-    });
-    return {
-      run: () => wrapPacked(packedLayer(spec, params).forward(opts, x.data, packedState)),
-      runAsync: async () => wrapPacked(await packedLayer(spec, params).forwardAsync(opts, x.data, packedState)),
-    };
-  }
   const wrap = (result: ForwardResult): LayerResult => wrapResult(result, { call, params, x, h0, c0, inputs, record, shapes, name });
-  return {
-    run: () => wrap(checkedForward(call, x.data, h0Data, c0Data, record)),
-    runAsync: async () => wrap(await checkedForwardAsync(call, x.data, h0Data, c0Data, record)),
-  };
+  const runAsync = async (): Promise<LayerResult> => wrap(await checkedForwardAsync(call, x.data, h0Data, c0Data, record));
+  if (!record && spec.steps === 1 && spec.lengths === null && call.inputMask === null && call.recurrentMask === null) {
+    // One step of inference (cells, one-step sequences): the packed step, weights packed once, not
+    // on every call. Async calls stay on the pool, with the same numbers.
+    return { run: () => packedStep(spec, params, x, h0Data, c0Data, shapes), runAsync };
+  }
+  return { run: () => wrap(checkedForward(call, x.data, h0Data, c0Data, record)), runAsync };
+}
+
+// One step through the layer's packed weights, from h0 / c0 (null = zeros) into new state arrays.
+function packedStep(spec: LayerSpec, params: LayerParams, x: Tensor, h0: Float32Array | null, c0: Float32Array | null,
+  shapes: LayerShapes): LayerResult {
+  const state = (initial: Float32Array | null, floats: number) => (initial ? initial.slice() : new Float32Array(floats));
+  const h = state(h0, spec.batch * (spec.projSize || spec.hiddenSize));
+  const c = CELLS[spec.cell].cellState ? state(c0, spec.batch * spec.hiddenSize) : null;
+  packedLayer(spec, params).step(spec.batch, x.data, h, c);
+  return { output: new Tensor(h.slice(), shapes.output), hN: new Tensor(h, shapes.hN), cN: c ? new Tensor(c, shapes.cN) : null };
 }
 
 // ---- Packed weights for inference ----------------------------------------------------------------
@@ -127,7 +121,7 @@ export function packedLayer(spec: Pick<LayerSpec, 'cell' | 'inputSize' | 'hidden
   const list = PARAM_KEYS.map((key) => params[key]);
   const entry = packedLayers.get(params.weightIh);
   if (entry && entry.layer.cell === spec.cell && entry.isaChanges === isaChangeCount() && isCurrent(entry, list)) return entry.layer;
-  const layer = new PreparedLayer(spec.cell, { inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, projSize: spec.projSize }, {
+  const layer = PreparedLayer.checked({ cell: spec.cell, inputSize: spec.inputSize, hiddenSize: spec.hiddenSize, projSize: spec.projSize }, {
     weightIh: params.weightIh.data, weightHh: params.weightHh.data, biasIh: params.biasIh?.data, biasHh: params.biasHh?.data,
     weightHr: params.weightHr?.data,
   });

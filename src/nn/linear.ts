@@ -4,10 +4,9 @@
  * @module
  */
 import { linear, type Tensor } from '../tensor/index.js';
-import { optionalBool, positiveInt } from '../validate.js';
+import { checkOptions, optionalBool, positiveInt } from '../validate.js';
 import { kaimingUniform_, uniform_ } from './init.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
 
 /** Options of {@link Linear}. */
 export interface LinearOptions {
@@ -20,9 +19,13 @@ export interface LinearOptions {
  * U(−1/√inFeatures, 1/√inFeatures) like PyTorch (kaiming_uniform_ with a=√5, then the bias).
  */
 export class Linear extends Module {
+  /** Features of each input row. */
   readonly inFeatures: number;
+  /** Features of each output row. */
   readonly outFeatures: number;
+  /** `[outFeatures, inFeatures]`, applied as `x·Wᵀ`. */
   weight: Parameter;
+  /** `[outFeatures]`, or null without bias. */
   bias: Parameter | null;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {

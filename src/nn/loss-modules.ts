@@ -36,7 +36,11 @@ type LossFunction<Options, Target> = (input: Tensor, target: Target, options: Op
 abstract class Loss<Options extends ReductionOptions, Target> extends Module {
   /** 'mean', 'sum' or 'none'. */
   readonly reduction: Reduction;
-  protected readonly options: Options & { reduction: Reduction };
+  /** The options given, checked, with the reduction filled in. */
+  protected readonly options: Options & {
+    /** 'mean', 'sum' or 'none'. */
+    reduction: Reduction;
+  };
   /** The function of ./loss.ts this module applies. */
   protected abstract readonly lossFunction: LossFunction<Options, Target>;
 

@@ -8,7 +8,7 @@
  * @module
  */
 import { needsGrad } from '../tensor/autograd.js';
-import { Tensor, fromOp, shapeSize } from '../tensor/tensor.js';
+import { expectTensor, fromOp, shapeSize, Tensor } from '../tensor/tensor.js';
 import { broadcastShapes, expandData, sumToShape } from '../tensor/strided.js';
 import { describe, intInRange, isNullish, optionalObject } from '../validate.js';
 
@@ -21,6 +21,7 @@ export type ClassTarget = Tensor | readonly number[] | Int32Array | number;
 /** Per-class rescaling weights (length C): a Tensor or plain numbers. */
 export type ClassWeight = Tensor | readonly number[] | Float32Array;
 
+/** Options of {@link nllLoss} and {@link NLLLoss}. */
 export interface NllLossOptions {
   /** Rescales each class's loss (length C); the mean divides by the summed weights of the targets. */
   weight?: ClassWeight | null;
@@ -30,26 +31,31 @@ export interface NllLossOptions {
   reduction?: Reduction;
 }
 
+/** Options of {@link crossEntropy} and {@link CrossEntropyLoss}. */
 export interface CrossEntropyOptions extends NllLossOptions {
   /** Mixes the target with the uniform distribution: (1 − ε)·target + ε/C. Default 0, at most 1. */
   labelSmoothing?: number;
 }
 
+/** Options of the losses whose only option is `reduction`. */
 export interface ReductionOptions {
   /** Default 'mean'. */
   reduction?: Reduction;
 }
 
+/** Options of {@link smoothL1Loss} and {@link SmoothL1Loss}. */
 export interface SmoothL1LossOptions extends ReductionOptions {
   /** Where the loss switches from quadratic to linear; default 1, must be ≥ 0. */
   beta?: number;
 }
 
+/** Options of {@link huberLoss} and {@link HuberLoss}. */
 export interface HuberLossOptions extends ReductionOptions {
   /** Where the loss switches from quadratic to linear; default 1, must be > 0. */
   delta?: number;
 }
 
+/** Options of {@link binaryCrossEntropyWithLogits} and {@link BCEWithLogitsLoss}. */
 export interface BceWithLogitsOptions extends ReductionOptions {
   /** Rescales each element's loss; broadcast to the input's shape. */
   weight?: Tensor | null;
@@ -60,13 +66,10 @@ export interface BceWithLogitsOptions extends ReductionOptions {
 // ---------------------------------------------------------------------------------------------
 // Argument helpers
 
-function expectTensor(value: unknown, name: string): Tensor {
-  if (!(value instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
-  return value;
-}
-
 function optionalTensor(value: unknown, name: string): Tensor | null {
-  return isNullish(value) ? null : expectTensor(value, name);
+  if (isNullish(value)) return null;
+  expectTensor(value, name);
+  return value;
 }
 
 function reductionOf(options: Record<string, unknown>): Reduction {
@@ -519,7 +522,9 @@ function differenceLoss(name: string, kind: DifferenceKind, param: number, input
 
 function regressionArgs(input: unknown, target: unknown, options: unknown) {
   const opts = optionalObject(options, 'options');
-  return { input: expectTensor(input, 'input'), target: expectTensor(target, 'target'), opts, reduction: reductionOf(opts) };
+  expectTensor(input, 'input');
+  expectTensor(target, 'target');
+  return { input, target, opts, reduction: reductionOf(opts) };
 }
 
 /** Mean squared error (input − target)², as `torch.nn.functional.mse_loss`. */

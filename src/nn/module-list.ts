@@ -6,6 +6,10 @@
 import { ModuleContainer } from './container.js';
 import type { Module } from './module.js';
 
+/**
+ * An indexable list of modules (PyTorch `nn.ModuleList`): registered as children `0`, `1`, …, so their
+ * parameters are the list's.
+ */
 export class ModuleList extends ModuleContainer {
   constructor(modules: Iterable<Module> = []) {
     super();

@@ -28,7 +28,9 @@ export class Parameter extends Tensor {
 
 /** What `loadStateDict` accepts: any object with a Float32Array `data` and a `shape`. */
 export interface TensorLike {
+  /** The values, row-major. */
   readonly data: Float32Array;
+  /** The dimensions. */
   readonly shape: readonly number[];
 }
 
@@ -37,7 +39,9 @@ export type StateDict = Record<string, TensorLike> | Map<string, TensorLike>;
 
 /** What `loadStateDict` returns (PyTorch's `_IncompatibleKeys`). */
 export interface IncompatibleKeys {
+  /** Parameters and buffers the module has that the state dict lacked. */
   missingKeys: string[];
+  /** Entries of the state dict that the module has no parameter or buffer for. */
   unexpectedKeys: string[];
 }
 
@@ -49,6 +53,10 @@ function isTensorLike(value: unknown): value is TensorLike {
   return candidate.data instanceof Float32Array && Array.isArray(candidate.shape);
 }
 
+/**
+ * Base class of the modules (PyTorch `nn.Module`): registers parameters and child modules as they are
+ * assigned, and gives `parameters()`, `stateDict()`, `loadStateDict()`, `train()` / `eval()`.
+ */
 export abstract class Module {
   /** Training mode (dropout active); set with `train()` / `eval()`. */
   training = true;

@@ -8,6 +8,7 @@
  */
 import { Tensor, fromOp, narrow, transpose } from '../tensor/index.js';
 import { describe, isNullish, optionalBool, optionalObject } from '../validate.js';
+import { expectTensor } from '../tensor/tensor.js';
 
 /** Lengths as PyTorch takes them: a 1-D Tensor of integers, an array or an Int32Array. */
 export type Lengths = Tensor | ArrayLike<number>;
@@ -96,7 +97,7 @@ export function packPaddedSequence(input: Tensor, lengths: Lengths,
   const opts = optionalObject(options, 'options');
   const batchFirst = optionalBool(opts.batchFirst, 'batchFirst', false);
   const enforceSorted = optionalBool(opts.enforceSorted, 'enforceSorted', true);
-  if (!(input instanceof Tensor)) throw new TypeError(`Expected Tensor for input but received ${describe(input)}`);
+  expectTensor(input, 'input');
   if (input.ndim < 2) throw new RangeError(`Expected input of at least 2 dimensions but received ${input.ndim}-D`);
   const timeMajor = batchFirst ? transpose(input, 0, 1) : input;
   const [steps, batch] = timeMajor.shape;

@@ -8,8 +8,9 @@
  * @module
  */
 import { Tensor, fromOp } from '../tensor/index.js';
-import { choice, describe, isNullish, optionalBool, optionalObject } from '../validate.js';
+import { choice, isNullish, optionalBool, optionalObject } from '../validate.js';
 import { readLengths, type Lengths } from './packed.js';
+import { expectTensor } from '../tensor/tensor.js';
 
 /** How {@link poolSequence} summarizes the steps. */
 export type PoolingMode = 'last' | 'mean' | 'max';
@@ -33,7 +34,7 @@ function indexer(T: number, B: number, F: number, batchFirst: boolean): (b: numb
  * @throws TypeError / RangeError for a non-3-D output, bad lengths or mode, or an odd F with bidirectional.
  */
 export function poolSequence(output: Tensor, lengths: Lengths | null, mode: PoolingMode, options: PoolingOptions = {}): Tensor {
-  if (!(output instanceof Tensor)) throw new TypeError(`Expected Tensor for output but received ${describe(output)}`);
+  expectTensor(output, 'output');
   if (output.ndim !== 3) throw new RangeError(`Expected a 3-D output ([T, B, F] or [B, T, F]) for output but received ${output.ndim}-D`);
   const pool = choice(mode, 'mode', ['last', 'mean', 'max'] as const);
   const o = optionalObject(options, 'options');

@@ -13,22 +13,27 @@
  * and the fused kernels apply the same masks at every step (forward and backward).
  * @module
  */
-import type { CellName, PreparedLayer } from '../sequence.js';
 import {
-  type Tensor, Tensor as TensorClass, cat, dropout as applyDropout, reshape, select, stack, transpose,
+  CELL_OF_MODE, CELLS, LAYER_PARAMETERS, layerSuffix, NONLINEARITIES, rnnCell, type LayerParameterStem, type Nonlinearity,
+  type RNNMode,
+} from '../cell-table.js';
+import type { PreparedLayer } from '../sequence.js';
+import {
+  cat, dropout as applyDropout, reshape, select, shapeSize, stack, Tensor as TensorClass, transpose, type Tensor,
 } from '../tensor/index.js';
-import { choice, describe, intList, isNullish, optionalBool, optionalIntInRange, positiveInt, MAX_DIM } from '../validate.js';
+import {
+  checkOptions, choice, describe, intList, isNullish, MAX_DIM, optionalBool, optionalIntInRange, positiveInt,
+} from '../validate.js';
 import { dropoutMask } from '../tensor/activation.js';
 import { uniform_ } from './init.js';
-import { packedLayer, prepareLayer, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
+import { packedLayer, layerCall, type LayerCall, type LayerParams, type LayerResult } from './layer.js';
 import { isGradEnabled } from '../tensor/autograd.js';
 import { Module, Parameter } from './module.js';
-import { checkOptions } from './options.js';
-import { PackedSequence, readLengths, type Lengths } from './packed.js';
+import { PackedSequence, type Lengths } from './packed.js';
 import { RecurrentStream, layerViews, stepLayers, type StreamOptions } from './stream.js';
+import { expectTensor } from '../tensor/tensor.js';
 
-/** PyTorch's mode names. */
-export type RNNMode = 'RNN_TANH' | 'RNN_RELU' | 'LSTM' | 'GRU';
+export type { RNNMode } from '../cell-table.js';
 
 /** Options shared by RNN, LSTM and GRU (PyTorch's keyword arguments, camelCase). */
 export interface RNNBaseOptions {
@@ -60,7 +65,8 @@ export interface RNNBaseOptions {
 
 /** Options of {@link RNN}. */
 export interface RNNOptions extends RNNBaseOptions {
-  nonlinearity?: 'tanh' | 'relu';
+  /** `tanh` (default) or `relu`. */
+  nonlinearity?: Nonlinearity;
 }
 
 /** Options of {@link LSTM}. */
@@ -81,8 +87,6 @@ export interface RecurrentForwardOptions {
 }
 
 const BASE_OPTION_KEYS = ['numLayers', 'bias', 'batchFirst', 'dropout', 'bidirectional', 'inputDropout', 'recurrentDropout'] as const;
-const CELLS: Record<RNNMode, CellName> = { RNN_TANH: 'rnn_tanh', RNN_RELU: 'rnn_relu', LSTM: 'lstm', GRU: 'gru' };
-const GATES: Record<RNNMode, number> = { RNN_TANH: 1, RNN_RELU: 1, LSTM: 4, GRU: 3 };
 
 function checkDropout(value: unknown): number {
   if (value === undefined) return 0;
@@ -121,7 +125,7 @@ interface StackResult {
 }
 
 /** The input after validation: time-major tensor data and sizes. */
-interface PreparedInput {
+interface CheckedInput {
   timeMajor: Tensor;
   steps: number;
   batch: number;
@@ -132,13 +136,24 @@ interface PreparedInput {
 
 /** Shared machinery of RNN, LSTM and GRU. */
 export abstract class RNNBase extends Module {
+  /** PyTorch's mode name: `RNN_TANH`, `RNN_RELU`, `LSTM` or `GRU`. */
   readonly mode: RNNMode;
+  /** Features per time step of the input. */
   readonly inputSize: number;
+  /** H: hidden units per layer and direction. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Whether the layers have the biases `bias_ih_l{k}` and `bias_hh_l{k}`. */
   readonly bias: boolean;
+  /**
+   * Whether input and output are `[batch, steps, features]` instead of `[steps, batch, features]` (the states
+   * are not affected).
+   */
   readonly batchFirst: boolean;
+  /** Dropout probability on the outputs of every layer but the last, in training mode. */
   readonly dropout: number;
+  /** Whether each layer also runs the sequence in reverse, its output concatenated to the forward one's. */
   readonly bidirectional: boolean;
   /** Variational dropout on each layer's input (one mask per sequence; see {@link RNNBaseOptions}). */
   readonly inputDropout: number;
@@ -180,27 +195,31 @@ export abstract class RNNBase extends Module {
 
   /** Parameter names of layer k, direction d, in PyTorch's order (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr). */
   layerParameterNames(layer: number, direction: number): string[] {
-    const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-    const names = ['weight_ih', 'weight_hh'];
-    if (this.bias) names.push('bias_ih', 'bias_hh');
-    if (this.projSize > 0) names.push('weight_hr');
-    return names.map((name) => name + suffix);
+    const suffix = layerSuffix(layer, direction);
+    return this.layerStems().map((stem) => stem + suffix);
+  }
+
+  // The parameters every layer has, in PyTorch's order: biases with `bias`, weight_hr with a projection.
+  private layerStems(): LayerParameterStem[] {
+    return LAYER_PARAMETERS.map(({ stem }) => stem)
+      .filter((stem) => (stem === 'bias_ih' || stem === 'bias_hh' ? this.bias : stem !== 'weight_hr' || this.projSize > 0));
   }
 
   // PyTorch's registration order: layer by layer, forward direction first.
   private registerLayerParameters(): void {
-    const gateRows = GATES[this.mode] * this.hiddenSize;
+    const gateRows = CELLS[CELL_OF_MODE[this.mode]].gates * this.hiddenSize;
     const S = this.stateSize;
     for (let layer = 0; layer < this.numLayers; layer++) {
       for (let direction = 0; direction < this.numDirections; direction++) {
         const layerInput = layer === 0 ? this.inputSize : S * this.numDirections;
-        const shapes: Record<string, number[]> = {
+        const shapes: Record<LayerParameterStem, number[]> = {
           weight_ih: [gateRows, layerInput], weight_hh: [gateRows, S], bias_ih: [gateRows], bias_hh: [gateRows],
           weight_hr: [this.projSize, this.hiddenSize],
         };
-        for (const name of this.layerParameterNames(layer, direction)) {
-          const shape = shapes[name.replace(/_l\d+(_reverse)?$/, '')];
-          this.registerParameter(name, new Parameter(new Float32Array(shape.reduce((a, b) => a * b, 1)), shape));
+        const suffix = layerSuffix(layer, direction);
+        for (const stem of this.layerStems()) {
+          const shape = shapes[stem];
+          this.registerParameter(stem + suffix, new Parameter(new Float32Array(shapeSize(shape)), shape));
         }
       }
     }
@@ -235,7 +254,7 @@ export abstract class RNNBase extends Module {
     }
     const layers: PreparedLayer[] = []; // a plain loop: this runs on every stream step
     for (let layer = 0; layer < this.numLayers; layer++) {
-      const sizes = { cell: CELLS[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
+      const sizes = { cell: CELL_OF_MODE[this.mode], inputSize: layer === 0 ? this.inputSize : this.stateSize, hiddenSize: this.hiddenSize, projSize: this.projSize };
       layers.push(packedLayer(sizes, this.layerParams(layer, 0)));
     }
     return layers;
@@ -256,22 +275,22 @@ export abstract class RNNBase extends Module {
    */
   protected stepStack(input: unknown, h0: unknown, c0: unknown, hasState: boolean): { output: Tensor; hN: Tensor; cN: Tensor | null } {
     const layers = this.preparedLayers();
-    if (!(input instanceof TensorClass)) throw new TypeError(`Expected Tensor for input but received ${describe(input)}`);
+    expectTensor(input, 'input');
     if (input.ndim !== 1 && input.ndim !== 2) {
       throw new RangeError(`${this.className}.step: Expected input to be 1-D or 2-D but received ${input.ndim}-D tensor`);
     }
     this.checkInputSize(input);
     const batched = input.ndim === 2;
     const batch = batched ? input.shape[0] : 1;
-    const prepared: PreparedInput = { timeMajor: input, steps: 1, batch, batched, packed: false, lengths: null };
+    const checked: CheckedInput = { timeMajor: input, steps: 1, batch, batched, packed: false, lengths: null };
     const L = this.numLayers, S = this.stateSize, H = this.hiddenSize;
     const lstm = this.mode === 'LSTM';
     const h = new Float32Array(L * batch * S);
     const c = lstm ? new Float32Array(L * batch * H) : null;
     if (hasState) {
       const message = lstm ? 'Expected hidden[{which}] size {expected}, got {got}' : 'Expected hidden size {expected}, got {got}';
-      h.set(this.checkStepState(h0, 'h', prepared, message.replace('{which}', '0')).data);
-      if (c) c.set(this.checkStepState(c0, 'c', prepared, message.replace('{which}', '1')).data);
+      h.set(this.checkStepState(h0, 'h', checked, message.replace('{which}', '0')).data);
+      if (c) c.set(this.checkStepState(c0, 'c', checked, message.replace('{which}', '1')).data);
     }
     const y = stepLayers(layers, batch, input.data, layerViews(h, L), c ? layerViews(c, L) : null).slice();
     const stateShape = (width: number): number[] => (batched ? [L, batch, width] : [L, width]);
@@ -282,13 +301,13 @@ export abstract class RNNBase extends Module {
     };
   }
 
-  private checkStepState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
-    const want = prepared.batched ? 3 : 2;
+  private checkStepState(state: unknown, which: 'h' | 'c', checked: CheckedInput, message: string): Tensor {
+    const want = checked.batched ? 3 : 2;
     if (state instanceof TensorClass && state.ndim !== want) {
-      const kind = prepared.batched ? 'batched 2-D' : 'unbatched 1-D';
+      const kind = checked.batched ? 'batched 2-D' : 'unbatched 1-D';
       throw new RangeError(`For ${kind} input to step, ${which}x should be ${want}-D but got ${state.ndim}-D tensor`);
     }
-    return this.checkState(state, which, prepared, message);
+    return this.checkState(state, which, checked, message);
   }
 
   /** Every parameter U(−1/√H, 1/√H), drawn in registration order (PyTorch's reset_parameters). */
@@ -299,10 +318,8 @@ export abstract class RNNBase extends Module {
 
   private layerParams(layer: number, direction: number): LayerParams {
     // Property names made once per layer-direction: streams look the parameters up every step.
-    const names = (this.layerParamNames[layer * 2 + direction] ??= (() => {
-      const suffix = `_l${layer}${direction === 1 ? '_reverse' : ''}`;
-      return { weightIh: `weight_ih${suffix}`, weightHh: `weight_hh${suffix}`, biasIh: `bias_ih${suffix}`, biasHh: `bias_hh${suffix}`, weightHr: `weight_hr${suffix}` };
-    })());
+    const names = (this.layerParamNames[layer * 2 + direction] ??= Object.fromEntries(
+      LAYER_PARAMETERS.map(({ stem, key }) => [key, stem + layerSuffix(layer, direction)])) as Record<keyof LayerParams, string>);
     const self = this as unknown as Record<string, unknown>;
     const get = (name: string): Parameter | null => (self[name] instanceof Parameter ? self[name] as Parameter : null);
     return {
@@ -317,7 +334,7 @@ export abstract class RNNBase extends Module {
    * Validates the input (PyTorch's checks and words) and makes it time-major.
    * @internal
    */
-  protected prepareInput(input: unknown, options: RecurrentForwardOptions | undefined): PreparedInput {
+  protected checkInput(input: unknown, options: RecurrentForwardOptions | undefined): CheckedInput {
     if (input instanceof PackedSequence) {
       if (!isNullish(options?.lengths)) throw new TypeError('Expected no lengths option for a PackedSequence input (it carries its lengths)');
       const padded = input.padded;
@@ -352,11 +369,11 @@ export abstract class RNNBase extends Module {
    * PyTorch does, after inserting the batch axis.
    * @internal
    */
-  protected checkState(state: unknown, which: 'h' | 'c', prepared: PreparedInput, message: string): Tensor {
-    if (!(state instanceof TensorClass)) throw new TypeError(`Expected Tensor for ${which === 'h' ? 'hx' : 'cx'} but received ${describe(state)}`);
+  protected checkState(state: unknown, which: 'h' | 'c', checked: CheckedInput, message: string): Tensor {
+    expectTensor(state, which === 'h' ? 'hx' : 'cx');
     const width = which === 'c' ? this.hiddenSize : this.stateSize;
-    const expected = [this.numLayers * this.numDirections, prepared.batch, width];
-    const got = prepared.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];
+    const expected = [this.numLayers * this.numDirections, checked.batch, width];
+    const got = checked.batched ? state.shape : [state.shape[0], 1, ...state.shape.slice(1)];
     if (got.length !== 3 || got.some((d, i) => d !== expected[i])) {
       throw new RangeError(message.replace('{expected}', tuple(expected)).replace('{got}', list(got)));
     }
@@ -378,12 +395,12 @@ export abstract class RNNBase extends Module {
    * `forward` and the thread-pool `forwardAsync` ({@link runSync} / {@link runAsync}).
    * @internal
    */
-  protected *stackSteps(prepared: PreparedInput, h0: Tensor | null, c0: Tensor | null): Generator<LayerCall, StackResult, LayerResult> {
-    const { steps, batch, lengths } = prepared;
+  protected *stackSteps(checked: CheckedInput, h0: Tensor | null, c0: Tensor | null): Generator<LayerCall, StackResult, LayerResult> {
+    const { steps, batch, lengths } = checked;
     const S = this.stateSize, H = this.hiddenSize, D = this.numDirections;
     const shapes = { output: [steps, batch, S], hN: [batch, S], cN: [batch, H] };
     const recording = isGradEnabled(); // fixed for the whole call, even across awaits
-    let layerInput = prepared.timeMajor;
+    let layerInput = checked.timeMajor;
     const finalH: Tensor[] = [];
     const finalC: Tensor[] = [];
     for (let layer = 0; layer < this.numLayers; layer++) {
@@ -392,12 +409,12 @@ export abstract class RNNBase extends Module {
         const index = layer * D + direction;
         const inputSize = layer === 0 ? this.inputSize : S * D;
         const spec = {
-          cell: CELLS[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
+          cell: CELL_OF_MODE[this.mode], steps, batch, inputSize, hiddenSize: H, projSize: this.projSize, reverse: direction === 1, lengths,
           ...this.variationalMasks(batch, inputSize),
         };
-        const result: LayerResult = yield prepareLayer(spec, this.layerParams(layer, direction), layerInput,
+        const result: LayerResult = yield layerCall(spec, this.layerParams(layer, direction), layerInput,
           h0 ? select(h0, 0, index) : null, c0 ? select(c0, 0, index) : null,
-          shapes, `${this.mode}_l${layer}${direction === 1 ? '_reverse' : ''}`, recording);
+          shapes, this.mode + layerSuffix(layer, direction), recording);
         outputs.push(result.output);
         finalH.push(result.hN);
         if (result.cN) finalC.push(result.cN);
@@ -405,7 +422,7 @@ export abstract class RNNBase extends Module {
       layerInput = D === 2 ? cat(outputs, 2) : outputs[0];
       if (this.training && this.dropout > 0 && layer < this.numLayers - 1) layerInput = applyDropout(layerInput, this.dropout, true);
     }
-    return this.publicShapes(prepared, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
+    return this.publicShapes(checked, layerInput, stack(finalH, 0), finalC.length > 0 ? stack(finalC, 0) : null);
   }
 
   /**
@@ -422,9 +439,9 @@ export abstract class RNNBase extends Module {
   }
 
   // Time-major [T, B, D·S] → batchFirst / unbatched / packed forms; states [D·L, B, *] or [D·L, *].
-  private publicShapes(prepared: PreparedInput, output: Tensor, hN: Tensor, cN: Tensor | null): StackResult {
-    if (prepared.packed) return { output: new PackedSequence(output, prepared.lengths as Int32Array), hN, cN };
-    if (!prepared.batched) {
+  private publicShapes(checked: CheckedInput, output: Tensor, hN: Tensor, cN: Tensor | null): StackResult {
+    if (checked.packed) return { output: new PackedSequence(output, checked.lengths as Int32Array), hN, cN };
+    if (!checked.batched) {
       const unbatch = (t: Tensor): Tensor => reshape(t, [t.shape[0], t.shape[2]]);
       return { output: unbatch(output), hN: unbatch(hN), cN: cN ? unbatch(cN) : null };
     }
@@ -437,13 +454,13 @@ export abstract class RNNBase extends Module {
    */
   protected hiddenOnlySteps(input: Tensor | PackedSequence, hx: Tensor | null | undefined,
     options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
-    const prepared = this.prepareInput(input, options);
+    const checked = this.checkInput(input, options);
     let h0: Tensor | null = null;
     if (!isNullish(hx)) {
-      if (!prepared.packed) this.checkStateRank(hx, prepared.batched);
-      h0 = this.checkState(hx, 'h', prepared, 'Expected hidden size {expected}, got {got}');
+      if (!checked.packed) this.checkStateRank(hx, checked.batched);
+      h0 = this.checkState(hx, 'h', checked, 'Expected hidden size {expected}, got {got}');
     }
-    return this.stackSteps(prepared, h0, null);
+    return this.stackSteps(checked, h0, null);
   }
 
   override extraRepr(): string {
@@ -523,13 +540,14 @@ export abstract class SingleStateRNN extends RNNBase {
  * `forward(x, h0?)` → `[output, hN]`.
  */
 export class RNN extends SingleStateRNN {
-  readonly nonlinearity: 'tanh' | 'relu';
+  /** `tanh` (default) or `relu`. */
+  readonly nonlinearity: Nonlinearity;
 
   constructor(inputSize: number, hiddenSize: number, options: RNNOptions = {}) {
     const opts = checkOptions(options, 'RNN', [...BASE_OPTION_KEYS, 'nonlinearity', 'projSize']);
     rejectProjSize(opts);
-    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', ['tanh', 'relu'] as const);
-    super(nonlinearity === 'relu' ? 'RNN_RELU' : 'RNN_TANH', inputSize, hiddenSize, opts);
+    const nonlinearity = choice(opts.nonlinearity ?? 'tanh', 'nonlinearity', NONLINEARITIES);
+    super(CELLS[rnnCell(nonlinearity)].mode, inputSize, hiddenSize, opts);
     this.nonlinearity = nonlinearity;
   }
 }
@@ -597,23 +615,23 @@ export class LSTM extends RNNBase {
   // Validates input and (h0, c0) with PyTorch's checks, then the stack's steps.
   private lstmSteps(input: Tensor | PackedSequence, hx: readonly [Tensor, Tensor] | null | undefined,
     options: RecurrentForwardOptions | undefined): Generator<LayerCall, StackResult, LayerResult> {
-    const prepared = this.prepareInput(input, options);
+    const checked = this.checkInput(input, options);
     let h0: Tensor | null = null, c0: Tensor | null = null;
     if (!isNullish(hx)) {
       if (!Array.isArray(hx) || hx.length !== 2) {
         throw new TypeError(`Expected [h0, c0] (an Array of two Tensors) for hx but received ${describe(hx)}`);
       }
       const [h, c] = hx as unknown[];
-      if (!prepared.packed && h instanceof TensorClass && c instanceof TensorClass) {
-        const want = prepared.batched ? 3 : 2;
+      if (!checked.packed && h instanceof TensorClass && c instanceof TensorClass) {
+        const want = checked.batched ? 3 : 2;
         if (h.ndim !== want || c.ndim !== want) {
-          const kind = prepared.batched ? 'batched 3-D' : 'unbatched 2-D';
+          const kind = checked.batched ? 'batched 3-D' : 'unbatched 2-D';
           throw new RangeError(`For ${kind} input, hx and cx should also be ${want}-D but got (${h.ndim}-D, ${c.ndim}-D) tensors`);
         }
       }
-      h0 = this.checkState(h, 'h', prepared, 'Expected hidden[0] size {expected}, got {got}');
-      c0 = this.checkState(c, 'c', prepared, 'Expected hidden[1] size {expected}, got {got}');
+      h0 = this.checkState(h, 'h', checked, 'Expected hidden[0] size {expected}, got {got}');
+      c0 = this.checkState(c, 'c', checked, 'Expected hidden[1] size {expected}, got {got}');
     }
-    return this.stackSteps(prepared, h0, c0);
+    return this.stackSteps(checked, h0, c0);
   }
 }

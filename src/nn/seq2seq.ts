@@ -29,13 +29,12 @@ import { dropout as applyDropout, logSoftmax, tanh } from '../tensor/activation.
 import { zeros } from '../tensor/factories.js';
 import { cat, indexSelect, narrow, permute, reshape, squeeze, transpose, unsqueeze } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, isNullish, optionalBool } from '../validate.js';
+import { checkOptions, describe, isNullish, optionalBool } from '../validate.js';
 import { Attention, type KeyMask, lengthMask } from './attention.js';
 import { beamSearch, greedySearch, type Hypothesis, type StepDecoder } from './decode.js';
 import { Embedding } from './embedding.js';
 import { Linear } from './linear.js';
 import { Module } from './module.js';
-import { checkOptions } from './options.js';
 import type { Lengths } from './packed.js';
 import { RNNBase } from './rnn.js';
 
@@ -65,7 +64,7 @@ export interface Seq2SeqOptions {
 export type TokenIds = Tensor | readonly (readonly number[])[];
 
 /** A recurrent state as the modules take it: h, or [h, c] for an LSTM. */
-type RecurrentState = Tensor | [Tensor, Tensor];
+export type RecurrentState = Tensor | [Tensor, Tensor];
 
 /** What the encoder leaves for the decoder. */
 export interface Encoded {
@@ -83,9 +82,13 @@ export interface Encoded {
 
 /** The state of the rows {@link Seq2Seq.stepDecoder} decodes. */
 export interface Seq2SeqDecodeState {
+  /** The decoder's state: h, or [h, c] for an LSTM; null before the first step. */
   hx: RecurrentState | null;
+  /** The encoder's outputs `[rows, S, D·Senc]`: the attention's values. */
   memory: Tensor;
+  /** The keys as the attention projected them once. */
   projectedKeys: Tensor;
+  /** The source keys each row may attend to. */
   mask: KeyMask;
   /** Batch item of each row. */
   items: Int32Array;
@@ -105,6 +108,7 @@ export interface Seq2SeqDecodeOptions {
 
 /** Options of {@link Seq2Seq.beamSearch}. */
 export interface Seq2SeqBeamOptions extends Seq2SeqDecodeOptions {
+  /** Hypotheses kept per batch item at each step. */
   beamWidth: number;
   /** Length normalization exponent (default 1: mean log-probability per token; 0: summed). */
   lengthPenalty?: number;
@@ -144,16 +148,33 @@ type RecurrentCall = (input: Tensor, hx: RecurrentState | null, options?: { leng
 type AsyncRecurrentCall = (input: Tensor, hx: RecurrentState | null, options?: { lengths: Int32Array }) => Promise<[Tensor, RecurrentState]>;
 type StepCall = (input: Tensor, hx: RecurrentState | null) => [Tensor, RecurrentState];
 
+/**
+ * An attentional encoder–decoder over the modules given (see the module notes): `forward(source, target)`
+ * gives the logits of teacher-forced training; `greedy`, `beamSearch` and `stepDecoder` decode.
+ */
 export class Seq2Seq extends Module {
+  /** Source token ids → vectors. */
   sourceEmbedding: Embedding;
+  /** The encoder stack. */
   encoder: RNNBase;
+  /**
+   * Linear(D·Senc → Sdec), tanh after it: the decoder's initial h from the encoder's final states;
+   * null with `bridge: false`.
+   */
   bridge: Linear | null;
+  /** Linear(D·Henc → Hdec): the decoder's initial c (LSTM to LSTM only); else null. */
   bridgeCell: Linear | null;
+  /** Target token ids → vectors. */
   targetEmbedding: Embedding;
+  /** The decoder stack (unidirectional). */
   decoder: RNNBase;
+  /** Scores the encoder's outputs against each decoder output. */
   attention: Attention;
+  /** Linear(D·Senc + Sdec → Sdec): h̃ = tanh(combine([context; query])). */
   combine: Linear;
+  /** Linear(Sdec → target vocabulary): the logits. */
   head: Linear;
+  /** Dropout probability on the embeddings' outputs and on h̃, in training mode. */
   readonly dropout: number;
 
   /**

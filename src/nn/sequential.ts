@@ -10,6 +10,10 @@ import { Module } from './module.js';
 
 type AnyForward = (input: unknown) => unknown;
 
+/**
+ * Modules run one after another (PyTorch `nn.Sequential`), each taking the previous one's output;
+ * registered as children `0`, `1`, … or by the names given.
+ */
 export class Sequential extends ModuleContainer {
   /** `new Sequential(a, b, c)` (names "0", "1", "2") or `new Sequential({ embed: a, head: b })`. */
   constructor(...modules: Module[] | [Record<string, Module>]) {

@@ -8,19 +8,23 @@
  * step, bit for bit. No autograd (outputs do not require grad) and no dropout: train with `forward`.
  * @module
  */
-import { binding } from '../native.js';
 import type { PreparedLayer } from '../sequence.js';
-import { Tensor } from '../tensor/tensor.js';
-import { describe, intInRange, optionalObject, positiveInt } from '../validate.js';
+import { expectTensor, Tensor } from '../tensor/tensor.js';
+import { checkOptions, describe, intInRange, positiveInt } from '../validate.js';
 
 /** What a stream needs of its module (RNNBase implements it). */
 export interface StreamableModule {
+  /** The module's class name, for messages. */
   readonly className: string;
+  /** Features per step of the input. */
   readonly inputSize: number;
+  /** H: hidden units per layer. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
   /** S: the width of h (projSize when projecting, else hiddenSize). */
   readonly stateSize: number;
+  /** PyTorch's mode name (`LSTM`: the stream carries c too). */
   readonly mode: string;
   /** One packed layer per stacked layer, current with the parameters. */
   preparedLayers(): PreparedLayer[];
@@ -46,10 +50,9 @@ export function layerViews(state: Float32Array, layers: number): Float32Array[] 
  */
 export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Array, h: Float32Array[],
   c: Float32Array[] | null): Float32Array {
-  const native = binding();
   let input = x;
   for (let l = 0; l < layers.length; l++) {
-    native.preparedStep(layers[l].handle, batch, input, h[l], c ? c[l] : null);
+    layers[l].step(batch, input, h[l], c ? c[l] : null);
     input = h[l]; // one step without lengths: the output is the new h
   }
   return input;
@@ -68,7 +71,9 @@ export function stepLayers(layers: PreparedLayer[], batch: number, x: Float32Arr
  * ```
  */
 export class RecurrentStream {
+  /** The module whose layers the stream steps. */
   readonly module: StreamableModule;
+  /** Sequences stepped together. */
   readonly batchSize: number;
   private readonly h: Float32Array;
   private readonly c: Float32Array | null;
@@ -77,10 +82,7 @@ export class RecurrentStream {
 
   constructor(module: StreamableModule, options?: StreamOptions) {
     this.module = module;
-    const opts = optionalObject(options, 'options');
-    for (const key of Object.keys(opts)) {
-      if (key !== 'batchSize') throw new TypeError(`Unknown option ${key} for stream (expected batchSize)`);
-    }
+    const opts = checkOptions(options, 'stream', ['batchSize']);
     this.batchSize = opts.batchSize === undefined ? 1 : positiveInt(opts.batchSize, 'batchSize');
     module.preparedLayers(); // checks the module can stream (one direction) before any step
     const L = module.numLayers, B = this.batchSize;
@@ -104,7 +106,12 @@ export class RecurrentStream {
   }
 
   /** The state now (copies): `h [numLayers, batchSize, S]`, `c [numLayers, batchSize, hiddenSize]` (LSTM, else null). */
-  get state(): { h: Tensor; c: Tensor | null } {
+  get state(): {
+    /** `[numLayers, batchSize, S]`. */
+    h: Tensor;
+    /** `[numLayers, batchSize, hiddenSize]` (LSTM), else null. */
+    c: Tensor | null;
+  } {
     const L = this.module.numLayers, B = this.batchSize;
     return {
       h: new Tensor(this.h.slice(), [L, B, this.module.stateSize]),
@@ -155,7 +162,7 @@ export class RecurrentStream {
 }
 
 function checkState(state: unknown, name: string, shape: number[]): Float32Array {
-  if (!(state instanceof Tensor)) throw new TypeError(`Expected Tensor for ${name} but received ${describe(state)}`);
+  expectTensor(state, name);
   if (state.ndim !== shape.length || state.shape.some((d, i) => d !== shape[i])) {
     throw new RangeError(`Expected ${name} of shape [${shape.join(', ')}] but received shape [${state.shape.join(', ')}]`);
   }

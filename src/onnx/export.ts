@@ -21,7 +21,14 @@ import {
 import { AttributeType, encodeModel, type AttributeProto, type ModelProto, type ValueInfoProto } from './proto/types.js';
 
 /** Opsets the exporter writes (every operator it emits has the same semantics across them). */
-export const ONNX_OPSETS = { min: 13, max: 21, default: 17 } as const;
+export const ONNX_OPSETS = {
+  /** The oldest opset written. */
+  min: 13,
+  /** The newest opset written. */
+  max: 21,
+  /** The opset written unless one is asked for. */
+  default: 17,
+} as const;
 
 /** The ONNX IR version that goes with an opset (onnx/docs/Versioning.md). */
 function irVersion(opset: number): number {

@@ -5,11 +5,13 @@
  * @module
  */
 
+import { CELLS, type CellInfo } from '../cell-table.js';
+
 /** The recurrent cells ONNX has an operator for. */
-export type OnnxCell = 'LSTM' | 'GRU' | 'RNN';
+export type OnnxCell = CellInfo['onnxOp'];
 
 /** Gates (row blocks) per cell. */
-export const GATE_COUNT: Record<OnnxCell, number> = { LSTM: 4, GRU: 3, RNN: 1 };
+export const GATE_COUNT = Object.fromEntries(Object.values(CELLS).map((cell) => [cell.onnxOp, cell.gates])) as Record<OnnxCell, number>;
 
 /** ONNX block k is PyTorch block TORCH_BLOCK_OF_ONNX[cell][k]. */
 const TORCH_BLOCK_OF_ONNX: Record<OnnxCell, readonly number[]> = {

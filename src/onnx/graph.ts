@@ -21,8 +21,30 @@ export type OnnxElementType = 'float32' | 'int64' | 'int32' | 'bool';
 
 /** An attribute of a node, tagged with its ONNX type. */
 export type OnnxAttribute =
-  | { i: number } | { f: number } | { s: string } | { ints: readonly number[] } | { floats: readonly number[] }
-  | { strings: readonly string[] };
+  | {
+    /** An INT attribute. */
+    i: number;
+  }
+  | {
+    /** A FLOAT attribute. */
+    f: number;
+  }
+  | {
+    /** A STRING attribute. */
+    s: string;
+  }
+  | {
+    /** An INTS attribute. */
+    ints: readonly number[];
+  }
+  | {
+    /** A FLOATS attribute. */
+    floats: readonly number[];
+  }
+  | {
+    /** A STRINGS attribute. */
+    strings: readonly string[];
+  };
 
 /** The data of an initializer. */
 export type InitializerData = Float32Array | Int32Array | BigInt64Array;

@@ -20,6 +20,7 @@ import { Tensor } from '../tensor/tensor.js';
 import { describe } from '../validate.js';
 import { GATE_COUNT, onnxToTorch, type OnnxCell } from './gates.js';
 import { AttributeType, DataType, decodeModel, type AttributeProto, type GraphProto, type NodeProto, type TensorProto } from './proto/types.js';
+import { CELLS, layerSuffix, RNN_CELLS, type Nonlinearity } from '../cell-table.js';
 
 /** The rnnkit module types an imported layer can be. */
 export type OnnxLayerType = 'LSTM' | 'GRU' | 'RNN' | 'Linear' | 'Embedding';
@@ -191,14 +192,14 @@ interface RecurrentNode {
   cell: OnnxCell;
   hiddenSize: number;
   directions: number;
-  nonlinearity: 'tanh' | 'relu';
+  nonlinearity: Nonlinearity;
   W: { name: string; dims: number[]; data: Float32Array };
   R: Float32Array;
   B: Float32Array | null;
 }
 
 /** Throws unless the node computes what rnnkit's module of the same cell computes. */
-function checkRecurrentSemantics(node: NodeProto, cell: OnnxCell, directions: number, index: GraphIndex): 'tanh' | 'relu' {
+function checkRecurrentSemantics(node: NodeProto, cell: OnnxCell, directions: number, index: GraphIndex): Nonlinearity {
   const label = nodeLabel(node);
   const refuse = (why: string): never => {
     throw new RangeError(`Cannot import ${label}: ${why}`);
@@ -214,13 +215,16 @@ function checkRecurrentSemantics(node: NodeProto, cell: OnnxCell, directions: nu
   const defaults: Record<OnnxCell, string[]> = { LSTM: ['Sigmoid', 'Tanh', 'Tanh'], GRU: ['Sigmoid', 'Tanh'], RNN: ['Tanh'] };
   const perDirection = defaults[cell].length;
   if (activations === null) return 'tanh';
+  // The vanilla RNN cells' activations (Tanh, Relu), each rnnkit's cell of one nonlinearity.
+  const rnnCells = RNN_CELLS.map((name) => CELLS[name].rnn!);
   for (let d = 0; d < directions; d++) {
     const used = activations.slice(d * perDirection, (d + 1) * perDirection);
-    if (cell === 'RNN' && (used[0] === 'Tanh' || used[0] === 'Relu') && used[0] === activations[0]) continue;
+    if (cell === 'RNN' && rnnCells.some((rnn) => rnn.onnxActivation === used[0]) && used[0] === activations[0]) continue;
     if (cell !== 'RNN' && used.join() === defaults[cell].join()) continue;
-    refuse(`its activations (${activations.join(', ')}) are not ${cell === 'RNN' ? 'Tanh or Relu in both directions' : defaults[cell].join(', ')}`);
+    const expected = cell === 'RNN' ? `${rnnCells.map((rnn) => rnn.onnxActivation).join(' or ')} in both directions` : defaults[cell].join(', ');
+    refuse(`its activations (${activations.join(', ')}) are not ${expected}`);
   }
-  return activations[0] === 'Relu' ? 'relu' : 'tanh';
+  return cell === 'RNN' ? rnnCells.find((rnn) => rnn.onnxActivation === activations[0])!.nonlinearity : 'tanh';
 }
 
 function readRecurrent(node: NodeProto, index: GraphIndex): RecurrentNode {
@@ -268,7 +272,7 @@ function recurrentStateDict(layers: RecurrentNode[], bias: boolean): Record<stri
   layers.forEach(({ cell, hiddenSize: H, directions: D, W, R, B }, layer) => {
     const rows = GATE_COUNT[cell] * H, inputSize = W.dims[2];
     for (let d = 0; d < D; d++) {
-      const suffix = `_l${layer}${d === 1 ? '_reverse' : ''}`;
+      const suffix = layerSuffix(layer, d);
       out[`weight_ih${suffix}`] = new Tensor(onnxToTorch(cell, W.data.subarray(d * rows * inputSize, (d + 1) * rows * inputSize)), [rows, inputSize]);
       out[`weight_hh${suffix}`] = new Tensor(onnxToTorch(cell, R.subarray(d * rows * H, (d + 1) * rows * H)), [rows, H]);
       if (!bias) continue;

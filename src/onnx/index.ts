@@ -6,5 +6,6 @@
 export { saveOnnx, serializeOnnx, ONNX_OPSETS, type OnnxExportOptions } from './export.js';
 export {
   OnnxGraph, OnnxValue, type OnnxArgument, type OnnxAttribute, type OnnxConverter, type OnnxDim, type OnnxElementType,
+  type InitializerData,
 } from './graph.js';
 export { loadOnnx, readOnnx, moduleFromOnnx, type OnnxImport, type OnnxLayer, type OnnxLayerType } from './import.js';

@@ -16,8 +16,8 @@
 import type { RNNBase } from '../nn/rnn.js';
 import { GATE_COUNT, torchToOnnx, type OnnxCell } from './gates.js';
 import { OnnxValue, type OnnxArgument, type OnnxGraph } from './graph.js';
+import { CELL_OF_MODE, CELLS } from '../cell-table.js';
 
-const CELL_OF_MODE: Record<RNNBase['mode'], OnnxCell> = { LSTM: 'LSTM', GRU: 'GRU', RNN_TANH: 'RNN', RNN_RELU: 'RNN' };
 
 /** `argument` as a value (or null when absent), else a TypeError naming `name`. */
 export function optionalValue(argument: OnnxArgument, name: string): OnnxValue | null {
@@ -81,7 +81,8 @@ export function convertRecurrent(graph: OnnxGraph, module: RNNBase, args: OnnxAr
     throw new RangeError(`Cannot export ${path} (${module.className}) with ${input.rank}-D input to ONNX: expected batched 3-D input `
       + `(${module.batchFirst ? '[batch, steps, features]' : '[steps, batch, features]'})`);
   }
-  const cell = CELL_OF_MODE[module.mode];
+  const cellInfo = CELLS[CELL_OF_MODE[module.mode]];
+  const cell = cellInfo.onnxOp;
   const { h0, c0 } = initialStates(module, args[1]);
   const options = args[2];
   const rawLengths = options !== null && typeof options === 'object' && !Array.isArray(options) && !(options instanceof OnnxValue)
@@ -107,7 +108,7 @@ export function convertRecurrent(graph: OnnxGraph, module: RNNBase, args: OnnxAr
     const attributes = {
       hidden_size: { i: H }, direction: { s: D === 2 ? 'bidirectional' : 'forward' },
       ...(cell === 'GRU' ? { linear_before_reset: { i: 1 } } : {}),
-      ...(cell === 'RNN' ? { activations: { strings: new Array<string>(D).fill(module.mode === 'RNN_RELU' ? 'Relu' : 'Tanh') } } : {}),
+      ...(cellInfo.rnn ? { activations: { strings: new Array<string>(D).fill(cellInfo.rnn.onnxActivation) } } : {}),
     };
     const stateShape = { dtype: 'float32' as const, shape: [D, batch, H] };
     const outputs = graph.node(cell, inputs, attributes, [

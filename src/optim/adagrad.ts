@@ -10,6 +10,7 @@ import {
   boolOption, checkOptionNames, nonNegative, Optimizer, type ParamGroup, type Params, type ParamState, withDefaults,
 } from './optimizer.js';
 
+/** Options of {@link Adagrad}. */
 export interface AdagradOptions {
   /** Learning rate (default 1e-2). */
   lr?: number;
@@ -26,15 +27,24 @@ export interface AdagradOptions {
 }
 
 export interface AdagradParamGroup extends ParamGroup {
+  /** See {@link AdagradOptions.lrDecay}. */
   lrDecay: number;
+  /** See {@link AdagradOptions.weightDecay}. */
   weightDecay: number;
+  /** See {@link AdagradOptions.initialAccumulatorValue}. */
   initialAccumulatorValue: number;
+  /** See {@link AdagradOptions.eps}. */
   eps: number;
+  /** See {@link AdagradOptions.maximize}. */
   maximize: boolean;
 }
 
 const OPTION_NAMES = ['lr', 'lrDecay', 'weightDecay', 'initialAccumulatorValue', 'eps', 'maximize'] as const;
 
+/**
+ * Adagrad (PyTorch `torch.optim.Adagrad` 1.13, to the rounding): per-parameter learning rates scaled down by
+ * the sum of the squared gradients.
+ */
 export class Adagrad extends Optimizer<AdagradParamGroup> {
   /**
    * State is created for every parameter here, as in PyTorch (step 0, sum = initialAccumulatorValue).
@@ -73,10 +83,8 @@ export class Adagrad extends Optimizer<AdagradParamGroup> {
     for (const p of this.paramsWithGrad(group)) {
       const state = this.initialState(p, group);
       state.step = (state.step as number) + 1;
-      native.adagradStep(p.data, p.grad.data, state.sum as Float32Array, {
-        lr: group.lr, lrDecay: group.lrDecay, weightDecay: group.weightDecay, eps: group.eps,
-        maximize: group.maximize, step: state.step,
-      });
+      native.adagradStep(p.data, p.grad.data, state.sum as Float32Array, group.lr, group.lrDecay, group.weightDecay,
+        group.eps, group.maximize, state.step);
     }
   }
 }

@@ -10,6 +10,7 @@ import {
   boolOption, checkOptionNames, nonNegative, Optimizer, type ParamGroup, type Params, withDefaults,
 } from './optimizer.js';
 
+/** Options of {@link Adam} and {@link AdamW}. */
 export interface AdamOptions {
   /** Learning rate (default 1e-3). */
   lr?: number;
@@ -26,10 +27,15 @@ export interface AdamOptions {
 }
 
 export interface AdamParamGroup extends ParamGroup {
+  /** See {@link AdamOptions.betas}. */
   betas: [number, number];
+  /** See {@link AdamOptions.eps}. */
   eps: number;
+  /** See {@link AdamOptions.weightDecay}. */
   weightDecay: number;
+  /** See {@link AdamOptions.amsgrad}. */
   amsgrad: boolean;
+  /** See {@link AdamOptions.maximize}. */
   maximize: boolean;
 }
 
@@ -70,15 +76,21 @@ export abstract class AdamBase extends Optimizer<AdamParamGroup> {
       if (group.amsgrad && state.maxExpAvgSq === undefined) state.maxExpAvgSq = new Float32Array(p.numel);
       state.step = (state.step as number) + 1;
       native.adamStep(p.data, p.grad.data, state.expAvg as Float32Array, state.expAvgSq as Float32Array,
-        group.amsgrad ? state.maxExpAvgSq as Float32Array : null, {
-          lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay, amsgrad: group.amsgrad,
-          maximize: group.maximize, decoupledWeightDecay: this.decoupled, step: state.step,
-        });
+        group.amsgrad ? state.maxExpAvgSq as Float32Array : null, group.lr, beta1, beta2, group.eps, group.weightDecay,
+        group.amsgrad, group.maximize, this.decoupled, state.step);
     }
   }
 }
 
+/**
+ * Adam (PyTorch `torch.optim.Adam` 1.13, to the rounding); `weightDecay` is an L2 penalty added to the
+ * gradient.
+ */
 export class Adam extends AdamBase {
+  /**
+   * Whether the weight decay is decoupled from the gradient (AdamW) rather than an L2 penalty added to it
+   * (Adam).
+   */
   protected readonly decoupled = false;
 
   /**

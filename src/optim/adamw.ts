@@ -6,7 +6,15 @@
 import { ADAM_OPTION_NAMES, AdamBase, type AdamOptions } from './adam.js';
 import { checkOptionNames, type Params, withDefaults } from './optimizer.js';
 
+/**
+ * AdamW (PyTorch `torch.optim.AdamW` 1.13, to the rounding): Adam with the weight decay decoupled from the
+ * gradient (default 1e-2).
+ */
 export class AdamW extends AdamBase {
+  /**
+   * Whether the weight decay is decoupled from the gradient (AdamW) rather than an L2 penalty added to it
+   * (Adam).
+   */
   protected readonly decoupled = true;
 
   /** Like {@link Adam}; weightDecay defaults to 1e-2 and decays the weights directly. */

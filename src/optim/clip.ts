@@ -5,7 +5,7 @@
  * the scaling run in native code.
  * @module
  */
-import { Tensor } from '../tensor/tensor.js';
+import { expectTensor, Tensor } from '../tensor/tensor.js';
 import { describe } from '../validate.js';
 import { optimBinding } from './native.js';
 
@@ -20,7 +20,7 @@ function gradsOf(parameters: unknown, fn: string): Float32Array[] {
     throw new TypeError(`Expected Tensor or iterable of Tensors for parameters of ${fn} but received ${describe(parameters)}`);
   }
   return list.flatMap((p) => {
-    if (!(p instanceof Tensor)) throw new TypeError(`Expected Tensor for each of the parameters of ${fn} but received ${describe(p)}`);
+    expectTensor(p, `each of the parameters of ${fn}`);
     return p.grad === null ? [] : [p.grad.data];
   });
 }
@@ -45,6 +45,7 @@ function normOfNorms(norms: number[], normType: number): number {
   return f32(normType === 2 ? Math.sqrt(sum) : sum ** (1 / normType));
 }
 
+/** Options of {@link clipGradNorm_}. */
 export interface ClipGradNormOptions {
   /** Throw when the total norm is NaN or infinite (default false: the gradients are scaled anyway). */
   errorIfNonfinite?: boolean;

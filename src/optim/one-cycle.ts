@@ -12,7 +12,9 @@ import { LRScheduler, type SchedulerOptions } from './scheduler.js';
 export interface OneCycleLROptions extends SchedulerOptions {
   /** Steps in the cycle; or give epochs and stepsPerEpoch. */
   totalSteps?: number;
+  /** Epochs of the cycle (with `stepsPerEpoch`, instead of `totalSteps`). */
   epochs?: number;
+  /** Steps per epoch (with `epochs`, instead of `totalSteps`). */
   stepsPerEpoch?: number;
   /** Fraction of the cycle spent increasing the lr (default 0.3). */
   pctStart?: number;
@@ -64,8 +66,11 @@ function perGroup(value: unknown, name: string, groups: number): number[] {
 }
 
 export class OneCycleLR extends LRScheduler {
+  /** Steps in the cycle. */
   readonly totalSteps: number;
+  /** How the lr falls after its peak: `cos` or `linear`. */
   readonly annealStrategy: 'cos' | 'linear';
+  /** Whether the momentum (or Adam's beta1) cycles inversely to the lr. */
   readonly cycleMomentum: boolean;
   /** Whether the momentum lives in betas[0] (Adam, AdamW) rather than `momentum`. */
   readonly useBeta1: boolean;

@@ -16,13 +16,19 @@ export type ParamState = Record<string, number | Float32Array>;
 
 /** A parameter group: its tensors and its options (plus anything a scheduler stores, e.g. initialLr). */
 export interface ParamGroup {
+  /** The group's parameters. */
   params: Tensor[];
+  /** The group's learning rate (what schedulers change). */
   lr: number;
   [option: string]: unknown;
 }
 
 /** A parameter group as given to the constructor or `addParamGroup`: options override the defaults. */
-export type ParamGroupSpec<O> = Partial<O> & { params: Tensor | Iterable<Tensor>; [option: string]: unknown };
+export type ParamGroupSpec<O> = Partial<O> & {
+  /** The group's parameters. */
+  params: Tensor | Iterable<Tensor>;
+  [option: string]: unknown;
+};
 
 /** What optimizers take: tensors, or parameter groups. */
 export type Params<O = Record<string, unknown>> = Iterable<Tensor> | Iterable<ParamGroupSpec<O>>;
@@ -32,8 +38,13 @@ export type Params<O = Record<string, unknown>> = Iterable<Tensor> | Iterable<Pa
  * `loadStateDict` also accepts plain number arrays for the buffers (e.g. after a JSON round trip).
  */
 export interface OptimizerStateDict {
+  /** Per-parameter state by the parameter's number (group order), values copied. */
   state: Record<number, Record<string, number | Float32Array | number[]>>;
-  paramGroups: Array<Record<string, unknown> & { params: number[] }>;
+  /** Each group's options, its parameters as their numbers. */
+  paramGroups: Array<Record<string, unknown> & {
+    /** The group's parameters, by number. */
+    params: number[];
+  }>;
 }
 
 // Deep copy of a group option (betas is an array; everything else is a primitive).
@@ -55,6 +66,10 @@ function toParamList(params: unknown): Tensor[] {
   return [...(params as Iterable<Tensor>)];
 }
 
+/**
+ * Base of the optimizers (PyTorch `torch.optim.Optimizer`): parameter groups with their options, per-parameter
+ * state, `step()`, `zeroGrad()`, `stateDict()` and `loadStateDict()`.
+ */
 export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   /** The constructor's options with the defaults filled in (new groups start from these). */
   readonly defaults: Readonly<Record<string, unknown>>;
@@ -212,7 +227,10 @@ export abstract class Optimizer<G extends ParamGroup = ParamGroup> {
   }
 
   /** Parameters of a group that get an update this step (each gradient checked against its parameter's size). */
-  protected paramsWithGrad(group: G): Array<Tensor & { grad: Tensor }> {
+  protected paramsWithGrad(group: G): Array<Tensor & {
+    /** The parameter's gradient, present. */
+    grad: Tensor;
+  }> {
     const params = group.params.filter((p): p is Tensor & { grad: Tensor } => p.grad !== null && p.requiresGrad);
     for (const p of params) {
       if (p.grad.data.length !== p.data.length) {

@@ -7,6 +7,7 @@ import { describe } from '../validate.js';
 import { checkOptionNames, Optimizer } from './optimizer.js';
 import { loadSchedulerState, schedulerState } from './scheduler.js';
 
+/** Options of {@link ReduceLROnPlateau}. */
 export interface ReduceLROnPlateauOptions {
   /** 'min' (default): lower is better; 'max': higher is better. */
   mode?: 'min' | 'max';
@@ -26,20 +27,36 @@ export interface ReduceLROnPlateauOptions {
   eps?: number;
 }
 
+/**
+ * Reduces the learning rate when a metric stops improving (PyTorch `ReduceLROnPlateau`): call `step(metric)`
+ * once per epoch.
+ */
 export class ReduceLROnPlateau {
+  /** The optimizer whose groups' `lr` it changes. */
   readonly optimizer: Optimizer;
+  /** New lr = lr × factor. */
   factor: number;
+  /** Each group's lower bound of the lr. */
   minLrs: number[];
+  /** Steps without improvement tolerated before a reduction. */
   patience: number;
+  /** Steps after a reduction during which bad steps are not counted. */
   cooldown: number;
+  /** Cooldown steps left. */
   cooldownCounter = 0;
+  /** `min`: lower is better; `max`: higher is better. */
   mode: 'min' | 'max';
+  /** Minimal improvement that counts. */
   threshold: number;
+  /** `rel`: the improvement is relative to the best; `abs`: absolute. */
   thresholdMode: 'rel' | 'abs';
   /** The best metric so far (±Infinity before the first step). */
   best: number;
+  /** Steps since the last improvement. */
   numBadEpochs = 0;
+  /** Reductions smaller than this are skipped. */
   eps: number;
+  /** `step()` calls so far. */
   lastEpoch = 0;
   private lastLr: number[];
 

@@ -8,6 +8,7 @@ import {
   boolOption, checkOptionNames, nonNegative, Optimizer, type ParamGroup, type Params, withDefaults,
 } from './optimizer.js';
 
+/** Options of {@link RMSprop}. */
 export interface RMSpropOptions {
   /** Learning rate (default 1e-2). */
   lr?: number;
@@ -26,16 +27,26 @@ export interface RMSpropOptions {
 }
 
 export interface RMSpropParamGroup extends ParamGroup {
+  /** See {@link RMSpropOptions.alpha}. */
   alpha: number;
+  /** See {@link RMSpropOptions.eps}. */
   eps: number;
+  /** See {@link RMSpropOptions.weightDecay}. */
   weightDecay: number;
+  /** See {@link RMSpropOptions.momentum}. */
   momentum: number;
+  /** See {@link RMSpropOptions.centered}. */
   centered: boolean;
+  /** See {@link RMSpropOptions.maximize}. */
   maximize: boolean;
 }
 
 const OPTION_NAMES = ['lr', 'alpha', 'eps', 'weightDecay', 'momentum', 'centered', 'maximize'] as const;
 
+/**
+ * RMSprop (PyTorch `torch.optim.RMSprop` 1.13, to the rounding): the gradient divided by a running root mean
+ * square of its past values.
+ */
 export class RMSprop extends Optimizer<RMSpropParamGroup> {
   /**
    * @throws RangeError `Invalid learning rate: -1`, `Invalid epsilon value: -1`, `Invalid momentum value: -1`,
@@ -72,10 +83,8 @@ export class RMSprop extends Optimizer<RMSpropParamGroup> {
       state.step = (state.step as number) + 1;
       native.rmspropStep(p.data, p.grad.data, state.squareAvg as Float32Array,
         group.centered ? state.gradAvg as Float32Array : null,
-        group.momentum > 0 ? state.momentumBuffer as Float32Array : null, {
-          lr: group.lr, alpha: group.alpha, eps: group.eps, weightDecay: group.weightDecay,
-          momentum: group.momentum, centered: group.centered, maximize: group.maximize,
-        });
+        group.momentum > 0 ? state.momentumBuffer as Float32Array : null, group.lr, group.alpha, group.eps,
+        group.weightDecay, group.momentum, group.centered, group.maximize);
     }
   }
 }

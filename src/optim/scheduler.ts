@@ -57,11 +57,13 @@ export interface SchedulerOptions {
 
 /** Base of the epoch-based schedulers (PyTorch `_LRScheduler`). */
 export abstract class LRScheduler {
+  /** The optimizer whose groups' `lr` it sets. */
   readonly optimizer: Optimizer;
   /** Each group's lr when the schedule started (its `initialLr`). */
   baseLrs: number[];
   /** Number of `step()` calls, the constructor's included. */
   lastEpoch: number;
+  /** `step()` calls after the constructor's (the order warning compares it with the optimizer's). */
   protected stepCount = 0;
   private lastLr: number[] = [];
   private warnedOrder = false;
@@ -137,6 +139,7 @@ export abstract class LRScheduler {
     loadSchedulerState(this, stateDict);
   }
 
+  /** The optimizer's parameter groups. */
   protected get groups(): ParamGroup[] {
     return this.optimizer.paramGroups;
   }
@@ -149,7 +152,9 @@ export interface StepLROptions extends SchedulerOptions {
 
 /** lr × gamma every `stepSize` epochs. */
 export class StepLR extends LRScheduler {
+  /** Epochs between two decays. */
   readonly stepSize: number;
+  /** Multiplies the lr at each decay. */
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, stepSize: number, options: StepLROptions = {}) {
@@ -181,6 +186,7 @@ export interface MultiStepLROptions extends SchedulerOptions {
 export class MultiStepLR extends LRScheduler {
   /** Milestone → how often it is listed (PyTorch's Counter). */
   readonly milestones: Record<number, number>;
+  /** Multiplies the lr at each milestone. */
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, milestones: number[], options: MultiStepLROptions = {}) {
@@ -213,6 +219,7 @@ export class MultiStepLR extends LRScheduler {
 
 /** lr × gamma every epoch. */
 export class ExponentialLR extends LRScheduler {
+  /** Multiplies the lr every epoch. */
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, gamma: number, options: SchedulerOptions = {}) {
@@ -243,7 +250,9 @@ export interface CosineAnnealingLROptions extends SchedulerOptions {
  * is periodic), with PyTorch 1.13's recursive formula.
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of a half cosine period. */
   readonly TMax: number;
+  /** The lowest lr. */
   readonly etaMin: number;
 
   constructor(optimizer: Optimizer, TMax: number, options: CosineAnnealingLROptions = {}) {
@@ -285,8 +294,11 @@ export interface LinearLROptions extends SchedulerOptions {
 
 /** lr × a factor going linearly from startFactor to endFactor over totalIters epochs. */
 export class LinearLR extends LRScheduler {
+  /** Factor of the base lr at the start. */
   readonly startFactor: number;
+  /** Factor of the base lr after `totalIters` epochs. */
   readonly endFactor: number;
+  /** Epochs the factor takes to move from `startFactor` to `endFactor`. */
   readonly totalIters: number;
 
   /** @throws RangeError `Starting multiplicative factor expected to be between 0 and 1.` (and Ending …). */

@@ -10,6 +10,7 @@ import {
   withDefaults,
 } from './optimizer.js';
 
+/** Options of {@link SGD}. */
 export interface SGDOptions {
   /** Learning rate (no default: required, here or in every parameter group). */
   lr?: number;
@@ -26,15 +27,24 @@ export interface SGDOptions {
 }
 
 export interface SGDParamGroup extends ParamGroup {
+  /** See {@link SGDOptions.momentum}. */
   momentum: number;
+  /** See {@link SGDOptions.dampening}. */
   dampening: number;
+  /** See {@link SGDOptions.weightDecay}. */
   weightDecay: number;
+  /** See {@link SGDOptions.nesterov}. */
   nesterov: boolean;
+  /** See {@link SGDOptions.maximize}. */
   maximize: boolean;
 }
 
 const OPTION_NAMES = ['lr', 'momentum', 'dampening', 'weightDecay', 'nesterov', 'maximize'] as const;
 
+/**
+ * Stochastic gradient descent with optional momentum, dampening, Nesterov momentum and weight decay (PyTorch
+ * `torch.optim.SGD` 1.13, to the rounding).
+ */
 export class SGD extends Optimizer<SGDParamGroup> {
   /**
    * @throws TypeError `parameter group didn't specify a value of required optimization parameter lr`;
@@ -65,10 +75,8 @@ export class SGD extends Optimizer<SGDParamGroup> {
       const state = this.stateOf(p);
       const firstStep = state.momentumBuffer === undefined;
       if (group.momentum !== 0 && firstStep) state.momentumBuffer = new Float32Array(p.numel);
-      native.sgdStep(p.data, (p.grad as Tensor).data, (state.momentumBuffer as Float32Array | undefined) ?? null, {
-        lr: group.lr, momentum: group.momentum, dampening: group.dampening, weightDecay: group.weightDecay,
-        nesterov: group.nesterov, maximize: group.maximize, firstStep,
-      });
+      native.sgdStep(p.data, (p.grad as Tensor).data, (state.momentumBuffer as Float32Array | undefined) ?? null,
+        group.lr, group.momentum, group.dampening, group.weightDecay, group.nesterov, group.maximize, firstStep);
     }
   }
 }

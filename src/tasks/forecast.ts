@@ -40,7 +40,9 @@ import { Tensor } from '../tensor/tensor.js';
 import { fit, type History } from '../train/fit.js';
 import type { Callback } from '../train/callbacks.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, MAX_DIM, optionalObject, positiveInt } from '../validate.js';
+import {
+  checkOptions, choice, describe, expectObject, intInRange, isNullish, MAX_DIM, optionalObject, positiveInt,
+} from '../validate.js';
 import { lineChart } from './svg.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -50,10 +52,13 @@ import { lineChart } from './svg.js';
 export interface Series {
   /** `[steps, channels]` row-major. */
   readonly values: Float32Array;
+  /** Time steps. */
   readonly steps: number;
+  /** Values per step. */
   readonly channels: number;
   /** `[steps, covariateCount]` row-major, or null when there are none. */
   readonly covariates: Float32Array | null;
+  /** Covariates per step (0 without covariates). */
   readonly covariateCount: number;
 }
 
@@ -67,7 +72,14 @@ const isArrayLike = (value: unknown): value is ArrayLike<unknown> => Array.isArr
  * @throws TypeError `Expected array of numbers or array of rows for series but received 5 of type number`
  * @throws RangeError `Expected finite number for series[12] but received NaN of type number`
  */
-export function toTable(value: unknown, name: string): { data: Float32Array; rows: number; columns: number } {
+export function toTable(value: unknown, name: string): {
+  /** The values, row-major `[rows, columns]`. */
+  data: Float32Array;
+  /** Rows (steps). */
+  rows: number;
+  /** Columns (channels; 1 for a flat array). */
+  columns: number;
+} {
   if (!isArrayLike(value)) throw new TypeError(`Expected array of numbers or array of rows for ${name} but received ${describe(value)}`);
   const rows = value.length;
   if (rows === 0) throw new RangeError(`Expected at least 1 step for ${name} but received an empty array`);
@@ -145,7 +157,12 @@ export function sliceSeries(series: Series, start: number, end: number): Series 
  * The last `tail` steps held out: `head` to train on, `tail` to compare forecasts with.
  * @throws RangeError `Expected integer between 1 and 99 for tail but received 100 of type number`
  */
-export function splitTail(series: Series, tail: number): { head: Series; tail: Series } {
+export function splitTail(series: Series, tail: number): {
+  /** Every step but the last `tail`. */
+  head: Series;
+  /** The last `tail` steps. */
+  tail: Series;
+} {
   const held = intInRange(tail, 'tail', 1, series.steps - 1);
   return { head: sliceSeries(series, 0, series.steps - held), tail: sliceSeries(series, series.steps - held, series.steps) };
 }
@@ -161,7 +178,14 @@ export function channel(series: Series, index = 0): number[] {
  * rows in file order. A simple reader: comma-separated, first line the header, no quoted commas.
  * @throws RangeError `Expected number for births in CSV line 7 but received "n/a"`
  */
-export function parseCsvSeries(text: string, options: { columns?: string[]; dateColumn?: string } = {}): { names: string[]; rows: number[][]; dates: string[] | null } {
+export function parseCsvSeries(text: string, options: { columns?: string[]; dateColumn?: string } = {}): {
+  /** The value columns' names, in the order of each row. */
+  names: string[];
+  /** Each line's values, in file order. */
+  rows: number[][];
+  /** Each line's date text, or null without a date column. */
+  dates: string[] | null;
+} {
   if (typeof text !== 'string') throw new TypeError(`Expected string for CSV text but received ${describe(text)}`);
   const lines = text.split(/\r?\n/).map((line) => line.trim()).filter((line, i) => line !== '' || i === 0);
   const header = (lines[0] ?? '').split(',').map((h) => h.trim());
@@ -221,7 +245,10 @@ const oneHot = (index: number, size: number): number[] => Array.from({ length: s
 
 /** Per-channel standardization `(x − mean) / std`, fitted on the training steps only. */
 export class Normalizer {
-  /** mean `[channels]`, std `[channels]` (a constant channel gets std 1). */
+  /**
+   * @param mean `[channels]`.
+   * @param std `[channels]` (a constant channel gets std 1).
+   */
   constructor(readonly mean: Float32Array, readonly std: Float32Array) {
     if (mean.length !== std.length) throw new RangeError(`Expected Float32Array of length ${mean.length} for std (channels of mean) but received length ${std.length}`);
   }
@@ -236,6 +263,7 @@ export class Normalizer {
     return new Normalizer(Float32Array.from(mean), std);
   }
 
+  /** Channels normalized. */
   get channels(): number {
     return this.mean.length;
   }
@@ -288,7 +316,12 @@ export function checkLength(series: Series, window: number, name = 'series'): vo
  * [i·stride, i·stride + window) and targets the values of the step after.
  * @returns inputs `[N, window, channels + covariateCount]`, targets `[N, channels]`
  */
-export function makeWindows(series: Series, window: number, stride = 1): { inputs: Tensor; targets: Tensor } {
+export function makeWindows(series: Series, window: number, stride = 1): {
+  /** `[N, window, channels + covariateCount]`. */
+  inputs: Tensor;
+  /** `[N, channels]`: the values of the step after each window. */
+  targets: Tensor;
+} {
   positiveInt(window, 'window');
   positiveInt(stride, 'stride');
   checkLength(series, window);
@@ -336,9 +369,7 @@ export type ForecastState = Tensor | [Tensor, Tensor];
 const OPTION_KEYS = ['channels', 'covariates', 'cell', 'hiddenSize', 'numLayers', 'dropout', 'window'];
 
 function resolveConfig(options: unknown): ForecasterConfig {
-  const o = optionalObject(options, 'options');
-  const unknown = Object.keys(o).filter((key) => !OPTION_KEYS.includes(key));
-  if (unknown.length > 0) throw new TypeError(`Expected options among ${OPTION_KEYS.join(', ')} for Forecaster but received ${unknown[0]}`);
+  const o = checkOptions(options, 'Forecaster', OPTION_KEYS);
   const dropout = o.dropout ?? 0;
   if (typeof dropout !== 'number' || !(dropout >= 0 && dropout < 1)) {
     throw new RangeError(`Expected number in [0, 1) for dropout but received ${describe(dropout)}`);
@@ -370,8 +401,11 @@ export interface ForecastOptions {
  * from the inputs so far. Parameter names: `rnn.weight_ih_l0`, …, `head.weight`, `head.bias`.
  */
 export class Forecaster extends Module {
+  /** The sizes it was built with. */
   readonly config: ForecasterConfig;
+  /** The recurrent stack (batch first). */
   readonly rnn: LSTM | GRU;
+  /** Linear(hiddenSize → channels) on every step. */
   readonly head: Linear;
   /** Set by {@link trainForecaster} (fitted on its training series) or by {@link loadForecaster}. */
   normalizer: Normalizer | null = null;
@@ -615,6 +649,7 @@ export interface TrainForecasterOptions {
   seed?: number;
   /** Passed to fit (default: false). */
   progress?: ProgressSetting;
+  /** Passed to fit. */
   callbacks?: Callback | Callback[];
 }
 
@@ -648,7 +683,12 @@ export async function trainForecaster(model: Forecaster, train: Series, options:
 // Metrics and baselines
 
 /** Mean absolute error and root mean squared error over all elements. */
-export function errors(predicted: ArrayLike<number>, truth: ArrayLike<number>): { mae: number; rmse: number } {
+export function errors(predicted: ArrayLike<number>, truth: ArrayLike<number>): {
+  /** Mean absolute error. */
+  mae: number;
+  /** Root mean squared error. */
+  rmse: number;
+} {
   if (!isArrayLike(predicted) || !isArrayLike(truth)) {
     throw new TypeError(`Expected arrays for predicted and truth but received ${describe(isArrayLike(predicted) ? truth : predicted)}`);
   }
@@ -699,7 +739,9 @@ export interface ForecastPlotOptions {
   forecasts: Record<string, ArrayLike<number>>;
   /** History steps shown (default 3 × horizon). */
   historySteps?: number;
+  /** Title above the chart. */
   title?: string;
+  /** Label of the y axis. */
   yLabel?: string;
   /** Default 'steps from the forecast start'. */
   xLabel?: string;
@@ -707,6 +749,7 @@ export interface ForecastPlotOptions {
   tickEvery?: number;
   /** x tick label of a step offset from the forecast start (default the offset, e.g. −14, 0, 14). */
   xFormat?: (offset: number) => string;
+  /** Lines of text under the chart. */
   caption?: string[];
 }
 
@@ -772,7 +815,12 @@ export function serializeForecaster(model: Forecaster, metadata: Record<string, 
  * A Forecaster with its normalizer from a file or buffer written by {@link saveForecaster}.
  * @throws Error `Expected rnnkit.forecaster metadata (format, config) in model file but received none`
  */
-export function loadForecaster(source: string | Uint8Array): { model: Forecaster; metadata: Record<string, string> } {
+export function loadForecaster(source: string | Uint8Array): {
+  /** The model, its normalizer set. */
+  model: Forecaster;
+  /** The file's `__metadata__` strings. */
+  metadata: Record<string, string>;
+} {
   const { tensors, metadata } = readSafetensors(source);
   if (!metadata || metadata.format !== FORMAT || typeof metadata.config !== 'string') {
     throw new Error(`Expected ${FORMAT} metadata (format, config) in model file but received ${metadata ? `format ${metadata.format}` : 'none'}`);

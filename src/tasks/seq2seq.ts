@@ -25,8 +25,7 @@ import { LuongAttention, BahdanauAttention, type Attention } from '../nn/attenti
 import type { Hypothesis } from '../nn/decode.js';
 import { Embedding } from '../nn/embedding.js';
 import { crossEntropy } from '../nn/loss.js';
-import { checkOptions } from '../nn/options.js';
-import { GRU, LSTM, RNN } from '../nn/rnn.js';
+import { GRU, LSTM } from '../nn/rnn.js';
 import { Seq2Seq } from '../nn/seq2seq.js';
 import { Adam } from '../optim/adam.js';
 import { OneCycleLR } from '../optim/one-cycle.js';
@@ -41,7 +40,9 @@ import { editDistance } from './edit-distance.js';
 
 export { editDistance };
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber } from '../validate.js';
+import {
+  checkOptions, choice, describe, expectObject, intInRange, isNullish, optionalBool, positiveInt, positiveNumber,
+} from '../validate.js';
 
 // ---------------------------------------------------------------------------------------------
 // Tokens and vocabularies
@@ -51,7 +52,14 @@ export type Tokenization = 'chars' | 'spaces';
 
 /** The special tokens, in id order. */
 export const SPECIALS = ['<pad>', '<s>', '</s>', '<unk>'] as const;
-export const PAD = 0, BOS = 1, EOS = 2, UNK = 3;
+/** The id of `<pad>`. */
+export const PAD = 0;
+/** The id of `<s>`, the start token the decoder is fed first. */
+export const BOS = 1;
+/** The id of `</s>`, the end token. */
+export const EOS = 2;
+/** The id of `<unk>`. */
+export const UNK = 3;
 
 /** The tokens of `text`: its characters (code points), or its space-separated words. */
 export function tokenize(text: string, mode: Tokenization): string[] {
@@ -66,6 +74,7 @@ export function detokenize(tokens: readonly string[], mode: Tokenization): strin
 
 /** A vocabulary: the specials, then the tokens in first-seen order. */
 export class TokenVocab {
+  /** Every token by id: the specials first. */
   readonly tokens: readonly string[];
   /** How text of this side is split into tokens. */
   readonly tokenization: Tokenization;
@@ -103,7 +112,12 @@ export class TokenVocab {
   }
 
   /** The ids of `tokens`; a token outside the vocabulary becomes `<unk>` and is listed in `unknown`. */
-  encode(tokens: readonly string[]): { ids: Int32Array; unknown: string[] } {
+  encode(tokens: readonly string[]): {
+    /** The id of each token. */
+    ids: Int32Array;
+    /** The tokens that became `<unk>`. */
+    unknown: string[];
+  } {
     const ids = new Int32Array(tokens.length);
     const unknown: string[] = [];
     tokens.forEach((token, i) => {
@@ -123,10 +137,17 @@ export class TokenVocab {
     });
   }
 
-  toJSON(): { tokens: string[]; tokenization: Tokenization } {
+  /** The JSON form, for {@link TokenVocab.fromJSON}. */
+  toJSON(): {
+    /** Every token by id. */
+    tokens: string[];
+    /** How text is split into these tokens. */
+    tokenization: Tokenization;
+  } {
     return { tokens: this.tokens.slice(SPECIALS.length), tokenization: this.tokenization };
   }
 
+  /** A vocabulary from its JSON form ({@link TokenVocab.toJSON}). */
   static fromJSON(json: unknown): TokenVocab {
     const o = expectObject(typeof json === 'string' ? JSON.parse(json) as unknown : json, 'vocabulary JSON');
     return new TokenVocab(o.tokens as string[], o.tokenization as Tokenization);
@@ -135,13 +156,20 @@ export class TokenVocab {
 
 /** A pair of token sequences (and the line it came from, when parsed). */
 export interface Pair {
+  /** The source tokens. */
   source: string[];
+  /** The target tokens. */
   target: string[];
+  /** The line of the text it was parsed from (from 1). */
   line?: number;
 }
 
 /** The source and target vocabularies of a model. */
 export class Seq2SeqVocabs {
+  /**
+   * @param source The source side's vocabulary.
+   * @param target The target side's vocabulary.
+   */
   constructor(readonly source: TokenVocab, readonly target: TokenVocab) {}
 
   /** The vocabularies of `pairs`, each side split as `tokenization` says. */
@@ -163,8 +191,15 @@ export interface ParsePairsOptions {
 
 /** What {@link parsePairs} returns. */
 export interface ParsedPairs {
+  /** The pairs, in text order. */
   pairs: Pair[];
-  tokenization: { source: Tokenization; target: Tokenization };
+  /** How each side was split into tokens. */
+  tokenization: {
+    /** How the source side was split. */
+    source: Tokenization;
+    /** How the target side was split. */
+    target: Tokenization;
+  };
 }
 
 /**
@@ -224,7 +259,9 @@ export interface Seq2SeqModelOptions {
 
 /** A model's full configuration (what {@link save} stores). */
 export interface Seq2SeqModelConfig extends Required<Seq2SeqModelOptions> {
+  /** Tokens of the source vocabulary, the specials included. */
   sourceVocabSize: number;
+  /** Tokens of the target vocabulary, the specials included. */
   targetVocabSize: number;
 }
 
@@ -292,8 +329,10 @@ function probability(value: unknown, name: string): number {
 // Batches
 
 /** A pair as ids: the source, and the target with `</s>` appended. */
-interface EncodedPair {
+export interface EncodedPair {
+  /** The source's token ids. */
   source: Int32Array;
+  /** The target's token ids, `</s>` last. */
   target: Int32Array;
 }
 
@@ -342,6 +381,7 @@ export class PairDataset {
     return new PairDataset(sources, targets, sourceStarts, targetStarts);
   }
 
+  /** Pairs in the dataset. */
   get length(): number {
     return this.sourceStarts.length - 1;
   }
@@ -351,6 +391,7 @@ export class PairDataset {
     return this.sourceStarts[index + 1] - this.sourceStarts[index];
   }
 
+  /** Pair `index` as ids (views, not copies). */
   get(index: number): EncodedPair {
     return {
       source: this.sources.subarray(this.sourceStarts[index], this.sourceStarts[index + 1]),
@@ -678,7 +719,16 @@ export async function evaluateAsync(model: Seq2Seq, vocabs: Seq2SeqVocabs, pairs
 // Save / load
 
 /** Metadata keys {@link save} writes. */
-export const SEQ2SEQ_METADATA_KEYS = { task: 'rnnkit.task', model: 'rnnkit.seq2seq', source: 'rnnkit.vocab.source', target: 'rnnkit.vocab.target' } as const;
+export const SEQ2SEQ_METADATA_KEYS = {
+  /** The task name. */
+  task: 'rnnkit.task',
+  /** The model's configuration (JSON). */
+  model: 'rnnkit.seq2seq',
+  /** The source vocabulary (JSON). */
+  source: 'rnnkit.vocab.source',
+  /** The target vocabulary (JSON). */
+  target: 'rnnkit.vocab.target',
+} as const;
 /** The `rnnkit.task` of a seq2seq model file. */
 export const SEQ2SEQ_TASK = 'seq2seq';
 
@@ -706,8 +756,11 @@ export function save(file: string, model: Seq2Seq, vocabs: Seq2SeqVocabs, metada
 
 /** What {@link load} returns. */
 export interface LoadedSeq2Seq {
+  /** The model, its weights loaded. */
   model: Seq2Seq;
+  /** Its vocabularies. */
   vocabs: Seq2SeqVocabs;
+  /** Its configuration. */
   config: Seq2SeqModelConfig;
   /** The caller's metadata given to {@link save}. */
   metadata: Record<string, string>;

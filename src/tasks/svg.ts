@@ -49,23 +49,35 @@ export interface LineSeries {
 
 /** Options of {@link lineChart}. */
 export interface LineChartOptions {
+  /** The lines drawn. */
   series: LineSeries[];
+  /** Title above the chart. */
   title?: string;
+  /** Label of the x axis. */
   xLabel?: string;
+  /** Label of the y axis. */
   yLabel?: string;
   /** Size of the whole document in px (default 860 × 420, plus a legend row and the caption). */
   width?: number;
+  /** See `width`. */
   height?: number;
   /** Axis ranges (default: the data's, y padded by 5 %). */
   xRange?: [number, number];
+  /** See `xRange`. */
   yRange?: [number, number];
   /** x tick positions (default: round values, see {@link niceTicks}). */
   xTicks?: number[];
   /** Tick label text (default: the number, rounded to 10 digits). */
   xFormat?: (x: number) => string;
+  /** See `xFormat`. */
   yFormat?: (y: number) => string;
   /** Vertical marker lines, e.g. where the forecast starts. */
-  markers?: { x: number; label?: string }[];
+  markers?: {
+    /** Where the line is drawn. */
+    x: number;
+    /** Text beside it. */
+    label?: string;
+  }[];
   /** Grey lines of text under the chart. */
   caption?: string[];
 }
@@ -187,6 +199,7 @@ export interface HeatMapOptions {
   title: string;
   /** Labels of the columns (shown above them) and of the rows (left of them). */
   columns: readonly string[];
+  /** See `columns`. */
   rows: readonly string[];
   /** `values[row][column]` in [0, 1]: white at 0, dark blue at 1. */
   values: readonly (readonly number[])[];

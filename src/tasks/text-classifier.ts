@@ -15,7 +15,7 @@ import { poolSequence, type PoolingMode } from '../nn/pooling.js';
 import { GRU, LSTM } from '../nn/rnn.js';
 import { noGrad } from '../tensor/autograd.js';
 import { Tensor } from '../tensor/tensor.js';
-import { choice, describe, intInRange, MAX_DIM, optionalBool, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, intInRange, MAX_DIM, optionalBool, positiveInt } from '../validate.js';
 
 /** Options of {@link TextClassifier} (the architecture; every one has a default). */
 export interface TextClassifierOptions {
@@ -45,6 +45,7 @@ export interface TextClassifierOptions {
 export interface TextClassifierConfig extends Required<TextClassifierOptions> {
   /** The class names; index = class id. Binary metrics score class 1. */
   labels: string[];
+  /** The tokenizer's rules. */
   tokenizer: Required<WordTokenizerOptions>;
   /** The vocabulary's tokens by id. */
   vocabulary: string[];
@@ -72,10 +73,7 @@ function probability(value: unknown, name: string, fallback: number): number {
 
 /** The options with defaults filled in, checked. */
 export function resolveOptions(options: unknown): Required<TextClassifierOptions> {
-  const o = optionalObject(options, 'options');
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for TextClassifier option but received ${describe(key)}`);
-  }
+  const o = checkOptions(options, 'TextClassifier', OPTION_KEYS);
   return {
     cell: o.cell === undefined ? 'lstm' : choice(o.cell, 'cell', ['lstm', 'gru'] as const),
     embeddingDim: o.embeddingDim === undefined ? 64 : positiveInt(o.embeddingDim, 'embeddingDim'),
@@ -107,12 +105,19 @@ function timeMajor(ids: Tensor): Tensor {
  * Parameters: `embedding.weight`, `rnn.*` (PyTorch's names), `head.weight`, `head.bias`.
  */
 export class TextClassifier extends Module {
+  /** The configuration it was built with. */
   readonly config: TextClassifierConfig;
+  /** Splits texts into tokens, as the training texts were. */
   readonly tokenizer: WordTokenizer;
+  /** Maps tokens to ids. */
   readonly vocabulary: Vocabulary;
+  /** Token ids → vectors. */
   embedding: Embedding;
+  /** The recurrent stack (batch first). */
   rnn: LSTM | GRU;
+  /** Dropout on the pooled features before the head, in training mode. */
   dropout: Dropout;
+  /** Linear(features → classes): the logits. */
   head: Linear;
 
   /**

@@ -41,18 +41,9 @@ import { yieldToEventLoop } from '../train/batch.js';
 import type { Callback, EpochLogs } from '../train/callbacks.js';
 import { fit, type History } from '../train/fit.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { choice, describe, expectObject, intInRange, isNullish, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, choice, describe, expectObject, intInRange, isNullish, positiveInt } from '../validate.js';
 
 const LN2 = Math.LN2;
-
-/** The rejection of unknown keys every options object here gets: `Expected one of … for generate option but received foo of type string`. */
-function checkKeys(options: unknown, owner: string, known: readonly string[]): Record<string, unknown> {
-  const o = optionalObject(options, 'options');
-  for (const key of Object.keys(o)) {
-    if (!known.includes(key)) throw new TypeError(`Expected one of ${known.join(', ')} for ${owner} option but received ${describe(key)}`);
-  }
-  return o;
-}
 
 /** A finite number ≥ `min` (RangeError when a number out of range, TypeError otherwise). */
 function numberAtLeast(value: unknown, name: string, min: number, words: string): number {
@@ -82,7 +73,9 @@ export interface CharVocabOptions {
 
 /** The JSON form of a {@link CharVocab} (what {@link save} stores). */
 export interface CharVocabJSON {
+  /** Every character by id. */
   chars: string[];
+  /** The character unknown ones map to, or null. */
   unknown: string | null;
 }
 
@@ -112,7 +105,7 @@ export class CharVocab {
    */
   constructor(chars: readonly string[], options: { unknown?: string | null } = {}) {
     if (!Array.isArray(chars)) throw new TypeError(`Expected array of characters for chars but received ${describe(chars)}`);
-    const o = checkKeys(options, 'CharVocab', ['unknown']);
+    const o = checkOptions(options, 'CharVocab', ['unknown']);
     const unknown = isNullish(o.unknown) ? null : singleCharacter(o.unknown, 'unknown');
     const list = chars.map((c, i) => singleCharacter(c, `chars[${i}]`));
     if (unknown !== null && !list.includes(unknown)) list.push(unknown);
@@ -133,7 +126,7 @@ export class CharVocab {
    */
   static fromText(text: string, options: CharVocabOptions = {}): CharVocab {
     if (typeof text !== 'string') throw new TypeError(`Expected string for text but received ${describe(text)}`);
-    const o = checkKeys(options, 'CharVocab.fromText', ['minCount', 'unknown']);
+    const o = checkOptions(options, 'CharVocab.fromText', ['minCount', 'unknown']);
     const minCount = o.minCount === undefined ? 1 : positiveInt(o.minCount, 'minCount');
     const counts = characterCounts(text);
     const kept = [...counts].filter(([, n]) => n >= minCount).map(([c]) => c);
@@ -192,6 +185,7 @@ export class CharVocab {
     return s;
   }
 
+  /** The JSON form, for {@link CharVocab.fromJSON}. */
   toJSON(): CharVocabJSON {
     return { chars: [...this.chars], unknown: this.unknown };
   }
@@ -247,6 +241,7 @@ export type CharLMState = [Tensor, Tensor] | Tensor;
 
 /** A CharLM's full configuration (what {@link save} stores). */
 export interface CharLMConfig extends Required<CharLMOptions> {
+  /** Characters in the vocabulary. */
   vocabSize: number;
 }
 
@@ -283,14 +278,23 @@ function timeMajorIds(tokens: unknown): { ids: Int32Array; batch: number; steps:
  * logits are transposed).
  */
 export class CharLM extends Module {
+  /** V: characters in the vocabulary. */
   readonly vocabSize: number;
+  /** The recurrent cell. */
   readonly cell: 'lstm' | 'gru';
+  /** Width of each character's vector. */
   readonly embeddingDim: number;
+  /** Hidden units per layer. */
   readonly hiddenSize: number;
+  /** Stacked layers. */
   readonly numLayers: number;
+  /** Dropout probability between the stacked layers, in training mode. */
   readonly dropout: number;
+  /** Character ids → vectors. */
   embedding: Embedding;
+  /** The recurrent stack. */
   rnn: LSTM | GRU;
+  /** Linear(hiddenSize → V): the logits. */
   head: Linear;
 
   /**
@@ -300,7 +304,7 @@ export class CharLM extends Module {
   constructor(vocabSize: number, options: CharLMOptions = {}) {
     super();
     this.vocabSize = positiveInt(vocabSize, 'vocabSize');
-    const o = checkKeys(options, 'CharLM', ['cell', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout']);
+    const o = checkOptions(options, 'CharLM', ['cell', 'embeddingDim', 'hiddenSize', 'numLayers', 'dropout']);
     this.cell = o.cell === undefined ? 'lstm' : choice(o.cell, 'cell', CELLS);
     this.embeddingDim = o.embeddingDim === undefined ? 64 : positiveInt(o.embeddingDim, 'embeddingDim');
     this.hiddenSize = o.hiddenSize === undefined ? 256 : positiveInt(o.hiddenSize, 'hiddenSize');
@@ -436,7 +440,7 @@ export interface TextEvaluation {
  */
 export async function evaluate(model: CharLM, vocab: CharVocab, text: string | Int32Array, options: EvaluateTextOptions = {}): Promise<TextEvaluation> {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'evaluate', ['streams', 'steps']);
+  const o = checkOptions(options, 'evaluate', ['streams', 'steps']);
   const ids = idsOf(text, vocab, 'text');
   if (ids.length < 2) throw new RangeError(`Expected a text of at least 2 characters for evaluate but received ${ids.length}`);
   const streams = Math.min(o.streams === undefined ? 16 : positiveInt(o.streams, 'streams'), ids.length - 1);
@@ -526,7 +530,7 @@ const TRAIN_KEYS = [
  */
 export async function train(model: CharLM, vocab: CharVocab, trainText: string | Int32Array, options: TrainTextOptions = {}): Promise<History> {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'train', TRAIN_KEYS) as TrainTextOptions;
+  const o = checkOptions(options, 'train', TRAIN_KEYS) as TrainTextOptions;
   const epochs = o.epochs === undefined ? 1 : positiveInt(o.epochs, 'epochs');
   const batchSize = o.batchSize === undefined ? 32 : positiveInt(o.batchSize, 'batchSize');
   const seqLength = o.seqLength === undefined ? 256 : positiveInt(o.seqLength, 'seqLength');
@@ -609,7 +613,7 @@ export function sampleLogits(logits: ArrayLike<number>, temperature: number, top
  */
 export function generate(model: CharLM, vocab: CharVocab, options: GenerateOptions = {}): string {
   checkModelAndVocab(model, vocab);
-  const o = checkKeys(options, 'generate', ['prompt', 'length', 'temperature', 'topK', 'seed']);
+  const o = checkOptions(options, 'generate', ['prompt', 'length', 'temperature', 'topK', 'seed']);
   const length = o.length === undefined ? 200 : positiveInt(o.length, 'length');
   const temperature = o.temperature === undefined ? 1 : numberAtLeast(o.temperature, 'temperature', 0, 'non-negative number');
   const topK = isNullish(o.topK) ? vocab.size : intInRange(o.topK, 'topK', 1, vocab.size);
@@ -656,7 +660,14 @@ function promptIds(prompt: unknown, vocab: CharVocab): Int32Array {
 // Save / load
 
 /** Metadata keys {@link save} writes (a caller's metadata may not use them). */
-export const TEXT_METADATA_KEYS = { task: 'rnnkit.task', model: 'rnnkit.charlm', vocab: 'rnnkit.vocab' } as const;
+export const TEXT_METADATA_KEYS = {
+  /** The task name. */
+  task: 'rnnkit.task',
+  /** The model's configuration (JSON). */
+  model: 'rnnkit.charlm',
+  /** The character vocabulary (JSON). */
+  vocab: 'rnnkit.vocab',
+} as const;
 const TASK = 'char-lm';
 
 /**
@@ -682,7 +693,9 @@ export function save(file: string, model: CharLM, vocab: CharVocab, metadata: Re
 
 /** What {@link load} returns. */
 export interface LoadedCharLM {
+  /** The model, its weights loaded. */
   model: CharLM;
+  /** Its vocabulary. */
   vocab: CharVocab;
   /** The caller's metadata given to {@link save} (without rnnkit's keys). */
   metadata: Record<string, string>;

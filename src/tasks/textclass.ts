@@ -32,7 +32,7 @@ import { ConfusionMatrix, rocAuc } from '../train/classification.js';
 import { fit, type History } from '../train/fit.js';
 import type { MetricSpec } from '../train/metrics.js';
 import type { ProgressSetting } from '../train/progress.js';
-import { describe, expectObject, isNullish, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, describe, expectObject, isNullish, optionalObject, positiveInt } from '../validate.js';
 import { resolveOptions, TextClassifier, type TextClassifierConfig, type TextClassifierOptions } from './text-classifier.js';
 
 export { TextClassifier, type TextClassifierConfig, type TextClassifierOptions, type TextPrediction } from './text-classifier.js';
@@ -96,7 +96,12 @@ export function buildClassifier(texts: readonly string[], labels: readonly strin
 /** Options of {@link train}. */
 export interface TrainTextClassifierOptions {
   /** Texts and labels scored after every epoch (`val_*` logs). */
-  validation?: { texts: readonly string[]; labels: readonly string[] } | null;
+  validation?: {
+    /** The validation texts. */
+    texts: readonly string[];
+    /** Their labels, one per text. */
+    labels: readonly string[];
+  } | null;
   /** Passes over the training texts (default 8). */
   epochs?: number;
   /** Documents per step (default 32). */
@@ -109,8 +114,11 @@ export interface TrainTextClassifierOptions {
   seed?: number;
   /** Metrics to log (default: accuracy, f1 and auc for two classes; accuracy and f1_macro otherwise). */
   metrics?: MetricSpec[];
+  /** Passed to fit. */
   callbacks?: Callback | Callback[];
+  /** Passed to fit (default: false). */
   progress?: ProgressSetting;
+  /** Aborts the training (fit stops after the current batch). */
   signal?: AbortSignal;
 }
 
@@ -139,10 +147,7 @@ function loaderOf(model: TextClassifier, texts: readonly string[], ids: Int32Arr
 export async function train(model: TextClassifier, texts: readonly string[], labels: readonly string[],
   options: TrainTextClassifierOptions = {}): Promise<History> {
   if (!(model instanceof TextClassifier)) throw new TypeError(`Expected TextClassifier for model but received ${describe(model)}`);
-  const o = optionalObject(options, 'options') as TrainTextClassifierOptions;
-  for (const key of Object.keys(o)) {
-    if (!TRAIN_KEYS.includes(key)) throw new TypeError(`Expected one of ${TRAIN_KEYS.join(', ')} for train option but received ${describe(key)}`);
-  }
+  const o = checkOptions(options, 'train', TRAIN_KEYS) as TrainTextClassifierOptions;
   const documents = checkTexts(texts, 'texts');
   const ids = labelIds(model, labels, documents.length, 'labels');
   const epochs = o.epochs === undefined ? 8 : positiveInt(o.epochs, 'epochs');
@@ -167,13 +172,17 @@ export async function train(model: TextClassifier, texts: readonly string[], lab
 
 /** What {@link evaluate} reports. */
 export interface TextClassificationReport {
+  /** Share of the texts classified right. */
   accuracy: number;
   /** Of class 1 for two classes (binary), macro averages otherwise. */
   precision: number;
+  /** Of class 1 for two classes (binary), macro averages otherwise. */
   recall: number;
+  /** Of class 1 for two classes (binary), macro averages otherwise. */
   f1: number;
   /** ROC AUC of class 1 (two classes only; NaN otherwise, or with one class present). */
   auc: number;
+  /** Counts by true class (rows) and predicted class (columns). */
   confusion: ConfusionMatrix;
   /** Each text's class probabilities. */
   probabilities: Float32Array[];
@@ -198,7 +207,12 @@ export function evaluate(model: TextClassifier, texts: readonly string[], labels
 }
 
 /** Metadata keys {@link save} writes. */
-export const TEXTCLASS_METADATA_KEYS = { task: 'rnnkit.task', config: 'rnnkit.textclass' } as const;
+export const TEXTCLASS_METADATA_KEYS = {
+  /** The task name. */
+  task: 'rnnkit.task',
+  /** The classifier's configuration, tokenizer and vocabulary (JSON). */
+  config: 'rnnkit.textclass',
+} as const;
 /** The `rnnkit.task` value of a text classifier file. */
 export const TEXTCLASS_TASK = 'text-classifier';
 
@@ -228,7 +242,12 @@ function metadataOf(model: TextClassifier, metadata: Record<string, string>): Re
  * metadata. Building it does not consume the global RNG.
  * @throws TypeError `Expected a text-classifier safetensors file (metadata rnnkit.task = text-classifier) for source but received one without it`
  */
-export function load(source: string | Uint8Array): { model: TextClassifier; metadata: Record<string, string> } {
+export function load(source: string | Uint8Array): {
+  /** The classifier. */
+  model: TextClassifier;
+  /** The file's `__metadata__` strings. */
+  metadata: Record<string, string>;
+} {
   const { tensors, metadata } = readSafetensors(source);
   if (metadata?.[TEXTCLASS_METADATA_KEYS.task] !== TEXTCLASS_TASK) {
     throw new TypeError(`Expected a ${TEXTCLASS_TASK} safetensors file (metadata ${TEXTCLASS_METADATA_KEYS.task} = ${TEXTCLASS_TASK}) for source but received one without it`);

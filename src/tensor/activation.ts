@@ -5,7 +5,7 @@
  */
 import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
 import { randomUniform } from './random.js';
-import { product } from './strided.js';
+import { splitAtDim } from './strided.js';
 
 /** Hyperbolic tangent. */
 export function tanh(x: Tensor): Tensor {
@@ -52,11 +52,6 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
     for (let i = 0; i < g.length; i++) gx[i] = src[i] > 0 ? g[i] : g[i] * negativeSlope;
     return [gx];
   });
-}
-
-/** The [outer, n, inner] view of a shape around dim. */
-export function splitAtDim(shape: readonly number[], dim: number): [number, number, number] {
-  return [product(shape.slice(0, dim)), shape[dim] ?? 1, product(shape.slice(dim + 1))];
 }
 
 // out = x − logsumexp(x) along the middle axis of [outer, n, inner] (float64 sums).

@@ -17,8 +17,11 @@ export type AsyncBackwardFn = (gradOutput: Float32Array) => Promise<(Float32Arra
 
 /** A recorded op. */
 export interface GradNode {
+  /** The operation's name (`gradFn.name`). */
   readonly name: string;
+  /** The tensors the operation read. */
   readonly inputs: readonly Tensor[];
+  /** Maps the gradient of the output to the gradients of the inputs. */
   readonly backward: BackwardFn;
   /** Same result as `backward`, awaited by `backwardAsync()` so the event loop stays free. */
   readonly backwardAsync?: AsyncBackwardFn;

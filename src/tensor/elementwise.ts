@@ -6,6 +6,7 @@
  * @module
  */
 import { Tensor, expectTensor, fromOp } from './tensor.js';
+import { describe } from '../validate.js';
 import { broadcastShapes, broadcastStrides, coalesce, expandData, forEachRow, product, sumToShape } from './strided.js';
 
 /** A tensor or a plain number (a scalar that never requires grad). */
@@ -15,13 +16,7 @@ export type TensorLike = Tensor | number;
 export function asTensor(value: TensorLike, name = 'other'): Tensor {
   if (value instanceof Tensor) return value;
   if (typeof value === 'number') return new Tensor(new Float32Array([value]), []);
-  throw new TypeError(`Expected Tensor or number for ${name} but received ${describeValue(value)}`);
-}
-
-function describeValue(value: unknown): string {
-  if (value === null || value === undefined) return String(value);
-  if (Array.isArray(value)) return `an Array of length ${value.length}`;
-  return typeof value === 'object' ? 'an object' : `${String(value)} of type ${typeof value}`;
+  throw new TypeError(`Expected Tensor or number for ${name} but received ${describe(value)}`);
 }
 
 export const ADD = 0, SUB = 1, MUL = 2, DIV = 3;

@@ -4,8 +4,7 @@
  * @module
  */
 import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
-import { broadcastStrides, gatherStrided, product } from './strided.js';
-import { splitAtDim } from './activation.js';
+import { broadcastStrides, gatherStrided, product, splitAtDim } from './strided.js';
 
 /** Dims to reduce: one dim, a list, or undefined/empty = all. */
 export type Dims = number | readonly number[] | null | undefined;

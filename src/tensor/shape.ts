@@ -5,10 +5,7 @@
  * @module
  */
 import { Tensor, expectTensor, fromOp, normalizeDim, type NestedArray } from './tensor.js';
-import {
-  contiguousStrides, expandData, gatherStrided, product, scatterAddStrided, sumToShape,
-} from './strided.js';
-import { splitAtDim } from './activation.js';
+import { contiguousStrides, expandData, gatherStrided, product, scatterAddStrided, splitAtDim, sumToShape } from './strided.js';
 
 /** Sizes given as `(2, 3)` or `([2, 3])`. */
 export type SizeArgs = number[] | [readonly number[]];

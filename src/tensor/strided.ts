@@ -1,5 +1,6 @@
 /**
- * Strided copy primitives every shape op is built on: gather a strided view of a buffer into a new
+ * Shape arithmetic (element counts, strides, the `[outer, n, inner]` split around a dim) and the
+ * strided copy primitives every shape op is built on: gather a strided view of a buffer into a new
  * contiguous array (permute, expand, narrow, select) and scatter-add a contiguous array back into
  * a strided view (their backward passes, and summing broadcast gradients).
  * Adjacent dimensions that are contiguous with each other are merged first, so the inner loop is
@@ -12,6 +13,11 @@ export function product(shape: readonly number[]): number {
   let n = 1;
   for (const d of shape) n *= d;
   return n;
+}
+
+/** The [outer, n, inner] view of a shape around dim. */
+export function splitAtDim(shape: readonly number[], dim: number): [number, number, number] {
+  return [product(shape.slice(0, dim)), shape[dim] ?? 1, product(shape.slice(dim + 1))];
 }
 
 /** Row-major strides of a contiguous shape. */

@@ -10,15 +10,11 @@ import * as act from './activation.js';
 import * as red from './reduce.js';
 import * as shp from './shape.js';
 import * as lin from './linalg.js';
+import { product } from './strided.js';
+import { describe } from '../validate.js';
 
 /** Nested arrays of numbers, as `toArray()` returns them. */
 export type NestedArray = number | NestedArray[];
-
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
 
 function checkShape(shape: readonly number[], name: string): void {
   if (!Array.isArray(shape) || !shape.every((d) => Number.isInteger(d) && d >= 0)) {
@@ -26,6 +22,10 @@ function checkShape(shape: readonly number[], name: string): void {
   }
 }
 
+/**
+ * An n-dimensional float32 array (row-major `data` and a `shape`) with define-by-run autograd: operations on
+ * tensors that require a gradient record how to compute it, and `backward()` fills each leaf's `grad`.
+ */
 export class Tensor {
   /** The values, contiguous and row-major (shared, not copied, by `detach()`). */
   readonly data: Float32Array;
@@ -321,13 +321,10 @@ export class Tensor {
   dropout(p = 0.5, training = true): Tensor { return act.dropout(this, p, training); }
 }
 
-/** Throws `Expected Tensor for input but received an Array of length 2` for anything else. */
-export function expectTensor(value: unknown, name = 'input'): Tensor {
-  if (value instanceof Tensor) return value;
-  const what = value === null || value === undefined ? String(value)
-    : Array.isArray(value) ? `an Array of length ${value.length}`
-      : typeof value === 'object' ? `an object` : `${String(value)} of type ${typeof value}`;
-  throw new TypeError(`Expected Tensor for ${name} but received ${what}`);
+/** Asserts a Tensor: TypeError `Expected Tensor for input but received an Array of length 2` otherwise. */
+export function expectTensor(value: unknown, name = 'input'): asserts value is Tensor {
+  if (value instanceof Tensor) return;
+  throw new TypeError(`Expected Tensor for ${name} but received ${describe(value)}`);
 }
 
 /** Resolves a possibly negative dim against ndim, with PyTorch's error. */
@@ -352,4 +349,4 @@ export function fromOp(
 }
 
 /** Element count of a shape. */
-export { product as shapeSize };
+export { product as shapeSize } from './strided.js';

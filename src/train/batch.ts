@@ -37,8 +37,24 @@ import { Tensor } from '../tensor/tensor.js';
 import { reshape } from '../tensor/shape.js';
 import { describe, isNullish } from '../validate.js';
 
-/** A batch as the loop sees it. */
-export interface Batch {
+/**
+ * What a loader yields to fit, evaluate and predict: `[input, target]` (the default collate of
+ * `[x, y]` items), a record `{ input, target?, lengths? }` (padCollate), or a bare input Tensor.
+ */
+export type BatchLike = Tensor | readonly unknown[] | {
+  /** What the model takes. */
+  readonly input: unknown;
+  /** What the loss compares the output with (absent for prediction). */
+  readonly target?: unknown;
+  /** Valid steps per sequence, passed to the model with the input. */
+  readonly lengths?: unknown;
+};
+
+/** Batches for fit, evaluate and predict: a DataLoader, or any (async) iterable of batches. */
+export type BatchSource<B extends BatchLike = BatchLike> = Iterable<B> | AsyncIterable<B>;
+
+/** A batch as the loop sees it; `B` is what the loader yielded. */
+export interface Batch<B = unknown> {
   /** What the model takes (usually a Tensor `[B, T, …]`). */
   input: unknown;
   /** What the loss compares the output with; undefined for prediction. */
@@ -50,11 +66,11 @@ export interface Batch {
   /** Tokens (for tokens/s): Σ lengths, else B·T of a Tensor input with 2+ dims, else size. */
   tokens: number;
   /** The batch as the loader yielded it (for a `forward` hook that needs more than input and target). */
-  raw: unknown;
+  raw: B;
 }
 
 /** A custom way to call the model: returns the output Tensor, or `[output, state]`. */
-export type ForwardHook<M = Module> = (model: M, batch: Batch, state: unknown) => unknown;
+export type ForwardHook<M = Module, B = unknown> = (model: M, batch: Batch<B>, state: unknown) => unknown;
 
 /** The loss: a built-in name, an nn loss module (`new nn.CrossEntropyLoss()`), or `(output, target, batch) => scalar Tensor`. */
 export type LossSpec = 'crossEntropy' | 'nll' | 'mse' | 'l1' | 'smoothL1' | 'huber' | 'bceWithLogits'
@@ -145,6 +161,7 @@ export function resolveLoss(spec: unknown): LossFn {
 
 /** What a model call produced. */
 export interface ModelResult {
+  /** The model's output. */
   output: Tensor;
   /** The state the model returned (with `[output, state]`), else undefined. */
   state: unknown;

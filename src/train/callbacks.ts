@@ -8,7 +8,7 @@
  */
 import type { Module } from '../nn/module.js';
 import type { Optimizer } from '../optim/optimizer.js';
-import { describe, isNullish, optionalBool, optionalObject } from '../validate.js';
+import { checkOptions, choice, describe, isNullish, optionalBool } from '../validate.js';
 
 /** The logs of one epoch: `epoch`, train metrics (`loss`, …), validation metrics (`val_loss`, …), `lr`, counters. */
 export interface EpochLogs {
@@ -33,7 +33,9 @@ export type StopReason = 'completed' | 'earlyStopping' | 'aborted' | 'callback';
 
 /** What callbacks can see and change. */
 export interface TrainContext {
+  /** The model being trained. */
   readonly model: Module;
+  /** Its optimizer. */
   readonly optimizer: Optimizer;
   /** Total epochs requested. */
   readonly epochs: number;
@@ -53,14 +55,21 @@ export interface TrainContext {
 
 /** Hooks called by `fit`. All optional; returned promises are awaited. */
 export interface Callback {
+  /** Before the first epoch. */
   onTrainBegin?(context: TrainContext): void | Promise<void>;
+  /** After the last epoch (also when training stopped early). */
   onTrainEnd?(context: TrainContext): void | Promise<void>;
+  /** Before each epoch. */
   onEpochBegin?(epoch: number, context: TrainContext): void | Promise<void>;
+  /** After each epoch, validated, with its logs (which a callback may add to). */
   onEpochEnd?(epoch: number, logs: EpochLogs, context: TrainContext): void | Promise<void>;
+  /** Before each batch. */
   onBatchBegin?(batch: number, context: TrainContext): void | Promise<void>;
+  /** After each batch's optimizer step, with its logs. */
   onBatchEnd?(batch: number, logs: BatchLogs, context: TrainContext): void | Promise<void>;
   /** JSON state saved in checkpoints (so a resumed run continues, e.g., early stopping's patience). */
   stateDict?(): Record<string, unknown>;
+  /** Restores what `stateDict` returned. */
   loadStateDict?(state: Record<string, unknown>): void;
 }
 
@@ -122,9 +131,13 @@ export function resolveMode(mode: 'min' | 'max' | 'auto', monitor: string): 'min
 export class EarlyStopping implements Callback {
   /** Set by fit when `monitor` was not given. */
   monitor: string | undefined;
+  /** Epochs without improvement tolerated. */
   readonly patience: number;
+  /** `min`: lower is better; `max`: higher; `auto`: `max` for accuracy-like keys, else `min`. */
   readonly mode: 'min' | 'max' | 'auto';
+  /** Smallest change that counts as an improvement. */
   readonly minDelta: number;
+  /** Whether the model ends with the best epoch's weights. */
   readonly restoreBestWeights: boolean;
   /** Best value so far (±Infinity before the first epoch). */
   best = NaN;
@@ -137,12 +150,7 @@ export class EarlyStopping implements Callback {
   private bestWeights: Float32Array[] | null = null;
 
   constructor(options: EarlyStoppingOptions = {}) {
-    const o = optionalObject(options, 'options');
-    for (const key of Object.keys(o)) {
-      if (!['monitor', 'patience', 'mode', 'minDelta', 'restoreBestWeights'].includes(key)) {
-        throw new TypeError(`Expected one of monitor, patience, mode, minDelta, restoreBestWeights for earlyStopping option but received ${describe(key)}`);
-      }
-    }
+    const o = checkOptions(options, 'earlyStopping', ['monitor', 'patience', 'mode', 'minDelta', 'restoreBestWeights']);
     if (o.monitor !== undefined && (typeof o.monitor !== 'string' || o.monitor === '')) {
       throw new TypeError(`Expected non-empty string for monitor but received ${describe(o.monitor)}`);
     }
@@ -152,12 +160,7 @@ export class EarlyStopping implements Callback {
       throw typeof o.patience === 'number' ? new RangeError(message) : new TypeError(message);
     }
     this.patience = (o.patience as number | undefined) ?? 0;
-    const mode = o.mode ?? 'auto';
-    if (mode !== 'min' && mode !== 'max' && mode !== 'auto') {
-      const message = `Expected one of min, max, auto for mode but received ${describe(mode)}`;
-      throw typeof mode === 'string' ? new RangeError(message) : new TypeError(message);
-    }
-    this.mode = mode;
+    this.mode = choice(o.mode ?? 'auto', 'mode', ['min', 'max', 'auto'] as const);
     if (o.minDelta !== undefined && !(typeof o.minDelta === 'number' && o.minDelta >= 0)) {
       throw new TypeError(`Expected non-negative number for minDelta but received ${describe(o.minDelta)}`);
     }

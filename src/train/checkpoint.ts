@@ -48,13 +48,17 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 
 /** Anything whose state can be saved and restored: schedulers, data loaders, user objects. */
 export interface Stateful {
+  /** The object's state (JSON-compatible, or holding Float32Arrays). */
   stateDict(): unknown;
+  /** Restores a state `stateDict` returned. */
   loadStateDict(state: never): void;
 }
 
 /** What {@link saveCheckpoint} stores. */
 export interface SaveCheckpointOptions {
+  /** The module whose parameters and buffers are saved. */
   model: Module;
+  /** The optimizer whose state is saved. */
   optimizer?: Optimizer | null;
   /** An LRScheduler, ReduceLROnPlateau, or anything {@link Stateful}. */
   scheduler?: Stateful | null;
@@ -74,6 +78,7 @@ export interface SaveCheckpointOptions {
 
 /** What {@link loadCheckpoint} restores into (objects are updated in place). */
 export interface LoadCheckpointOptions {
+  /** The module the parameters are loaded into. */
   model: Module;
   /** Restored when given; the checkpoint must then hold optimizer state of the same class. */
   optimizer?: Optimizer | null;
@@ -99,9 +104,13 @@ export interface CheckpointEnvironment {
 
 /** What a checkpoint says about itself (from the header alone). */
 export interface CheckpointInfo {
+  /** The epoch saved, if any. */
   epoch: number | undefined;
+  /** The step saved, if any. */
   step: number | undefined;
+  /** The caller's JSON, if any. */
   extra: JsonValue | undefined;
+  /** Where it was written. */
   environment: CheckpointEnvironment;
   /** The raw `__metadata__` strings. */
   metadata: Record<string, string>;
@@ -109,15 +118,25 @@ export interface CheckpointInfo {
 
 /** The `__metadata__` keys (values are JSON text). */
 export const CHECKPOINT_KEYS = {
+  /** The layout's version ({@link CHECKPOINT_FORMAT_VERSION}). */
   format: 'rnnkit.checkpoint',
+  /** Where it was written: {@link CheckpointEnvironment}. */
   environment: 'rnnkit.environment',
+  /** The epoch given to save. */
   epoch: 'rnnkit.epoch',
+  /** The step given to save. */
   step: 'rnnkit.step',
+  /** The optimizer's class, step count and parameter groups (its buffers are tensors). */
   optimizer: 'rnnkit.optimizer',
+  /** The scheduler's state. */
   scheduler: 'rnnkit.scheduler',
+  /** The global RNG state. */
   rng: 'rnnkit.rng',
+  /** The other stateful objects' states, by name. */
   stateful: 'rnnkit.stateful',
+  /** The caller's JSON. */
   extra: 'rnnkit.extra',
+  /** CRC-32 of every tensor's bytes and of the other metadata entries. */
   checksums: 'rnnkit.crc32',
 } as const;
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { Tensor } from '../tensor/tensor.js';
-import { describe, intInRange, MAX_DIM, optionalObject } from '../validate.js';
+import { describe, intInRange, MAX_DIM, optionalChoice, optionalObject } from '../validate.js';
 import type { Metric } from './metrics.js';
 
 /** The target's values as numbers (a Tensor, an array or a typed array). */
@@ -67,6 +67,7 @@ const harmonic = (p: number, r: number): number => (p + r === 0 ? 0 : (2 * p * r
  * metric its logged value (`confusion_matrix`) is the accuracy of what it counted (trace / total).
  */
 export class ConfusionMatrix implements Metric {
+  /** The metric's name in the logs. */
   readonly name: string = 'confusion_matrix';
   /** Number of classes; grows when a larger label or prediction is seen (unless fixed in the constructor). */
   classes: number;
@@ -216,19 +217,20 @@ export interface ScoreMetricOptions {
  * `recall_macro`, `f1_macro`, `precision_micro`, `recall_micro`, `f1_micro`.
  */
 export class ScoreMetric implements Metric {
+  /** The metric's name in the logs (e.g. `f1`, `precision_macro`). */
   readonly name: string;
+  /** Precision, recall or F1. */
   readonly score: ScoreKind;
+  /** How the classes are combined: binary (the positive class), macro or micro. */
   readonly average: ScoreAverage;
+  /** The class a binary score is of. */
   readonly positiveClass: number;
   private readonly matrix = new ConfusionMatrix();
 
   constructor(score: ScoreKind, options: ScoreMetricOptions = {}) {
     const o = optionalObject(options, 'options');
     this.score = score;
-    this.average = o.average === undefined ? 'binary' : o.average as ScoreAverage;
-    if (!['binary', 'macro', 'micro'].includes(this.average)) {
-      throw new RangeError(`Expected one of binary, macro, micro for average but received ${describe(o.average)}`);
-    }
+    this.average = optionalChoice(o.average, 'average', ['binary', 'macro', 'micro'] as const, 'binary');
     this.positiveClass = o.positiveClass === undefined ? 1 : intInRange(o.positiveClass, 'positiveClass', 0, MAX_DIM);
     this.name = this.average === 'binary' ? score : `${score}_${this.average}`;
   }
@@ -268,6 +270,7 @@ export class ScoreMetric implements Metric {
  * epoch has only one class. Named metric `auc`.
  */
 export class AucMetric implements Metric {
+  /** The metric's name in the logs. */
   readonly name = 'auc';
   private scores: number[] = [];
   private labels: number[] = [];

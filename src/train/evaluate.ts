@@ -8,18 +8,21 @@ import { Module } from '../nn/module.js';
 import { noGrad } from '../tensor/autograd.js';
 import { cat } from '../tensor/shape.js';
 import { Tensor } from '../tensor/tensor.js';
-import { describe, isNullish, optionalObject } from '../validate.js';
-import { callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type ForwardHook, type LossFn, type LossSpec } from './batch.js';
+import { checkOptions, describe, isNullish, optionalObject } from '../validate.js';
+import {
+  callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type BatchLike, type BatchSource, type ForwardHook, type LossFn,
+  type LossSpec,
+} from './batch.js';
 import { computeMetrics, createMetrics, resetMetrics, withLoss, type Metric, type MetricSpec } from './metrics.js';
 
-/** Options of {@link evaluate}. */
-export interface EvaluateOptions<M extends Module = Module> {
+/** Options of {@link evaluate}: `M` is the model, `B` the loader's batches. */
+export interface EvaluateOptions<M extends Module = Module, B extends BatchLike = BatchLike> {
   /** Metrics to compute (built-in names or objects). */
   metrics?: MetricSpec[];
   /** The loss, to report `loss` (required for the `loss` and `perplexity` metrics). */
   loss?: LossSpec;
   /** A custom model call (see src/train/batch.ts). */
-  forward?: ForwardHook<M>;
+  forward?: ForwardHook<M, B>;
   /** Stops between batches; evaluate then rejects with the signal's reason. */
   signal?: AbortSignal;
 }
@@ -96,15 +99,10 @@ function checkModel(model: unknown): Module {
  * `loss` is given). The third argument is the options, or just the metrics.
  * @throws RangeError for an unknown metric; TypeError `Expected a loss option for metric loss …`.
  */
-export async function evaluate<M extends Module>(model: M, loader: unknown,
-  options?: MetricSpec[] | EvaluateOptions<M>): Promise<Record<string, number>> {
+export async function evaluate<M extends Module, B extends BatchLike = BatchLike>(model: M, loader: BatchSource<B>,
+  options?: MetricSpec[] | EvaluateOptions<M, B>): Promise<Record<string, number>> {
   checkModel(model);
-  const o = (Array.isArray(options) ? { metrics: options } : optionalObject(options, 'options')) as EvaluateOptions<M>;
-  for (const key of Object.keys(o)) {
-    if (!['metrics', 'loss', 'forward', 'signal'].includes(key)) {
-      throw new TypeError(`Expected one of metrics, loss, forward, signal for evaluate option but received ${describe(key)}`);
-    }
-  }
+  const o = (Array.isArray(options) ? { metrics: options } : checkOptions(options, 'evaluate', ['metrics', 'loss', 'forward', 'signal'])) as EvaluateOptions<M, B>;
   let metrics = createMetrics(o.metrics ?? [], 'metrics');
   const loss = isNullish(o.loss) ? null : resolveLoss(o.loss);
   const needsLoss = metrics.find((m) => m.name === 'loss' || m.name === 'perplexity');
@@ -117,10 +115,10 @@ export async function evaluate<M extends Module>(model: M, loader: unknown,
   return computeMetrics(metrics);
 }
 
-/** Options of {@link predict}. */
-export interface PredictOptions<M extends Module = Module> {
+/** Options of {@link predict}: `M` is the model, `B` the loader's batches. */
+export interface PredictOptions<M extends Module = Module, B = unknown> {
   /** A custom model call (see src/train/batch.ts). */
-  forward?: ForwardHook<M>;
+  forward?: ForwardHook<M, B>;
 }
 
 /**
@@ -130,6 +128,8 @@ export interface PredictOptions<M extends Module = Module> {
  * process trains, predict with a copy (`copy.loadStateDict(model.stateDict())`), not the model
  * being trained.
  */
+export async function predict<M extends Module, B extends BatchLike>(model: M, input: BatchSource<B>, options?: PredictOptions<M, B>): Promise<Tensor>;
+export async function predict<M extends Module>(model: M, input: unknown, options?: PredictOptions<M>): Promise<Tensor>;
 export async function predict<M extends Module>(model: M, input: unknown, options?: PredictOptions<M>): Promise<Tensor> {
   checkModel(model);
   const forward = optionalObject(options, 'options').forward as ForwardHook | undefined;

@@ -19,8 +19,11 @@ import { Optimizer } from '../optim/optimizer.js';
 import { ReduceLROnPlateau } from '../optim/plateau.js';
 import { LRScheduler } from '../optim/scheduler.js';
 import { DataLoader } from '../data/loader.js';
-import { describe, isNullish, optionalBool, positiveInt } from '../validate.js';
-import { callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type ForwardHook, type LossFn, type LossSpec } from './batch.js';
+import { checkKnownKeys, describe, isNullish, optionalBool, optionalChoice, positiveInt } from '../validate.js';
+import {
+  callModel, resolveLoss, toBatch, yieldToEventLoop, type Batch, type BatchLike, type BatchSource, type ForwardHook, type LossFn,
+  type LossSpec,
+} from './batch.js';
 import {
   checkCallbacks, EarlyStopping, improves, resolveMode, type BatchLogs, type Callback, type EarlyStoppingOptions,
   type EpochLogs, type StopReason, type TrainContext,
@@ -34,14 +37,18 @@ import { checkTbptt, detachState, timeChunks, type TbpttOptions } from './tbptt.
 /** A scheduler fit can step: any torch-style LRScheduler, or ReduceLROnPlateau. */
 export type FitScheduler = LRScheduler | ReduceLROnPlateau;
 
-/** Options of {@link fit}. */
-export interface FitOptions<M extends Module = Module> {
+/**
+ * Options of {@link fit}: `M` is the model, `B` and `V` the batches of the training and validation
+ * loaders (a `forward` hook sees them typed).
+ */
+export interface FitOptions<M extends Module = Module, B extends BatchLike = BatchLike, V extends BatchLike = B> {
   /** Training batches: a DataLoader (reshuffled per epoch, resumable mid-epoch) or any (async) iterable of batches. */
-  train: unknown;
+  train: BatchSource<B>;
   /** Validation batches, evaluated after every epoch (metrics logged as `val_<name>`). */
-  validation?: unknown;
+  validation?: BatchSource<V> | null;
   /** The loss (src/train/batch.ts: built-in name, nn loss module, or function). */
   loss: LossSpec;
+  /** Updates the parameters after each batch. */
   optimizer: Optimizer;
   /** Epochs to train (default 1). With resumeFrom: the total, counting the epochs already done. */
   epochs?: number;
@@ -82,7 +89,7 @@ export interface FitOptions<M extends Module = Module> {
   /** Progress output (src/train/progress.ts); default: bar on a TTY, JSON lines otherwise. */
   progress?: ProgressSetting;
   /** A custom model call (src/train/batch.ts). */
-  forward?: ForwardHook<M>;
+  forward?: ForwardHook<M, B | V>;
   /** Truncated BPTT: chunks of `steps` along time, the detached state carried across (src/train/tbptt.ts). */
   tbptt?: TbpttOptions;
   /** A NaN/±Infinity loss or gradient: 'stop' (default: throw {@link NonFiniteError}) or 'skip' the step (counted). */
@@ -95,10 +102,13 @@ export interface History {
   epochs: EpochLogs[];
   /** The same values as series: `metrics.loss[e]`, `metrics.val_accuracy[e]`, … */
   metrics: Record<string, number[]>;
+  /** Why training ended. */
   stopReason: StopReason;
   /** The monitored log key, its best value and the epoch that reached it (−1 when never logged). */
   monitor: string;
+  /** See `monitor`. */
   best: number;
+  /** See `monitor`. */
   bestEpoch: number;
   /** Optimizer steps taken (in this and resumed runs). */
   steps: number;
@@ -108,6 +118,13 @@ export interface History {
 
 /** A NaN/±Infinity loss or gradient with `onNonFinite: 'stop'`. Nothing was saved from the broken state. */
 export class NonFiniteError extends Error {
+  /**
+   * @param kind What was not finite: the loss or a gradient.
+   * @param epoch The epoch, from 0.
+   * @param batch The batch in the epoch, from 0.
+   * @param value The non-finite value.
+   * @param history The logs of the epochs finished before.
+   */
   constructor(readonly kind: 'loss' | 'gradient', readonly epoch: number, readonly batch: number, readonly value: number,
     readonly history: EpochLogs[]) {
     super(`Non-finite ${kind} (${value}) in epoch ${epoch}, batch ${batch} (both counted from 0); training stopped `
@@ -148,13 +165,6 @@ interface FitConfig {
   onNonFinite: 'stop' | 'skip';
 }
 
-function choiceOf<T extends string>(value: unknown, name: string, choices: readonly T[], fallback: T): T {
-  if (value === undefined) return fallback;
-  if (typeof value === 'string' && (choices as readonly string[]).includes(value)) return value as T;
-  const message = `Expected one of ${choices.join(', ')} for ${name} but received ${describe(value)}`;
-  throw typeof value === 'string' ? new RangeError(message) : new TypeError(message);
-}
-
 function schedulerInterval(scheduler: FitScheduler | null, override: 'batch' | 'epoch' | undefined): FitConfig['schedulerInterval'] {
   if (scheduler === null) return null;
   if (scheduler instanceof ReduceLROnPlateau) {
@@ -168,9 +178,7 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
   if (!(model instanceof Module)) throw new TypeError(`Expected Module for model but received ${describe(model)}`);
   if (typeof options !== 'object' || options === null) throw new TypeError(`Expected object for options but received ${describe(options)}`);
   const o = options as FitOptions;
-  for (const key of Object.keys(o)) {
-    if (!OPTION_KEYS.includes(key)) throw new TypeError(`Expected one of ${OPTION_KEYS.join(', ')} for fit option but received ${describe(key)}`);
-  }
+  checkKnownKeys(o, 'fit', OPTION_KEYS);
   batchesOf(o.train, 'train');
   if (!isNullish(o.validation)) batchesOf(o.validation, 'validation');
   if (!(o.optimizer instanceof Optimizer)) throw new TypeError(`Expected Optimizer for optimizer but received ${describe(o.optimizer)}`);
@@ -202,12 +210,12 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
     optimizer: o.optimizer,
     epochs: o.epochs === undefined ? 1 : positiveInt(o.epochs, 'epochs'),
     scheduler,
-    schedulerInterval: schedulerInterval(scheduler, choiceOf(o.schedulerInterval, 'schedulerInterval', ['batch', 'epoch'] as const, undefined as never)),
+    schedulerInterval: schedulerInterval(scheduler, optionalChoice(o.schedulerInterval, 'schedulerInterval', ['batch', 'epoch'] as const, undefined)),
     clipGradNorm: o.clipGradNorm ?? null,
     metricSpecs: o.metrics ?? [],
     callbacks,
     monitor,
-    monitorMode: resolveMode(choiceOf(o.monitorMode, 'monitorMode', ['min', 'max', 'auto'] as const, 'auto'), monitor),
+    monitorMode: resolveMode(optionalChoice(o.monitorMode, 'monitorMode', ['min', 'max', 'auto'] as const, 'auto'), monitor),
     checkpointDir: o.checkpointDir ?? null,
     checkpointEvery: o.checkpointEvery === undefined ? 1 : positiveInt(o.checkpointEvery, 'checkpointEvery'),
     saveBest: optionalBool(o.saveBest, 'saveBest', true),
@@ -216,7 +224,7 @@ function checkFitOptions(model: unknown, options: unknown): FitConfig {
     progress: createProgress(o.progress),
     forward: o.forward as ForwardHook | undefined,
     tbptt: checkTbptt(o.tbptt),
-    onNonFinite: choiceOf(o.onNonFinite, 'onNonFinite', ['stop', 'skip'] as const, 'stop'),
+    onNonFinite: optionalChoice(o.onNonFinite, 'onNonFinite', ['stop', 'skip'] as const, 'stop'),
   };
 }
 
@@ -574,7 +582,8 @@ class FitRun {
  * @throws TypeError / RangeError for bad options (before anything runs); {@link NonFiniteError};
  *   errors of the model, the loss, the callbacks, and of checkpoint writing.
  */
-export async function fit<M extends Module>(model: M, options: FitOptions<M>): Promise<History> {
+export async function fit<M extends Module, B extends BatchLike = BatchLike, V extends BatchLike = B>(model: M,
+  options: FitOptions<M, B, V>): Promise<History> {
   const config = checkFitOptions(model, options);
   return new FitRun(model, config).run();
 }

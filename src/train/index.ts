@@ -5,7 +5,10 @@
  */
 export { fit, NonFiniteError, type FitOptions, type FitScheduler, type History } from './fit.js';
 export { evaluate, predict, type EvaluateOptions, type PredictOptions } from './evaluate.js';
-export { callModel, resolveLoss, toBatch, type Batch, type ForwardHook, type LossFn, type LossSpec, type ModelResult } from './batch.js';
+export {
+  callModel, resolveLoss, toBatch, type Batch, type BatchLike, type BatchSource, type ForwardHook, type LossFn, type LossSpec,
+  type ModelResult,
+} from './batch.js';
 export {
   AccuracyMetric, LossMetric, MaeMetric, PerplexityMetric, createMetrics, METRIC_NAMES,
   type Metric, type MetricContext, type MetricSpec,

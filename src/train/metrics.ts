@@ -24,11 +24,17 @@ export interface MetricContext {
  * whole epoch.
  */
 export interface Metric {
+  /** The name in the logs (`val_` + name for validation). */
   readonly name: string;
+  /** Adds a batch: the model's output, the target, and the batch's loss and size. */
   update(output: Tensor, target: unknown, context: MetricContext): void;
+  /** The value over the batches since the last reset. */
   compute(): number;
+  /** Clears the state for the next epoch. */
   reset?(): void;
+  /** The state, for checkpoints taken in the middle of an epoch. */
   stateDict?(): Record<string, number>;
+  /** Restores what `stateDict` returned. */
   loadStateDict?(state: Record<string, number>): void;
 }
 
@@ -44,9 +50,12 @@ export type MetricSpec = (typeof METRIC_NAMES)[number] | Metric;
 // Sum and count, the state of every built-in (a mean of something).
 abstract class MeanMetric implements Metric {
   abstract readonly name: string;
+  /** Sum of the values so far. */
   protected sum = 0;
+  /** What the sum is divided by. */
   protected count = 0;
 
+  /** Adds a batch: the model's output, the target, and the batch's loss and size. */
   abstract update(output: Tensor, target: unknown, context: MetricContext): void;
 
   compute(): number {
@@ -70,6 +79,7 @@ abstract class MeanMetric implements Metric {
 
 /** Mean loss over the epoch, each batch weighted by its size. */
 export class LossMetric extends MeanMetric {
+  /** The metric's name in the logs. */
   readonly name: string = 'loss';
 
   update(_output: Tensor, _target: unknown, { loss, batchSize }: MetricContext): void {
@@ -80,6 +90,7 @@ export class LossMetric extends MeanMetric {
 
 /** exp(mean loss): for a language model trained with cross-entropy (nats). */
 export class PerplexityMetric extends LossMetric {
+  /** The metric's name in the logs. */
   override readonly name = 'perplexity';
 
   override compute(): number {
@@ -94,6 +105,7 @@ export class PerplexityMetric extends LossMetric {
  * output has the target's element count): positive logit ⇔ class 1.
  */
 export class AccuracyMetric extends MeanMetric {
+  /** The metric's name in the logs. */
   readonly name = 'accuracy';
 
   update(output: Tensor, target: unknown): void {
@@ -106,6 +118,7 @@ export class AccuracyMetric extends MeanMetric {
 
 /** Mean absolute error between output and target (same element count). */
 export class MaeMetric extends MeanMetric {
+  /** The metric's name in the logs. */
   readonly name = 'mae';
 
   update(output: Tensor, target: unknown): void {

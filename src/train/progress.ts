@@ -21,19 +21,28 @@ export type ProgressSetting = boolean | 'auto' | 'bar' | 'json' | ProgressOption
 
 /** What fit tells the reporter after each batch. */
 export interface BatchProgress {
+  /** The batch just finished, counted from 0 in the epoch. */
   batch: number;
   /** Mean loss of the epoch so far. */
   loss: number;
   /** First non-loss train metric so far, if any. */
-  metric?: { name: string; value: number };
+  metric?: {
+    /** The metric's name. */
+    name: string;
+    /** Its value so far. */
+    value: number;
+  };
   /** Tokens (Σ lengths, or B·T) per second over the epoch so far. */
   tokensPerSecond: number;
 }
 
 /** Receives fit's events; one per fit call. */
 export interface ProgressReporter {
+  /** Before the first epoch. */
   trainBegin(epochs: number, batchesPerEpoch: number | undefined): void;
+  /** Before each epoch. */
   epochBegin(epoch: number): void;
+  /** After each batch. */
   batchEnd(progress: BatchProgress): void;
   /**
    * The epoch is trained and validated and its onEpochEnd callbacks are next: end any live line
@@ -42,6 +51,7 @@ export interface ProgressReporter {
   finishEpochLine?(): void;
   /** The epoch's logs, after the onEpochEnd callbacks (so with what they added). */
   epochEnd(logs: EpochLogs): void;
+  /** After the last epoch. */
   trainEnd(): void;
 }
 

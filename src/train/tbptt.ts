@@ -8,7 +8,7 @@
  */
 import { Tensor } from '../tensor/tensor.js';
 import { narrow } from '../tensor/shape.js';
-import { describe, optionalObject, positiveInt } from '../validate.js';
+import { checkOptions, describe, positiveInt } from '../validate.js';
 import type { Batch } from './batch.js';
 
 /** fit's `tbptt` option. */
@@ -22,10 +22,7 @@ export interface TbpttOptions {
 /** Validates fit's `tbptt` option (undefined → null). */
 export function checkTbptt(value: unknown): Required<TbpttOptions> | null {
   if (value === undefined || value === null) return null;
-  const o = optionalObject(value, 'tbptt');
-  for (const key of Object.keys(o)) {
-    if (key !== 'steps' && key !== 'timeDim') throw new TypeError(`Expected one of steps, timeDim for tbptt option but received ${describe(key)}`);
-  }
+  const o = checkOptions(value, 'tbptt', ['steps', 'timeDim'], 'tbptt');
   const steps = positiveInt(o.steps, 'tbptt.steps');
   const timeDim = o.timeDim ?? 1;
   if (timeDim !== 0 && timeDim !== 1) {

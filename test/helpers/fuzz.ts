@@ -316,14 +316,12 @@ class Fuzzer {
     const n = this.native as Loose;
     const len = this.int(1, 30);
     const p = this.floats(len), g = this.floats(len), s1 = this.floats(len), s2 = new Float32Array(len).fill(0.5);
-    const opts = { lr: 0.01, momentum: 0.9, dampening: 0, weightDecay: 0.01, nesterov: false, maximize: false, firstStep: true,
-      beta1: 0.9, beta2: 0.999, eps: 1e-8, amsgrad: false, decoupledWeightDecay: false, step: 1, alpha: 0.99, centered: false, lrDecay: 0 };
-    const hostileOpts = this.chance(0.3) ? this.hostileObject(opts, this.pick([p, g, s1])) : opts;
     switch (this.int(0, 6)) {
-      case 0: return n.sgdStep(...this.mutate([p, g, s1, hostileOpts]));
-      case 1: return n.adamStep(...this.mutate([p, g, s1, s2, null, hostileOpts]));
-      case 2: return n.rmspropStep(...this.mutate([p, g, s2, null, s1, hostileOpts]));
-      case 3: return n.adagradStep(...this.mutate([p, g, s2, hostileOpts]));
+      // Hyperparameters after the arrays (lr, momentum, …, firstStep / step): see src/optim/native.ts.
+      case 0: return n.sgdStep(...this.mutate([p, g, s1, 0.01, 0.9, 0, 0.01, false, false, true]));
+      case 1: return n.adamStep(...this.mutate([p, g, s1, s2, null, 0.01, 0.9, 0.999, 1e-8, 0.01, false, false, false, 1]));
+      case 2: return n.rmspropStep(...this.mutate([p, g, s2, null, s1, 0.01, 0.99, 1e-8, 0.01, 0.9, false, false]));
+      case 3: return n.adagradStep(...this.mutate([p, g, s2, 0.01, 0, 0.01, 1e-10, false, 1]));
       case 4: return n.normPowerSum(...this.mutate([p, 2]));
       case 5: return n.scaleInPlace(...this.mutate([p, 0.5]));
       default: return n.clampInPlace(...this.mutate([p, -0.1, 0.1]));

@@ -1,5 +1,7 @@
 // Positional arguments of the raw binding (src/native.ts NativeBinding), for tests that call it
 // directly: the same layer as the public API's opts and weights.
+import { CELLS, type CellName } from '../../src/cell-table.js';
+
 export interface LayerOpts {
   steps: number; batch: number; inputSize: number; hiddenSize: number; projSize?: number; reverse?: boolean;
   lengths?: ArrayLike<number> | null; nonlinearity?: 'tanh' | 'relu';
@@ -10,7 +12,8 @@ export interface LayerWeights {
   weightHr?: Float32Array | null;
 }
 
-export const CELL_CODES = { rnn_tanh: 0, rnn_relu: 1, lstm: 2, gru: 3 } as const;
+/** The binding's cell codes. */
+export const CELL_CODES = Object.fromEntries(Object.entries(CELLS).map(([name, cell]) => [name, cell.code])) as Record<CellName, number>;
 
 /** cell, inputSize, hiddenSize, projSize, steps, batch, reverse, lengths, the five weights and the two masks. */
 export function layerArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: LayerWeights): unknown[] {
@@ -26,7 +29,7 @@ export function forwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: Laye
   training = false): unknown[] {
   const S = stateOf(cell, o);
   return [...layerArgs(cell, o, w), x, null, null, new Float32Array(o.steps * o.batch * S), new Float32Array(o.batch * S),
-    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, training];
+    CELLS[cell].cellState ? new Float32Array(o.batch * o.hiddenSize) : null, training];
 }
 
 /** sequenceBackward's arguments: the layer, input, cache, gradients, upstream, fresh result arrays. */
@@ -35,5 +38,5 @@ export function backwardArgs(cell: keyof typeof CELL_CODES, o: LayerOpts, w: Lay
   const S = stateOf(cell, o);
   return [...layerArgs(cell, o, w), x, cache, grads.weightIh, grads.weightHh, grads.biasIh ?? null, grads.biasHh ?? null,
     grads.weightHr ?? null, dOutput, null, null, inputGrad ? new Float32Array(x.length) : null, new Float32Array(o.batch * S),
-    cell === 'lstm' ? new Float32Array(o.batch * o.hiddenSize) : null, false];
+    CELLS[cell].cellState ? new Float32Array(o.batch * o.hiddenSize) : null, false];
 }

@@ -5,14 +5,15 @@
 #include <cstddef>
 #include <memory>
 
+#include "rnnkit/cells.h"
 #include "rnnkit/memory.h"
 
 namespace rnnkit {
 
-enum class Cell { RnnTanh, RnnRelu, Lstm, Gru };
-
-// Gate blocks per cell: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n).
+// Gate blocks per cell: 1 (RNN), 4 (LSTM: i, f, g, o), 3 (GRU: r, z, n) — kCells[cell].gates.
 int gate_count(Cell cell);
+// The row of kCells (rnnkit/cells.h) that describes `cell`.
+const CellTraits& cell_traits(Cell cell);
 
 // Sizes of one sequence layer in one direction.
 struct SeqShape {
@@ -30,6 +31,7 @@ struct SeqShape {
   const float* recurrent_mask = nullptr;  // [B, S]  h_{t−1} enters W_hh as h_{t−1} ⊙ recurrent_mask
 
   int gates() const { return gate_count(cell); }
+  const CellTraits& traits() const { return cell_traits(cell); }
   int state() const { return proj > 0 ? proj : hidden; }  // S: width of h and of the output
 };
 
