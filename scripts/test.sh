@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: native unit tests per ISA (ctest, + NEON under qemu when available), the
 # native tests and the memory-heavy JavaScript tests under ASan+UBSan, the package test when its
-# cross tools are installed (every prebuild packed, installed and run), the type check (tsc), then
+# cross tools are installed (every prebuild packed, installed and run), the type check (tsc), the API
+# reference (TypeDoc, warnings are errors), then
 # the JavaScript tests (vitest) against the addon `npm install` built, closing with the skipped
 # checks and why, then one "N passed, N failed" line. Checks that need more than Node, cmake and a
 # compiler (qemu-user, cross compilers, wine) skip when those are missing, unless
@@ -37,6 +38,8 @@ status=0
 bash scripts/test-package-if-tools.sh || status=$?
 # Types of the whole tree, test/type-checks.ts included (compile-time cases: @ts-expect-error lines).
 npx tsc --noEmit -p tsconfig.json || status=$?
+# The API reference builds with no TypeDoc warning (every exported symbol documented, every link resolved).
+npm run --silent docs || status=$?
 npx vitest run --exclude 'test/serial/**' --reporter=default --reporter=json \
   --outputFile.json=build-tests/vitest.json || status=$?
 npx vitest run test/serial --reporter=default --reporter=json \
