@@ -103,6 +103,11 @@ export interface NativeBinding {
   setNumThreads(threads: number): void;
   /** The thread pool's size. */
   getNumThreads(): number;
+  /** `batch` contiguous {@link NativeBinding.sgemm} problems (a `[batch][m·k]`, b `[batch][k·n]`, c `[batch][m·n]`), items spread over the pool. */
+  sgemmBatched(batch: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, transA: boolean,
+    transB: boolean, accumulate: boolean): void;
+  /** `y = tanh(x)` elementwise (the same length; y may be x), to a few ulp relative, on the calling thread. */
+  tanh(x: Float32Array, y: Float32Array): void;
   /** `C = op(A)·op(B)` (`+ C` when accumulating), row-major, on the thread pool. */
   sgemm(m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array, transA: boolean, transB: boolean,
     accumulate: boolean): void;

@@ -280,6 +280,55 @@ describe('runtime controls', () => {
   });
 });
 
+describe('sgemmBatched', () => {
+  it('equals one sgemm per item bit for bit, every transpose; refuses a wrong length by name', () => {
+    const batch = 5, m = 6, n = 7, k = 40;
+    const a = filled(batch * m * k, 4), b = filled(batch * k * n, 5);
+    for (const [transA, transB] of [[false, false], [true, false], [false, true], [true, true]]) {
+      const c = new Float32Array(batch * m * n);
+      native.sgemmBatched(batch, m, n, k, a, b, c, transA, transB, false);
+      for (let i = 0; i < batch; i++) {
+        const ci = new Float32Array(m * n);
+        native.sgemm(m, n, k, a.subarray(i * m * k, (i + 1) * m * k), b.subarray(i * k * n, (i + 1) * k * n), ci, transA, transB, false);
+        expect(c.subarray(i * m * n, (i + 1) * m * n)).toEqual(ci);
+      }
+    }
+    expect(() => native.sgemmBatched(batch, m, n, k, a, b, new Float32Array(3), false, false, false))
+      .toThrow(new RangeError(`sgemmBatched: c must be a Float32Array of ${batch * m * n} floats (received 3)`));
+  });
+});
+
+describe('tanh (the tensor op\'s kernel)', () => {
+  it('is within 4e-7 of the float64 tanh relative to its value on every ISA, in place too; NaN propagates', () => {
+    const x = Float32Array.from({ length: 1001 }, (_, i) => (i - 500) / 25);
+    x.set([1e-30, -1e-20, 3e-8, Infinity, -Infinity, NaN], 0);
+    const previous = rnnkit.isa();
+    try {
+      for (const isa of rnnkit.availableIsas()) {
+        rnnkit.setIsa(isa);
+        const y = new Float32Array(x.length);
+        native.tanh(x, y);
+        for (let i = 0; i < x.length; i++) {
+          const exact = Math.tanh(x[i]);
+          if (Number.isNaN(exact)) expect(y[i]).toBeNaN();
+          else expect(Math.abs(y[i] - exact)).toBeLessThanOrEqual(4e-7 * Math.abs(exact));
+        }
+        const inPlace = x.slice();
+        native.tanh(inPlace, inPlace);
+        expect(inPlace).toEqual(y);
+      }
+    } finally {
+      rnnkit.setIsa(previous);
+    }
+  });
+
+  it('refuses what is not two Float32Arrays of one length, naming the argument', () => {
+    expect(() => native.tanh([1] as never, new Float32Array(1))).toThrow(new TypeError('tanh: x must be a Float32Array'));
+    expect(() => native.tanh(new Float32Array(2), new Float32Array(3))).toThrow(new RangeError('tanh: y must be a Float32Array of 2 floats (received 3)'));
+    expect(() => (native.tanh as (...a: unknown[]) => void)(new Float32Array(1))).toThrow(TypeError);
+  });
+});
+
 describe('the cell table (src/cell-table.ts) and the binding agree', () => {
   it.each(Object.keys(CELLS) as CellName[])('%s: its code, name, gate count and cell state', (name) => {
     const { code, gates } = CELLS[name];

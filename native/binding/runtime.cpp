@@ -77,6 +77,40 @@ Napi::Value Sgemm(const Napi::CallbackInfo& info) {
   return env.Undefined();
 }
 
+// sgemmBatched(batch, m, n, k, a, b, c, transA, transB, accumulate): `batch` contiguous sgemm
+// problems (a [batch][m·k], b [batch][k·n], c [batch][m·n]), each as sgemm lays it out.
+Napi::Value SgemmBatched(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  const Args args(info, "sgemmBatched");
+  int batch = 0, m = 0, n = 0, k = 0;
+  bool trans_a = false, trans_b = false, accumulate = false;
+  float *a = nullptr, *b = nullptr, *c = nullptr;
+  if (!args.Count(10) || !args.Size(0, "batch", &batch) || !args.Size(1, "m", &m) || !args.Size(2, "n", &n) ||
+      !args.Size(3, "k", &k) || !args.Bool(7, "transA", &trans_a) || !args.Bool(8, "transB", &trans_b) ||
+      !args.Bool(9, "accumulate", &accumulate) ||
+      !args.Floats(4, "a", rnnkit::checked_product({size_t(batch), size_t(m), size_t(k)}), &a) ||
+      !args.Floats(5, "b", rnnkit::checked_product({size_t(batch), size_t(k), size_t(n)}), &b) ||
+      !args.Floats(6, "c", rnnkit::checked_product({size_t(batch), size_t(m), size_t(n)}), &c)) {
+    return env.Undefined();
+  }
+  using rnnkit::Trans;
+  if (!rnnkit::sgemm_batched(trans_a ? Trans::Yes : Trans::No, trans_b ? Trans::Yes : Trans::No, batch, m, n, k, a, b, c,
+                             accumulate)) {
+    ThrowRangeError(env, "sgemmBatched could not allocate its packing memory");
+  }
+  return env.Undefined();
+}
+
+// tanh(x, y): y = tanh(x), the same length (y may be x).
+Napi::Value Tanh(const Napi::CallbackInfo& info) {
+  const Args args(info, "tanh");
+  FloatArray x;
+  float* y = nullptr;
+  if (!args.Count(2) || !args.AnyFloats(0, "x", &x) || !args.Floats(1, "y", x.length, &y)) return info.Env().Undefined();
+  rnnkit::tanh_array(y, x.data, x.length);
+  return info.Env().Undefined();
+}
+
 Napi::Value PendingJobs(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), GetAddonData(info.Env()).jobs_in_flight);
 }
@@ -90,6 +124,8 @@ void ExportRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
   exports.Set("sgemm", Napi::Function::New(env, Sgemm, "sgemm"));
+  exports.Set("sgemmBatched", Napi::Function::New(env, SgemmBatched, "sgemmBatched"));
+  exports.Set("tanh", Napi::Function::New(env, Tanh, "tanh"));
   exports.Set("pendingJobs", Napi::Function::New(env, PendingJobs, "pendingJobs"));
   Napi::Object versions = Napi::Object::New(env);
   versions.Set("napi", NAPI_VERSION);  // the N-API version this binary was compiled against

@@ -34,6 +34,7 @@ struct Vec {
   static T where_positive(T mask_src, T a) {
     return _mm256_and_ps(_mm256_cmp_ps(mask_src, _mm256_setzero_ps(), _CMP_GT_OQ), a);
   }
+  static T select_less(T a, T b, T x, T y) { return _mm256_blendv_ps(y, x, _mm256_cmp_ps(a, b, _CMP_LT_OQ)); }
 };
 constexpr int kGemmMR = 6;
 constexpr int kGemmNV = 2;  // 6 × 16 tile: 12 accumulators + 2 B vectors + 1 broadcast

@@ -35,6 +35,7 @@ struct Vec {
   static T where_positive(T mask_src, T a) {
     return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(mask_src, _mm512_setzero_ps(), _CMP_GT_OQ), a);
   }
+  static T select_less(T a, T b, T x, T y) { return _mm512_mask_blend_ps(_mm512_cmp_ps_mask(a, b, _CMP_LT_OQ), y, x); }
 };
 constexpr int kGemmMR = 14;
 constexpr int kGemmNV = 2;  // 14 × 32 tile: 28 accumulators + 2 B vectors + 1 broadcast

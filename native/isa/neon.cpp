@@ -34,6 +34,7 @@ struct Vec {
   static T where_positive(T mask_src, T a) {
     return vreinterpretq_f32_u32(vandq_u32(vcgtq_f32(mask_src, vdupq_n_f32(0.0f)), vreinterpretq_u32_f32(a)));
   }
+  static T select_less(T a, T b, T x, T y) { return vbslq_f32(vcltq_f32(a, b), x, y); }
   // Lane `lane` of v in every lane; with a constant lane GCC fuses it into FMLA (by element).
   static T broadcast_lane(T v, int lane) { return vdupq_n_f32(v[lane]); }
 };

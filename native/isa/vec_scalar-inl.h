@@ -29,4 +29,5 @@ struct ScalarVec {
   }
   // a where mask_src > 0, else 0 (ReLU's derivative).
   static T where_positive(T mask_src, T a) { return mask_src > 0.0f ? a : 0.0f; }
+  static T select_less(T a, T b, T x, T y) { return a < b ? x : y; }  // a < b ? x : y, lane by lane (NaN: y)
 };

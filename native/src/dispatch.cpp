@@ -56,6 +56,14 @@ std::atomic<const Kernels*>& active() {
 
 const Kernels& kernels() { return *active().load(std::memory_order_acquire); }
 
+void tanh_array(float* y, const float* x, size_t n) {
+  const Kernels& kern = kernels();
+  constexpr size_t kChunk = size_t{1} << 30;  // the kernels count in int
+  for (size_t done = 0; done < n; done += kChunk) {
+    kern.tanh(y + done, x + done, static_cast<int>(n - done < kChunk ? n - done : kChunk));
+  }
+}
+
 const Kernels* kernels_by_name(const char* name) {
   for (const Candidate& c : kCandidates) {
     if (std::strcmp(c.table->name, name) == 0) return c.table;

@@ -294,6 +294,37 @@ bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, in
   return true;
 }
 
+bool sgemm_batched(Trans trans_a, Trans trans_b, int batch, int m, int n, int k, const float* a, const float* b, float* c,
+                   bool accumulate) {
+  if (batch <= 0) return true;
+  const Kernels& kern = kernels();
+  const int threads = in_parallel_region() ? 1 : std::min(num_threads(), batch);
+  // Each task runs whole items on one thread; a GEMM's bits do not depend on its thread count, so
+  // this equals `batch` separate sgemm calls bit for bit, without a pool wake-up per small item.
+  const size_t per_task = (sgemm_workspace_floats(kern, 1, m, n, k) + 15) / 16 * 16;  // 64-byte aligned slices
+  Memory workspace;
+  if (per_task > 0) {
+    workspace = allocate_memory(checked_product({per_task, static_cast<size_t>(threads), sizeof(float)}));
+    if (!workspace) return false;
+  }
+  const size_t size_a = static_cast<size_t>(m) * k, size_b = static_cast<size_t>(k) * n, size_c = static_cast<size_t>(m) * n;
+  const int lda = trans_a == Trans::Yes ? m : k, ldb = trans_b == Trans::Yes ? k : n;
+  auto run = [&](int task) {
+    float* ws = workspace ? workspace->data + per_task * task : nullptr;
+    const int first = static_cast<int>(static_cast<long long>(batch) * task / threads);
+    const int last = static_cast<int>(static_cast<long long>(batch) * (task + 1) / threads);
+    for (int i = first; i < last; ++i) {
+      sgemm(kern, 1, ws, trans_a, trans_b, m, n, k, a + size_a * i, lda, b + size_b * i, ldb, c + size_c * i, n, accumulate);
+    }
+  };
+  if (threads <= 1) {
+    run(0);
+  } else {
+    parallel_for(threads, [&](int task) { run(task); });
+  }
+  return true;
+}
+
 // ---- PackedMatrix -------------------------------------------------------------------------------
 // Layout: ceil(N / nr) panels, each [K][nr] (columns past N zero), the layout sgemm packs B into.
 

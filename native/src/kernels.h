@@ -67,7 +67,7 @@ struct Kernels {
 
   // ---- Activations over arrays (y may alias x): ≤ 1e-6 absolute error, NaN propagates ----------
   void (*sigmoid)(float* y, const float* x, int n);
-  void (*tanh)(float* y, const float* x, int n);
+  void (*tanh)(float* y, const float* x, int n);  // a few ulp relative (the cells inline 2σ(2x) − 1 instead)
 
   // ---- Cells: each cell's fused gate kernels, indexed by Cell (rnnkit/cells.h) ------------------
   CellKernels cells[kCellCount];

@@ -192,6 +192,28 @@ TEST(sgemm_crosses_cache_blocks_and_thread_splits) {
   }
 }
 
+// sgemm_batched spreads whole items over the threads: each item equals its own sgemm call bit for
+// bit, for every transpose, with and without accumulate, on 1 and 2 threads.
+TEST(sgemm_batched_equals_one_sgemm_per_item) {
+  const int batch = 7, m = 8, n = 9, k = 70;
+  const std::vector<float> a = random_vector(size_t(batch) * m * k, 901), b = random_vector(size_t(batch) * k * n, 902);
+  const std::vector<float> c0 = random_vector(size_t(batch) * m * n, 903);
+  for (int threads : {1, 2}) {
+    const ThreadCountScope scope(threads);
+    for (int combo = 0; combo < 8; ++combo) {
+      const Trans ta = kTrans[combo % 2], tb = kTrans[combo / 2 % 2];
+      const bool accumulate = combo >= 4;
+      std::vector<float> batched = c0, single = c0;
+      CHECK(sgemm_batched(ta, tb, batch, m, n, k, a.data(), b.data(), batched.data(), accumulate));
+      for (int i = 0; i < batch; ++i) {
+        sgemm(ta, tb, m, n, k, a.data() + size_t(i) * m * k, ta == Trans::Yes ? m : k, b.data() + size_t(i) * k * n,
+              tb == Trans::Yes ? k : n, single.data() + size_t(i) * m * n, n, accumulate);
+      }
+      CHECK(std::memcmp(batched.data(), single.data(), sizeof(float) * batched.size()) == 0);
+    }
+  }
+}
+
 TEST(sgemm_handles_empty_dimensions) {
   std::vector<float> c(12, kNaN);
   const float one = 1.0f;

@@ -34,6 +34,23 @@ TEST(activations_within_1e6_absolute_on_minus20_to_20) {
   CHECK(tanh_error <= 1e-6);
 }
 
+// The tensor op's tanh is accurate relative to its value, also near 0 (a grid of ±[1e-30, 20],
+// geometric, and the dense linear grid above).
+TEST(tanh_within_4e7_relative) {
+  std::vector<float> x;
+  for (double v = 1e-30; v < 20.0; v *= 1.0001) x.push_back(static_cast<float>(v)), x.push_back(-static_cast<float>(v));
+  for (int i = 0; i <= 400000; ++i) x.push_back(-20.0f + 40.0f * static_cast<float>(i) / 400000);
+  std::vector<float> y(x.size());
+  isa().tanh(y.data(), x.data(), static_cast<int>(x.size()));
+  double worst = 0.0;
+  for (size_t i = 0; i < x.size(); ++i) {
+    const double exact = std::tanh(static_cast<double>(x[i]));
+    if (exact != 0.0) worst = std::fmax(worst, std::fabs((y[i] - exact) / exact));
+  }
+  std::printf("  max relative error: tanh %.3g\n", worst);
+  CHECK(worst <= 4e-7);
+}
+
 TEST(activations_saturate_and_propagate_nan) {
   const float inf = std::numeric_limits<float>::infinity();
   const float nan = std::numeric_limits<float>::quiet_NaN();

@@ -5,6 +5,7 @@
  */
 import { Tensor, expectTensor, fromOp } from './tensor.js';
 import { sgemm } from '../runtime.js';
+import { binding } from '../native.js';
 import { broadcastShapes, product, sumToShape } from './strided.js';
 import { expand, reshape } from './shape.js';
 
@@ -60,20 +61,29 @@ function bmm(a: Tensor, b: Tensor): Tensor {
     throw new RangeError(`Expected size for first two dimensions of batch2 tensor to be: [${batch}, ${k}] but got: [${batch}, ${k2}].`);
   }
   const out = new Float32Array(batch * m * n);
-  const sa = m * k, sb = k * n, sc = m * n;
-  for (let i = 0; i < batch; i++) {
-    gemm(m, n, k, a.data.subarray(i * sa, (i + 1) * sa), b.data.subarray(i * sb, (i + 1) * sb), out.subarray(i * sc, (i + 1) * sc));
-  }
+  gemmBatched(batch, m, n, k, a.data, b.data, out);
   return fromOp('bmm', out, [batch, m, n], [a, b], (g) => {
     const ga = a.requiresGrad ? new Float32Array(a.numel) : null;
     const gb = b.requiresGrad ? new Float32Array(b.numel) : null;
-    for (let i = 0; i < batch; i++) {
-      const gi = g.subarray(i * sc, (i + 1) * sc);
-      if (ga) gemm(m, k, n, gi, b.data.subarray(i * sb, (i + 1) * sb), ga.subarray(i * sa, (i + 1) * sa), false, true);
-      if (gb) gemm(k, n, m, a.data.subarray(i * sa, (i + 1) * sa), gi, gb.subarray(i * sb, (i + 1) * sb), true, false);
-    }
+    if (ga) gemmBatched(batch, m, k, n, g, b.data, ga, false, true); // g·bᵀ per item
+    if (gb) gemmBatched(batch, k, n, m, a.data, g, gb, true, false); // aᵀ·g per item
     return [ga, gb];
   });
+}
+
+// gemm over `batch` contiguous items (c_i = op(a_i)·op(b_i), each laid out as gemm takes it): one
+// native call for all items (spread over the pool, the bits of per-item calls), not one per item.
+function gemmBatched(batch: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array,
+  transA = false, transB = false): void {
+  const sa = m * k, sb = k * n, sc = m * n;
+  if (batch > 1 && m > 0 && n > 0 && k > 0 && sa * n >= NATIVE_MIN_WORK) {
+    binding().sgemmBatched(batch, m, n, k, a.subarray(0, batch * sa), b.subarray(0, batch * sb), c.subarray(0, batch * sc),
+      transA, transB, false);
+    return;
+  }
+  for (let i = 0; i < batch; i++) {
+    gemm(m, n, k, a.subarray(i * sa, (i + 1) * sa), b.subarray(i * sb, (i + 1) * sb), c.subarray(i * sc, (i + 1) * sc), transA, transB);
+  }
 }
 
 /**

@@ -291,6 +291,14 @@ class Fuzzer {
     const a = this.floats(m * k), b = this.floats(k * nn), c = this.floats(m * nn);
     const choices: Array<[string, () => unknown]> = [
       ['sgemm', () => (n.sgemm as Loose)(...this.mutate([m, nn, k, a, b, c, false, false, this.chance(0.5)]))],
+      ['sgemmBatched', () => (n.sgemmBatched as Loose)(...this.mutate([1, m, nn, k, a, b, c, false, this.chance(0.5), false]))],
+      ['tanh', () => {
+        const y = new Float32Array(a.length);
+        const args = [a, y];
+        const valid = this.chance(0.5);
+        (n.tanh as Loose)(...(valid ? args : this.mutate(args)));
+        if (valid) expectClose(y, Float32Array.from(a, Math.tanh), 'tanh'); // ulp-level accuracy: test_pointwise
+      }],
       ['setIsa', () => n.setIsa(this.chance(0.7) ? this.pick(this.isas) : this.pick(GARBAGE) as Loose)],
       ['setNumThreads', () => n.setNumThreads(this.chance(0.7) ? this.int(1, 3) : this.pick(GARBAGE) as Loose)],
       ['cacheSize', () => (n.cacheSize as Loose)(...this.mutate([2, this.int(1, 9), this.int(1, 9), 0, this.int(1, 9), this.int(1, 9), this.chance(0.5)]))],

@@ -144,6 +144,11 @@ int available_isas(const char** names);  // fills up to 4 names, best first; ret
 void set_num_threads(int n);  // n >= 1
 int num_threads();
 
+// ---- Elementwise --------------------------------------------------------------------------------
+// y[i] = tanh(x[i]) to a few ulp relative, NaN propagating, with the active ISA's kernel, on the
+// calling thread (y may alias x). The tensor op's tanh; the fused cells have their own.
+void tanh_array(float* y, const float* x, size_t n);
+
 // ---- SGEMM --------------------------------------------------------------------------------------
 enum class Trans { No, Yes };
 
@@ -152,5 +157,11 @@ enum class Trans { No, Yes };
 // (C untouched) when its packing memory could not be allocated.
 bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda,
            const float* b, int ldb, float* c, int ldc, bool accumulate);
+
+// `batch` independent contiguous products C_i = op(A_i)·op(B_i) (+ C_i), A_i = a + i·m·k, B_i =
+// b + i·k·n, C_i = c + i·m·n (lda/ldb/ldc as stored: packed rows). Items are spread over the pool,
+// each on one thread: the same bits as `batch` sgemm calls. False (C untouched) without memory.
+bool sgemm_batched(Trans trans_a, Trans trans_b, int batch, int m, int n, int k, const float* a, const float* b,
+                   float* c, bool accumulate);
 
 }  // namespace rnnkit
