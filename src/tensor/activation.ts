@@ -4,7 +4,7 @@
  * @module
  */
 import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
-import { randomUniform } from './random.js';
+import { fillKeepMask } from './random.js';
 import { splitAtDim } from './strided.js';
 import { binding } from '../native.js';
 
@@ -132,10 +132,7 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function dropoutMask(n: number, p: number): Float32Array {
   const mask = new Float32Array(n);
   if (p === 0) return mask.fill(1);
-  if (p < 1) {
-    const scale = 1 / (1 - p);
-    for (let i = 0; i < n; i++) if (randomUniform() >= p) mask[i] = scale;
-  }
+  if (p < 1) fillKeepMask(mask, p, 1 / (1 - p));
   return mask;
 }
 
@@ -149,13 +146,22 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
     throw new RangeError(`dropout probability has to be between 0 and 1, but got ${p}`);
   }
   if (!training || p === 0) return x;
-  const n = x.numel, src = x.data;
+  const n = x.numel;
   const mask = dropoutMask(n, p);
+  return fromOp('dropout', kept(x.data, mask, n), x.shape, [x], (g) => [multiplied(g, mask, n)]);
+}
+
+// The hot loops in small functions of their own (see NOTES.md, JavaScript performance).
+// x ⊙ mask where the mask keeps, exactly 0 where it drops (whatever x is there).
+function kept(x: Float32Array, mask: Float32Array, n: number): Float32Array {
   const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[i] = src[i] * mask[i];
-  return fromOp('dropout', out, x.shape, [x], (g) => {
-    const gx = new Float32Array(n);
-    for (let i = 0; i < n; i++) gx[i] = g[i] * mask[i];
-    return [gx];
-  });
+  for (let i = 0; i < n; i++) if (mask[i] !== 0) out[i] = x[i] * mask[i];
+  return out;
+}
+
+// a ⊙ b.
+function multiplied(a: Float32Array, b: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i] * b[i];
+  return out;
 }
