@@ -4,7 +4,7 @@
  * @module
  */
 import { Tensor, expectTensor, fromOp, normalizeDim } from './tensor.js';
-import { fillKeepMask } from './random.js';
+import { randomUniform } from './random.js';
 import { splitAtDim } from './strided.js';
 import { binding } from '../native.js';
 
@@ -132,7 +132,10 @@ export function softmax(x: Tensor, dim: number): Tensor {
 export function dropoutMask(n: number, p: number): Float32Array {
   const mask = new Float32Array(n);
   if (p === 0) return mask.fill(1);
-  if (p < 1) fillKeepMask(mask, p, 1 / (1 - p));
+  if (p < 1) {
+    const scale = 1 / (1 - p);
+    for (let i = 0; i < n; i++) if (randomUniform() >= p) mask[i] = scale;
+  }
   return mask;
 }
 

@@ -40,31 +40,6 @@ export function manualSeed(seed: number): void {
   }
 }
 
-/**
- * mask[i] = keep where a draw of {@link randomUniform} would be ≥ p, else 0 — the same draws and the
- * same stream, one per element in order — with the generator's state in locals (a dropout mask costs
- * ~16 ns per element through randomUniform, a few here). u/2³² ≥ p ⇔ u ≥ p·2³² exactly in float64.
- */
-export function fillKeepMask(mask: Float32Array, p: number, keep: number): void {
-  const threshold = p * 4294967296;
-  let s0 = state[0], s1 = state[1], s2 = state[2], s3 = state[3];
-  for (let i = 0; i < mask.length; i++) {
-    const result = Math.imul(rotl(Math.imul(s1, 5) >>> 0, 7), 9) >>> 0;
-    const t = s1 << 9;
-    s2 ^= s0;
-    s3 ^= s1;
-    s1 ^= s2;
-    s0 ^= s3;
-    s2 ^= t;
-    s3 = rotl(s3, 11);
-    if (result >= threshold) mask[i] = keep;
-  }
-  state[0] = s0;
-  state[1] = s1;
-  state[2] = s2;
-  state[3] = s3;
-}
-
 /** Uniform in [0, 1) with 32 random bits. */
 export function randomUniform(): number {
   return nextUint32() / 4294967296;
