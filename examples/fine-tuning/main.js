@@ -15,7 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import {
-  DataLoader, fit, isa, loadSafetensors, manualSeed, nn, noGrad, optim, predict, readSafetensors, saveSafetensors,
+  DataLoader, fit, isa, loadSafetensors, manualSeed, nn, noGrad, optim, optimizeGcForTraining, predict, readSafetensors, saveSafetensors,
 } from 'rnnkit';
 import { loadMnist, toDataset } from '../mnist/data.js';
 
@@ -125,6 +125,7 @@ function changes(model, before) {
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   const options = readOptions(process.argv.slice(2));
   const files = Object.fromEntries(['model', 'probe', 'finetuned', 'finetuned_probe'].map((f) => [f, path.join(options.dir, `${f}.safetensors`)]));
   if (!existsSync(files.model)) throw new Error(`${files.model} is missing: run /usr/bin/python3 examples/fine-tuning/train_torch.py first`);

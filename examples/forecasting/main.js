@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { forecast, getNumThreads, isa, manualSeed, setNumThreads } from 'rnnkit';
+import { forecast, getNumThreads, isa, manualSeed, optimizeGcForTraining, setNumThreads } from 'rnnkit';
 import { commandLine } from '../shared/options.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -172,6 +172,7 @@ function writeOutputs({ out, model, train, test, firstTest, predictions, metrics
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   const options = readOptions(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);

@@ -9,7 +9,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getNumThreads, isa, manualSeed, seq2seq, setNumThreads, svg } from 'rnnkit';
+import { getNumThreads, isa, manualSeed, optimizeGcForTraining, seq2seq, setNumThreads, svg } from 'rnnkit';
 import { commandLine, positiveInt } from '../shared/options.js';
 import { loadLexicon, splitLexicon, toPairs, writeSplit } from './data.js';
 
@@ -129,6 +129,7 @@ function prepareData(options) {
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   const options = readOptions(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
-  ConfusionMatrix, DataLoader, fit, getNumThreads, isa, manualSeed, nn, optim, predict, saveSafetensors, setNumThreads,
+  ConfusionMatrix, DataLoader, fit, getNumThreads, isa, manualSeed, nn, optim, optimizeGcForTraining, predict, saveSafetensors, setNumThreads,
 } from 'rnnkit';
 import { commandLine, positiveInt } from '../shared/options.js';
 import { loadMnist, shiftingCollate, spreadSubset, toDataset } from './data.js';
@@ -103,6 +103,7 @@ function readOptionsOrExit(argv) {
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   const options = readOptionsOrExit(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);

@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfusionMatrix, getNumThreads, isa, manualSeed, rocAuc, setNumThreads, textclass, WordTokenizer } from 'rnnkit';
+import { ConfusionMatrix, getNumThreads, isa, manualSeed, optimizeGcForTraining, rocAuc, setNumThreads, textclass, WordTokenizer } from 'rnnkit';
 import { commandLine, positiveInt } from '../shared/options.js';
 import { groupCounts, loadMessages, stratifiedSplit } from './data.js';
 import { MultinomialNaiveBayes } from './naive-bayes.js';
@@ -144,6 +144,7 @@ function spread(messages, count) {
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   let o;
   try {
     o = readOptions(process.argv.slice(2));

@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { getNumThreads, isa, manualSeed, setNumThreads, text } from 'rnnkit';
+import { getNumThreads, isa, manualSeed, optimizeGcForTraining, setNumThreads, text } from 'rnnkit';
 import { commandLine, positiveInt } from '../shared/options.js';
 import { lastChars, loadAddresses } from './data.js';
 
@@ -93,6 +93,7 @@ function samples(model, vocab, options) {
 }
 
 async function main() {
+  optimizeGcForTraining(); // see docs/training.md: fewer full garbage collections per step
   const options = readOptions(process.argv.slice(2));
   if (options.threads) setNumThreads(options.threads);
   manualSeed(options.seed);

@@ -10,14 +10,14 @@
  *   get a weight of exactly 0 and no gradient;
  * - context `[B, Tq, Dv]` = weights · values (without the Tq axis for a 2-D query).
  *
- * The scores are fused ops (one tape node each, like the losses): the dot product runs one GEMM
- * per batch item without transposing the keys, and the additive score keeps its tanh values for
+ * The scores are fused ops (one tape node each, like the losses): the dot product runs one batched GEMM
+ * call without transposing the keys, and the additive score keeps its tanh values for
  * the backward instead of materializing a chain of broadcast ops. {@link Attention.projectKeys}
  * splits off the part that depends on the keys only, so a decoder that attends step by step
  * projects the encoder's outputs once.
  * @module
  */
-import { gemm, matmul } from '../tensor/linalg.js';
+import { gemmBatched, matmul } from '../tensor/linalg.js';
 import { squeeze, unsqueeze } from '../tensor/shape.js';
 import { expectTensor, fromOp, Tensor } from '../tensor/tensor.js';
 import { checkOptions, choice, intList, isNullish, positiveInt } from '../validate.js';
@@ -125,23 +125,18 @@ function softmaxRow(x: Float32Array, out: Float32Array, base: number, S: number,
 
 /**
  * `scores[b, t, s] = query[b, t] · keys[b, s]`: query `[B, T, D]`, keys `[B, S, D]` → `[B, T, S]`,
- * one GEMM per batch item with the keys read transposed in place.
+ * one batched GEMM call with the keys read transposed in place.
  */
 export function dotScores(query: Tensor, keys: Tensor): Tensor {
   const [B, T, D] = query.shape, S = keys.shape[1];
   const q = query.data, k = keys.data;
   const out = new Float32Array(B * T * S);
-  for (let b = 0; b < B; b++) {
-    gemm(T, S, D, q.subarray(b * T * D, (b + 1) * T * D), k.subarray(b * S * D, (b + 1) * S * D), out.subarray(b * T * S, (b + 1) * T * S), false, true);
-  }
+  gemmBatched(B, T, S, D, q, k, out, false, true);
   return fromOp('dotScores', out, [B, T, S], [query, keys], (g) => {
     const gq = query.requiresGrad ? new Float32Array(q.length) : null;
     const gk = keys.requiresGrad ? new Float32Array(k.length) : null;
-    for (let b = 0; b < B; b++) {
-      const gb = g.subarray(b * T * S, (b + 1) * T * S);
-      if (gq) gemm(T, D, S, gb, k.subarray(b * S * D, (b + 1) * S * D), gq.subarray(b * T * D, (b + 1) * T * D)); // g·K
-      if (gk) gemm(S, D, T, gb, q.subarray(b * T * D, (b + 1) * T * D), gk.subarray(b * S * D, (b + 1) * S * D), true, false); // gᵀ·Q
-    }
+    if (gq) gemmBatched(B, T, D, S, g, k, gq); // g·K per item
+    if (gk) gemmBatched(B, S, D, T, g, q, gk, true, false); // gᵀ·Q per item
     return [gq, gk];
   });
 }

@@ -71,9 +71,11 @@ function bmm(a: Tensor, b: Tensor): Tensor {
   });
 }
 
-// gemm over `batch` contiguous items (c_i = op(a_i)·op(b_i), each laid out as gemm takes it): one
-// native call for all items (spread over the pool, the bits of per-item calls), not one per item.
-function gemmBatched(batch: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array,
+/**
+ * {@link gemm} over `batch` contiguous items (c_i = op(a_i)·op(b_i), each laid out as gemm takes
+ * it): one native call for all items (spread over the pool, the bits of per-item calls), not one per item.
+ */
+export function gemmBatched(batch: number, m: number, n: number, k: number, a: Float32Array, b: Float32Array, c: Float32Array,
   transA = false, transB = false): void {
   const sa = m * k, sb = k * n, sc = m * n;
   if (batch > 1 && m > 0 && n > 0 && k > 0 && sa * n >= NATIVE_MIN_WORK) {
