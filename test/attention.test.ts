@@ -116,6 +116,18 @@ describe('masking', () => {
     expect(w1.data[4]).toBe(1); // item 1 has one key: all the weight
   });
 
+  it('weights below float32\'s normal range are exactly 0 (no subnormals reach the GEMMs); normal small ones stay', () => {
+    // Dot scores 0, −80, −90, −100 against a query of ones: e^−80 ≈ 1.8e-35 is a normal float32,
+    // e^−90 ≈ 8.2e-40 and e^−100 ≈ 3.7e-44 are subnormal.
+    const attention = new nn.LuongAttention(1, 1, { method: 'dot' });
+    const keys = tensor([[[0], [-80], [-90], [-100]]], { requiresGrad: true });
+    const [, weights] = attention.forward(tensor([[[1]]]), keys);
+    expect(weights.data[0]).toBe(1);
+    expect(weights.data[1]).toBeCloseTo(Math.exp(-80), 40);
+    expect(weights.data[1]).toBeGreaterThan(0);
+    expect([weights.data[2], weights.data[3]]).toEqual([0, 0]);
+  });
+
   it('lengthMask rejects lengths outside [1, S]', () => {
     expect(() => nn.lengthMask([3, 0], 2, 4)).toThrow(new RangeError('Expected integer between 1 and 4 for lengths[1] but received 0 of type number'));
     expect(() => nn.lengthMask([3, 5], 2, 4)).toThrow(new RangeError('Expected integer between 1 and 4 for lengths[1] but received 5 of type number'));

@@ -7,6 +7,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "rnnkit/rnnkit.h"
+#include "subnormals.h"
 
 namespace rnnkit {
 namespace {
@@ -57,6 +58,7 @@ std::atomic<const Kernels*>& active() {
 const Kernels& kernels() { return *active().load(std::memory_order_acquire); }
 
 void tanh_array(float* y, const float* x, size_t n) {
+  const FlushSubnormals flush;
   const Kernels& kern = kernels();
   constexpr size_t kChunk = size_t{1} << 30;  // the kernels count in int
   for (size_t done = 0; done < n; done += kChunk) {

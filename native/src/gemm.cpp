@@ -30,6 +30,7 @@
 #include "kernels.h"
 #include "rnnkit/memory.h"
 #include "rnnkit/rnnkit.h"
+#include "subnormals.h"
 #include "threads.h"
 
 namespace rnnkit {
@@ -281,6 +282,7 @@ void sgemm(const Kernels& kern, int threads, float* workspace, Trans trans_a, Tr
 
 bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, int lda, const float* b, int ldb,
            float* c, int ldc, bool accumulate) {
+  const FlushSubnormals flush;
   const Kernels& kern = kernels();
   const int threads = in_parallel_region() ? 1 : num_threads();
   const size_t floats = sgemm_workspace_floats(kern, threads, m, n, k);
@@ -297,6 +299,7 @@ bool sgemm(Trans trans_a, Trans trans_b, int m, int n, int k, const float* a, in
 bool sgemm_batched(Trans trans_a, Trans trans_b, int batch, int m, int n, int k, const float* a, const float* b, float* c,
                    bool accumulate) {
   if (batch <= 0) return true;
+  const FlushSubnormals flush;
   const Kernels& kern = kernels();
   const int threads = in_parallel_region() ? 1 : std::min(num_threads(), batch);
   // Each task runs whole items on one thread; a GEMM's bits do not depend on its thread count, so

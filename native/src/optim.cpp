@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "subnormals.h"
 #include "threads.h"
 
 namespace rnnkit {
@@ -61,6 +62,7 @@ double max_abs(const float* x, size_t n) {
 
 void sgd_step(float* param, const float* grad, float* momentum_buffer, size_t n, const SgdOptions& o,
               bool first_step) {
+  const FlushSubnormals flush;
   const SgdCoefs c{f32(-o.lr), f32(o.weight_decay), f32(o.momentum), f32(1.0 - o.dampening),
                    o.nesterov, o.maximize, first_step};
   const Kernels& k = kernels();
@@ -71,6 +73,7 @@ void sgd_step(float* param, const float* grad, float* momentum_buffer, size_t n,
 
 void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_sq, float* max_exp_avg_sq, size_t n,
                const AdamOptions& o, double step) {
+  const FlushSubnormals flush;
   // torch/optim/adam.py (capturable=False): Python floats until the tensor ops.
   const double bias_correction1 = 1.0 - std::pow(o.beta1, step);
   const double bias_correction2 = 1.0 - std::pow(o.beta2, step);
@@ -96,6 +99,7 @@ void adam_step(float* param, const float* grad, float* exp_avg, float* exp_avg_s
 
 void rmsprop_step(float* param, const float* grad, float* square_avg, float* grad_avg, float* momentum_buffer,
                   size_t n, const RmspropOptions& o) {
+  const FlushSubnormals flush;
   const RmspropCoefs c{f32(-o.lr), f32(o.alpha), f32(1.0 - o.alpha), f32(o.eps), f32(o.weight_decay),
                        f32(o.momentum), o.centered, o.maximize};
   const Kernels& k = kernels();
@@ -106,6 +110,7 @@ void rmsprop_step(float* param, const float* grad, float* square_avg, float* gra
 }
 
 void adagrad_step(float* param, const float* grad, float* sum, size_t n, const AdagradOptions& o, double step) {
+  const FlushSubnormals flush;
   const double clr = o.lr / (1.0 + (step - 1.0) * o.lr_decay);
   const AdagradCoefs c{f32(-clr), f32(o.eps), f32(o.weight_decay), o.maximize};
   const Kernels& k = kernels();
@@ -113,6 +118,7 @@ void adagrad_step(float* param, const float* grad, float* sum, size_t n, const A
 }
 
 double norm_power_sum(const float* x, size_t n, double p) {
+  const FlushSubnormals flush;
   const Kernels& k = kernels();
   if (std::isinf(p)) return max_abs(x, n);
   if (p == 2.0) return chunked_sum(n, [&](size_t i, int count) { return k.sum_squares(x + i, count); });
@@ -125,11 +131,13 @@ double norm_power_sum(const float* x, size_t n, double p) {
 }
 
 void scale(float* x, size_t n, float factor) {
+  const FlushSubnormals flush;
   const Kernels& k = kernels();
   for_chunks(n, [&](size_t i, int count) { k.scale(x + i, factor, count); });
 }
 
 void clamp(float* x, size_t n, float lo, float hi) {
+  const FlushSubnormals flush;
   const Kernels& k = kernels();
   for_chunks(n, [&](size_t i, int count) { k.clamp(x + i, lo, hi, count); });
 }

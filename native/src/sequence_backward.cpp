@@ -15,6 +15,7 @@
 #include "gemm_packed.h"
 #include "kernels.h"
 #include "sequence_common.h"
+#include "subnormals.h"
 #include "threads.h"
 
 namespace rnnkit {
@@ -262,6 +263,7 @@ size_t backward_memory_bytes(const SeqShape& shape, bool consume_cache) {
 bool sequence_backward(const SeqShape& shape, const SeqWeights& w, const SeqGrads& grads, float* dx,
                        float* dh0, float* dc0, const float* dy, const float* dh_n, const float* dc_n,
                        const float* x, float* cache, bool consume_cache) {
+  const FlushSubnormals flush;
   BackwardPass pass(shape, w, kernels(), num_threads(), consume_cache);  // one ISA for the whole call
   const Memory workspace = carve_workspace(pass);
   if (!workspace || !pass.pack_weights()) return false;

@@ -18,6 +18,7 @@
 #include "kernels.h"
 #include "layer_pack.h"
 #include "sequence_common.h"
+#include "subnormals.h"
 #include "threads.h"
 
 namespace rnnkit {
@@ -277,6 +278,7 @@ size_t forward_memory_bytes(const SeqShape& shape, const PreparedLayer& layer) {
 
 bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0, float* cache) {
+  const FlushSubnormals flush;
   LayerPack pack(kernels(), shape, false);  // the ISA of this call, whatever set_isa does meanwhile
   if (!pack.pack(w)) return false;
   ForwardPass pass(shape, pack, cache != nullptr, num_threads());
@@ -286,6 +288,7 @@ bool sequence_forward(const SeqShape& shape, const SeqWeights& w, float* y, floa
 
 bool sequence_forward(const SeqShape& shape, const PreparedLayer& layer, float* y, float* h_n, float* c_n,
                       const float* x, const float* h0, const float* c0) {
+  const FlushSubnormals flush;
   ForwardPass pass(shape, layer.pack(), false, num_threads());
   return run_forward(pass, y, nullptr, x, h0, c0, h_n, c_n);
 }

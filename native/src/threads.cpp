@@ -29,6 +29,7 @@
 
 #include "cpu.h"
 #include "rnnkit/rnnkit.h"
+#include "subnormals.h"
 
 namespace rnnkit {
 namespace {
@@ -180,6 +181,7 @@ class Pool {
 
   void worker_loop(uint32_t seen_generation) {
     t_in_task = true;
+    flush_subnormals_for_good();  // a worker runs nothing but the core's tasks
     for (;;) {
       const uint32_t generation = wait_for_region(seen_generation);
       if (stop_.load(std::memory_order_acquire)) return;
